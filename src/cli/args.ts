@@ -1,0 +1,136 @@
+/**
+ * Command-line flags in the style of Magenta's absl flags, so Magenta's command lines work verbatim:
+ * `--name=value` and `--name value`, booleans as `--name`, `--noname`, `--name=true|false`.
+ * Unknown flags and bad values are errors that list what is valid; `--help` text is generated from
+ * the same table, so it cannot drift from what is parsed.
+ */
+import { UsageError } from "../errors.js";
+
+export type FlagType = "string" | "bool" | "int" | "float";
+
+export interface FlagSpec {
+  type: FlagType;
+  help: string;
+  default?: string | number | boolean;
+  required?: boolean;
+}
+
+export type FlagTable = Record<string, FlagSpec>;
+
+export type FlagValues<T extends FlagTable> = {
+  [K in keyof T]: T[K]["type"] extends "bool"
+    ? boolean
+    : T[K]["type"] extends "int" | "float"
+      ? number
+      : T[K]["required"] extends true
+        ? string
+        : string | undefined;
+};
+
+export interface ParsedArgs<T extends FlagTable> {
+  flags: FlagValues<T>;
+  positionals: string[];
+  help: boolean;
+}
+
+function parseValue(name: string, spec: FlagSpec, raw: string): string | number | boolean {
+  switch (spec.type) {
+    case "bool": {
+      const v = raw.toLowerCase();
+      if (["true", "1", "yes"].includes(v)) return true;
+      if (["false", "0", "no"].includes(v)) return false;
+      throw new UsageError(`--${name} takes true or false, got "${raw}"`);
+    }
+    case "int": {
+      if (!/^[-+]?\d+$/.test(raw.trim()))
+        throw new UsageError(`--${name} takes a whole number, got "${raw}"`);
+      return Number(raw);
+    }
+    case "float": {
+      const n = Number(raw);
+      if (raw.trim() === "" || !Number.isFinite(n))
+        throw new UsageError(`--${name} takes a number, got "${raw}"`);
+      return n;
+    }
+    default:
+      return raw;
+  }
+}
+
+export function parseArgs<T extends FlagTable>(argv: string[], table: T): ParsedArgs<T> {
+  const values: Record<string, string | number | boolean | undefined> = {};
+  for (const [name, spec] of Object.entries(table)) values[name] = spec.default;
+  const positionals: string[] = [];
+  let help = false;
+  const unknown = (flag: string): never => {
+    throw new UsageError(
+      `unknown flag ${flag}; valid flags: ${Object.keys(table)
+        .map((n) => `--${n}`)
+        .join(", ")}`,
+    );
+  };
+
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--") {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (arg === "--help" || arg === "-h" || arg === "--helpfull") {
+      help = true;
+      continue;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      positionals.push(arg);
+      continue;
+    }
+    const body = arg.replace(/^--?/, "");
+    const eq = body.indexOf("=");
+    let name = eq >= 0 ? body.slice(0, eq) : body;
+    let raw: string | undefined = eq >= 0 ? body.slice(eq + 1) : undefined;
+    let spec = table[name];
+    if (!spec && raw === undefined && name.startsWith("no") && table[name.slice(2)]?.type === "bool") {
+      name = name.slice(2);
+      spec = table[name];
+      raw = "false";
+    }
+    if (!spec) unknown(`--${name}`);
+    if (raw === undefined) {
+      if (spec.type === "bool") {
+        // `--flag true` is accepted too, but only when the next word is a boolean word.
+        const next = argv[i + 1]?.toLowerCase();
+        if (next !== undefined && ["true", "false"].includes(next)) raw = argv[++i];
+        else raw = "true";
+      } else {
+        if (i + 1 >= argv.length) throw new UsageError(`--${name} needs a value`);
+        raw = argv[++i];
+      }
+    }
+    values[name] = parseValue(name, spec, raw);
+  }
+
+  if (!help) {
+    for (const [name, spec] of Object.entries(table)) {
+      if (spec.required && (values[name] === undefined || values[name] === "")) {
+        throw new UsageError(`--${name} is required (${spec.help})`);
+      }
+    }
+  }
+  return { flags: values as FlagValues<T>, positionals, help };
+}
+
+export function formatHelp(usage: string, description: string, table: FlagTable): string {
+  const lines = [`Usage: ${usage}`, "", description, "", "Flags:"];
+  for (const [name, spec] of Object.entries(table)) {
+    const kind = spec.type === "bool" ? "" : `=<${spec.type}>`;
+    const extra = spec.required
+      ? " (required)"
+      : spec.default !== undefined && spec.default !== ""
+        ? ` (default: ${spec.default})`
+        : "";
+    lines.push(`  --${name}${kind}`);
+    lines.push(`      ${spec.help}${extra}`);
+  }
+  lines.push("  --help", "      Show this help and exit.");
+  return lines.join("\n");
+}

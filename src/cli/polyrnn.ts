@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/**
+ * polyrnn <verb> [flags]
+ *   polyrnn convert --input_dir=DIR --output_file=FILE.tfrecord [--recursive]
+ */
+import { readFileSync } from "node:fs";
+import { runConvert } from "./convert.js";
+import { main } from "./main.js";
+
+const VERBS: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
+  convert: {
+    summary: "MIDI folder → TFRecord of NoteSequences (Magenta's convert_dir_to_note_sequences)",
+    run: (argv) =>
+      runConvert(argv, "polyrnn convert --input_dir=DIR --output_file=FILE.tfrecord [--recursive]"),
+  },
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+  return pkg.version;
+}
+
+function usage(): string {
+  const lines = ["Usage: polyrnn <command> [flags]", "", "Commands:"];
+  for (const [verb, { summary }] of Object.entries(VERBS)) lines.push(`  ${verb.padEnd(10)} ${summary}`);
+  lines.push("", "Run 'polyrnn <command> --help' for the flags of a command.");
+  return lines.join("\n");
+}
+
+main("polyrnn", async (argv) => {
+  const [verb, ...rest] = argv;
+  if (verb === undefined || verb === "--help" || verb === "-h" || verb === "help") {
+    console.log(usage());
+    return verb === undefined ? 2 : 0;
+  }
+  if (verb === "--version") {
+    console.log(version());
+    return 0;
+  }
+  const command = VERBS[verb];
+  if (!command) {
+    console.error(`polyrnn: unknown command '${verb}'\n\n${usage()}`);
+    return 2;
+  }
+  return command.run(rest);
+});

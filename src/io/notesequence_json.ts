@@ -1,0 +1,235 @@
+/**
+ * JSON codec in the shape Magenta.js uses for `INoteSequence` (protobuf.js objects): camelCase field
+ * names, default values omitted, numbers for numbers. Reading is lenient in the ways Magenta.js output
+ * varies: int64 fields may be numeric strings (protobuf.js `toJSON` writes longs as strings), enums
+ * may be names ("MIDI", "PRETTY_MIDI", "MINOR") or numbers, and missing fields take their defaults.
+ */
+import { ProtobufError } from "../errors.js";
+import {
+  createNote,
+  createNoteSequence,
+  EncodingType,
+  KeyMode,
+  type NoteSequence,
+  Parser,
+  type Section,
+  type SectionGroup,
+  SourceType,
+  TextAnnotationType,
+} from "../notesequence.js";
+
+type Json = Record<string, unknown>;
+
+/** Drops default values (0, "", false, [], undefined) recursively, as protobuf.js toObject does. */
+function compact(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(compact);
+  if (value !== null && typeof value === "object") {
+    const out: Json = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (v === undefined || v === 0 || v === "" || v === false) continue;
+      if (Array.isArray(v) && v.length === 0) continue;
+      out[k] = compact(v);
+    }
+    return out;
+  }
+  return value;
+}
+
+export function noteSequenceToJson(ns: NoteSequence): Json {
+  const out = compact(ns) as Json;
+  // Sub-messages are kept even when all their fields are default, since their presence means something.
+  if (ns.quantizationInfo) out.quantizationInfo = compact(ns.quantizationInfo);
+  if (ns.sourceInfo) out.sourceInfo = compact(ns.sourceInfo);
+  if (ns.subsequenceInfo) out.subsequenceInfo = compact(ns.subsequenceInfo);
+  if (ns.sequenceMetadata) out.sequenceMetadata = compact(ns.sequenceMetadata);
+  return out;
+}
+
+function fail(path: string, want: string, got: unknown): never {
+  throw new ProtobufError(`not a NoteSequence JSON: ${path} should be ${want}, got ${JSON.stringify(got)}`);
+}
+
+function num(v: unknown, path: string): number {
+  if (v === undefined || v === null) return 0;
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) return Number(v);
+  return fail(path, "a number", v);
+}
+
+function str(v: unknown, path: string): string {
+  if (v === undefined || v === null) return "";
+  if (typeof v === "string") return v;
+  return fail(path, "a string", v);
+}
+
+function bool(v: unknown, path: string): boolean {
+  if (v === undefined || v === null) return false;
+  if (typeof v === "boolean") return v;
+  return fail(path, "true or false", v);
+}
+
+function enumValue(v: unknown, names: Record<string, number>, path: string): number {
+  if (typeof v === "string" && v in names) return names[v];
+  return num(v, path);
+}
+
+function list(v: unknown, path: string): Json[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) return fail(path, "a list", v);
+  return v.map((item, i) => obj(item, `${path}[${i}]`));
+}
+
+function obj(v: unknown, path: string): Json {
+  if (v !== null && typeof v === "object" && !Array.isArray(v)) return v as Json;
+  return fail(path, "an object", v);
+}
+
+function sectionGroupFromJson(g: Json, path: string): SectionGroup {
+  return {
+    numTimes: num(g.numTimes, `${path}.numTimes`),
+    sections: list(g.sections, `${path}.sections`).map((s, i): Section => {
+      if (s.sectionGroup !== undefined) {
+        return { sectionGroup: sectionGroupFromJson(obj(s.sectionGroup, `${path}.sections[${i}]`), path) };
+      }
+      return { sectionId: num(s.sectionId, `${path}.sections[${i}].sectionId`) };
+    }),
+  };
+}
+
+export function noteSequenceFromJson(input: unknown): NoteSequence {
+  const j = obj(input, "NoteSequence");
+  const ns = createNoteSequence({
+    id: str(j.id, "id"),
+    filename: str(j.filename, "filename"),
+    referenceNumber: num(j.referenceNumber, "referenceNumber"),
+    collectionName: str(j.collectionName, "collectionName"),
+    ticksPerQuarter: num(j.ticksPerQuarter, "ticksPerQuarter"),
+    totalTime: num(j.totalTime, "totalTime"),
+    totalQuantizedSteps: num(j.totalQuantizedSteps, "totalQuantizedSteps"),
+    fingering: num(j.fingering, "fingering"),
+  });
+  ns.timeSignatures = list(j.timeSignatures, "timeSignatures").map((t, i) => ({
+    time: num(t.time, `timeSignatures[${i}].time`),
+    numerator: num(t.numerator, `timeSignatures[${i}].numerator`),
+    denominator: num(t.denominator, `timeSignatures[${i}].denominator`),
+  }));
+  ns.keySignatures = list(j.keySignatures, "keySignatures").map((k, i) => ({
+    time: num(k.time, `keySignatures[${i}].time`),
+    key: enumValue(k.key, KEY_NAMES, `keySignatures[${i}].key`),
+    mode: enumValue(k.mode, KeyMode, `keySignatures[${i}].mode`),
+  }));
+  ns.tempos = list(j.tempos, "tempos").map((t, i) => ({
+    time: num(t.time, `tempos[${i}].time`),
+    qpm: num(t.qpm, `tempos[${i}].qpm`),
+  }));
+  ns.notes = list(j.notes, "notes").map((n, i) => {
+    const p = `notes[${i}]`;
+    return createNote({
+      pitch: num(n.pitch, `${p}.pitch`),
+      velocity: num(n.velocity, `${p}.velocity`),
+      startTime: num(n.startTime, `${p}.startTime`),
+      endTime: num(n.endTime, `${p}.endTime`),
+      quantizedStartStep: num(n.quantizedStartStep, `${p}.quantizedStartStep`),
+      quantizedEndStep: num(n.quantizedEndStep, `${p}.quantizedEndStep`),
+      numerator: num(n.numerator, `${p}.numerator`),
+      denominator: num(n.denominator, `${p}.denominator`),
+      instrument: num(n.instrument, `${p}.instrument`),
+      program: num(n.program, `${p}.program`),
+      isDrum: bool(n.isDrum, `${p}.isDrum`),
+      part: num(n.part, `${p}.part`),
+      pitchName: num(n.pitchName, `${p}.pitchName`),
+      voice: num(n.voice, `${p}.voice`),
+    });
+  });
+  ns.pitchBends = list(j.pitchBends, "pitchBends").map((b, i) => ({
+    time: num(b.time, `pitchBends[${i}].time`),
+    bend: num(b.bend, `pitchBends[${i}].bend`),
+    instrument: num(b.instrument, `pitchBends[${i}].instrument`),
+    program: num(b.program, `pitchBends[${i}].program`),
+    isDrum: bool(b.isDrum, `pitchBends[${i}].isDrum`),
+  }));
+  ns.controlChanges = list(j.controlChanges, "controlChanges").map((c, i) => ({
+    time: num(c.time, `controlChanges[${i}].time`),
+    quantizedStep: num(c.quantizedStep, `controlChanges[${i}].quantizedStep`),
+    controlNumber: num(c.controlNumber, `controlChanges[${i}].controlNumber`),
+    controlValue: num(c.controlValue, `controlChanges[${i}].controlValue`),
+    instrument: num(c.instrument, `controlChanges[${i}].instrument`),
+    program: num(c.program, `controlChanges[${i}].program`),
+    isDrum: bool(c.isDrum, `controlChanges[${i}].isDrum`),
+  }));
+  ns.partInfos = list(j.partInfos, "partInfos").map((p, i) => ({
+    part: num(p.part, `partInfos[${i}].part`),
+    name: str(p.name, `partInfos[${i}].name`),
+  }));
+  ns.instrumentInfos = list(j.instrumentInfos, "instrumentInfos").map((p, i) => ({
+    instrument: num(p.instrument, `instrumentInfos[${i}].instrument`),
+    name: str(p.name, `instrumentInfos[${i}].name`),
+  }));
+  ns.textAnnotations = list(j.textAnnotations, "textAnnotations").map((a, i) => ({
+    time: num(a.time, `textAnnotations[${i}].time`),
+    quantizedStep: num(a.quantizedStep, `textAnnotations[${i}].quantizedStep`),
+    text: str(a.text, `textAnnotations[${i}].text`),
+    annotationType: enumValue(a.annotationType, TextAnnotationType, `textAnnotations[${i}].annotationType`),
+  }));
+  ns.sectionAnnotations = list(j.sectionAnnotations, "sectionAnnotations").map((s, i) => ({
+    time: num(s.time, `sectionAnnotations[${i}].time`),
+    sectionId: num(s.sectionId, `sectionAnnotations[${i}].sectionId`),
+  }));
+  ns.sectionGroups = list(j.sectionGroups, "sectionGroups").map((g, i) =>
+    sectionGroupFromJson(g, `sectionGroups[${i}]`),
+  );
+  if (j.sourceInfo !== undefined) {
+    const s = obj(j.sourceInfo, "sourceInfo");
+    ns.sourceInfo = {
+      sourceType: enumValue(s.sourceType, SourceType, "sourceInfo.sourceType"),
+      encodingType: enumValue(s.encodingType, EncodingType, "sourceInfo.encodingType"),
+      parser: enumValue(s.parser, Parser, "sourceInfo.parser"),
+    };
+  }
+  if (j.quantizationInfo !== undefined) {
+    const q = obj(j.quantizationInfo, "quantizationInfo");
+    ns.quantizationInfo = {
+      stepsPerQuarter: num(q.stepsPerQuarter, "quantizationInfo.stepsPerQuarter"),
+      stepsPerSecond: num(q.stepsPerSecond, "quantizationInfo.stepsPerSecond"),
+    };
+  }
+  if (j.subsequenceInfo !== undefined) {
+    const s = obj(j.subsequenceInfo, "subsequenceInfo");
+    ns.subsequenceInfo = {
+      startTimeOffset: num(s.startTimeOffset, "subsequenceInfo.startTimeOffset"),
+      endTimeOffset: num(s.endTimeOffset, "subsequenceInfo.endTimeOffset"),
+    };
+  }
+  if (j.sequenceMetadata !== undefined) {
+    const m = obj(j.sequenceMetadata, "sequenceMetadata");
+    const strings = (v: unknown, p: string) =>
+      v === undefined ? [] : (v as unknown[]).map((x) => str(x, p));
+    ns.sequenceMetadata = {
+      title: str(m.title, "sequenceMetadata.title"),
+      artist: str(m.artist, "sequenceMetadata.artist"),
+      genre: strings(m.genre, "sequenceMetadata.genre"),
+      composers: strings(m.composers, "sequenceMetadata.composers"),
+    };
+  }
+  return ns;
+}
+
+const KEY_NAMES: Record<string, number> = {
+  C: 0,
+  C_SHARP: 1,
+  D_FLAT: 1,
+  D: 2,
+  D_SHARP: 3,
+  E_FLAT: 3,
+  E: 4,
+  F: 5,
+  F_SHARP: 6,
+  G_FLAT: 6,
+  G: 7,
+  G_SHARP: 8,
+  A_FLAT: 8,
+  A: 9,
+  A_SHARP: 10,
+  B_FLAT: 10,
+  B: 11,
+};
