@@ -126,13 +126,13 @@ export function encodeNoteSequence(ns: NoteSequence): Uint8Array {
   const q = ns.quantizationInfo;
   if (q) {
     w.message(15, (m) => {
-      // A oneof: the member that is set is written even when zero.
-      if (q.stepsPerSecond !== 0 && q.stepsPerQuarter === 0) {
-        m.tag(2, VARINT);
-        m.varint(q.stepsPerSecond);
-      } else {
+      // A oneof; our type cannot tell "set to 0" from "unset", so zero is written as unset.
+      if (q.stepsPerQuarter !== 0) {
         m.tag(1, VARINT);
         m.varint(q.stepsPerQuarter);
+      } else if (q.stepsPerSecond !== 0) {
+        m.tag(2, VARINT);
+        m.varint(q.stepsPerSecond);
       }
     });
   }
@@ -282,7 +282,17 @@ function decodeFlat<T extends object>(r: ProtoReader, init: T, table: Record<num
   return init;
 }
 
-function decodeSectionGroup(r: ProtoReader): SectionGroup {
+/**
+ * Protobuf's default recursion limit (C++ and Python): messages nested deeper are refused, which also
+ * keeps crafted input from overflowing the stack. SectionGroup is the only recursive message here.
+ */
+const MAX_NESTING = 100;
+
+/** `depth` is the group's message nesting level (a top-level section group is 1). */
+function decodeSectionGroup(r: ProtoReader, depth: number): SectionGroup {
+  if (depth > MAX_NESTING) {
+    throw new ProtobufError(`invalid protobuf: section groups nest deeper than ${MAX_NESTING} messages`);
+  }
   const g: SectionGroup = { sections: [], numTimes: 0 };
   r.fields((f, wt) => {
     if (f === 1) {
@@ -298,7 +308,7 @@ function decodeSectionGroup(r: ProtoReader): SectionGroup {
         }
         if (sf === 2) {
           expectWireType(sf, swt, LEN);
-          s.sectionGroup = decodeSectionGroup(sr.sub());
+          s.sectionGroup = decodeSectionGroup(sr.sub(), depth + 2); // Section, then its SectionGroup
           s.sectionId = undefined;
           return true;
         }
@@ -504,7 +514,7 @@ export function decodeNoteSequence(bytes: Uint8Array): NoteSequence {
         return true;
       case 21:
         expectWireType(f, wt, LEN);
-        ns.sectionGroups.push(decodeSectionGroup(r.sub()));
+        ns.sectionGroups.push(decodeSectionGroup(r.sub(), 1));
         return true;
       case 23:
         expectWireType(f, wt, LEN);

@@ -74,7 +74,8 @@ export function* decodeTFRecords(bytes: Uint8Array): Generator<Uint8Array> {
 /** A queue of byte chunks from which exact-length pieces can be taken without quadratic copying. */
 class ChunkQueue {
   private parts: Uint8Array[] = [];
-  private head = 0; // consumed bytes of parts[0]
+  private first = 0; // index in `parts` of the first part not wholly consumed
+  private head = 0; // consumed bytes of parts[first]
   available = 0;
 
   push(chunk: Uint8Array): void {
@@ -87,15 +88,21 @@ class ChunkQueue {
     const out = new Uint8Array(n);
     let filled = 0;
     while (filled < n) {
-      const part = this.parts[0];
+      const part = this.parts[this.first];
       const k = Math.min(n - filled, part.length - this.head);
       out.set(part.subarray(this.head, this.head + k), filled);
       filled += k;
       this.head += k;
       if (this.head === part.length) {
-        this.parts.shift();
+        this.first++;
         this.head = 0;
       }
+    }
+    // Drop consumed parts once per take, not one shift() per part: with many small chunks per record
+    // (1-byte chunks, say) shifting each was quadratic in the record size.
+    if (this.first > 0) {
+      this.parts.splice(0, this.first);
+      this.first = 0;
     }
     this.available -= n;
     return out;
