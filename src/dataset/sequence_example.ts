@@ -128,7 +128,7 @@ function readFeatureLists(bytes: Uint8Array): Map<string, ProtoReader> {
           expectWire("feature_list key", ew, LEN);
           key = entry.string();
         } else if (ef === 2) {
-          expectWire(`feature_list value`, ew, LEN);
+          expectWire("feature_list value", ew, LEN);
           value = entry.sub();
         } else {
           return false;
@@ -144,7 +144,11 @@ function readFeatureLists(bytes: Uint8Array): Map<string, ProtoReader> {
 }
 
 /** Calls `onFeature(reader, wireType, kind)` for each step's Feature, after its oneof is resolved. */
-function eachFeature(name: string, list: ProtoReader, onFeature: (step: number, f: ProtoReader) => void): void {
+function eachFeature(
+  name: string,
+  list: ProtoReader,
+  onFeature: (step: number, f: ProtoReader) => void,
+): void {
   let step = 0;
   list.fields((field, wt) => {
     if (field !== 1) return false;
@@ -179,7 +183,9 @@ function decodeLabels(list: ProtoReader): number[] {
   eachFeature("labels", list, (step, f) => {
     const { kind, parts } = featureValues(f);
     if (kind !== 3) {
-      throw new NotASequenceExample(`labels step ${step} is ${KIND_NAMES[kind] || "empty"}, expected int64_list`);
+      throw new NotASequenceExample(
+        `labels step ${step} is ${KIND_NAMES[kind] || "empty"}, expected int64_list`,
+      );
     }
     const values: number[] = [];
     for (const p of parts) {
@@ -208,7 +214,9 @@ function decodeOneHotInputs(bytes: Uint8Array, list: ProtoReader): number[] {
   eachFeature("inputs", list, (step, f) => {
     const { kind, parts } = featureValues(f);
     if (kind !== 2) {
-      throw new NotASequenceExample(`inputs step ${step} is ${KIND_NAMES[kind] || "empty"}, expected float_list`);
+      throw new NotASequenceExample(
+        `inputs step ${step} is ${KIND_NAMES[kind] || "empty"}, expected float_list`,
+      );
     }
     // One pass over the floats: count them, and find the one 1.0 among zeros.
     let n = 0;
@@ -229,7 +237,8 @@ function decodeOneHotInputs(bytes: Uint8Array, list: ProtoReader): number[] {
         if (field !== 1) return false;
         if (wt === LEN) {
           const { start, end } = p.lengthDelimited();
-          if ((end - start) % 4 !== 0) throw new NotASequenceExample(`inputs step ${step}: packed floats cut short`);
+          if ((end - start) % 4 !== 0)
+            throw new NotASequenceExample(`inputs step ${step}: packed floats cut short`);
           for (let at = start; at < end; at += 4) visit(view.getFloat32(at, true));
         } else {
           expectWire("float_list value", wt, FIXED32);

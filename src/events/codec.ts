@@ -60,7 +60,10 @@ function validPitch(p: number): boolean {
 }
 
 /** A NEW_NOTE or CONTINUED_NOTE event; throws on a pitch outside 0…127 (as PolyphonicEvent's constructor). */
-export function noteEvent(type: typeof EventType.NEW_NOTE | typeof EventType.CONTINUED_NOTE, pitch: number): PolyEvent {
+export function noteEvent(
+  type: typeof EventType.NEW_NOTE | typeof EventType.CONTINUED_NOTE,
+  pitch: number,
+): PolyEvent {
   if (!validPitch(pitch)) throw new PolyphonicSequenceError(`invalid pitch: ${pitch}`);
   return { type, pitch };
 }
@@ -127,7 +130,11 @@ export function createPolyphonicSequence(
 }
 
 /** A sequence from event ids (e.g. a model's samples); the ids are taken as they are, START included. */
-export function decodeIds(ids: readonly EventId[], stepsPerQuarter: number, startStep = 0): PolyphonicSequence {
+export function decodeIds(
+  ids: readonly EventId[],
+  stepsPerQuarter: number,
+  startStep = 0,
+): PolyphonicSequence {
   return { events: ids.map(idToEvent), stepsPerQuarter, startStep };
 }
 

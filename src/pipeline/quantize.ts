@@ -269,12 +269,13 @@ function stepsAt(segments: TempoSegment[], seconds: number): number {
 /** Time-weighted mean qpm over [0, totalTime]; the tempo at t=0 when totalTime is not positive. */
 function meanQpm(segments: TempoSegment[], totalTime: number): number {
   if (!(totalTime > 0)) return segments[0].qpm;
-  let qpmSeconds = 0;
+  // Weights as fractions of totalTime, so that a single segment gives its qpm exactly.
+  let mean = 0;
   for (let i = 0; i < segments.length && segments[i].time < totalTime; i++) {
     const end = i + 1 < segments.length ? Math.min(segments[i + 1].time, totalTime) : totalTime;
-    qpmSeconds += segments[i].qpm * (end - segments[i].time);
+    mean += segments[i].qpm * ((end - segments[i].time) / totalTime);
   }
-  return qpmSeconds / totalTime;
+  return mean;
 }
 
 /**
