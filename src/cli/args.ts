@@ -24,13 +24,17 @@ export type FlagValues<T extends FlagTable> = {
       ? number
       : T[K]["required"] extends true
         ? string
-        : string | undefined;
+        : T[K] extends { default: string }
+          ? string
+          : string | undefined;
 };
 
 export interface ParsedArgs<T extends FlagTable> {
   flags: FlagValues<T>;
   positionals: string[];
   help: boolean;
+  /** Flags given on the command line (as opposed to defaulted). */
+  explicit: Set<string>;
 }
 
 function parseValue(name: string, spec: FlagSpec, raw: string): string | number | boolean {
@@ -62,6 +66,7 @@ export function parseArgs<T extends FlagTable>(argv: string[], table: T): Parsed
   for (const [name, spec] of Object.entries(table)) values[name] = spec.default;
   const positionals: string[] = [];
   let help = false;
+  const explicit = new Set<string>();
   const unknown = (flag: string): never => {
     throw new UsageError(
       `unknown flag ${flag}; valid flags: ${Object.keys(table)
@@ -107,6 +112,7 @@ export function parseArgs<T extends FlagTable>(argv: string[], table: T): Parsed
       }
     }
     values[name] = parseValue(name, spec, raw);
+    explicit.add(name);
   }
 
   if (!help) {
@@ -116,7 +122,7 @@ export function parseArgs<T extends FlagTable>(argv: string[], table: T): Parsed
       }
     }
   }
-  return { flags: values as FlagValues<T>, positionals, help };
+  return { flags: values as FlagValues<T>, positionals, help, explicit };
 }
 
 export function formatHelp(usage: string, description: string, table: FlagTable): string {

@@ -2,9 +2,11 @@
 /**
  * polyrnn <verb> [flags]
  *   polyrnn convert --input_dir=DIR --output_file=FILE.tfrecord [--recursive]
+ *   polyrnn dataset --input=NOTES.tfrecord --output_dir=DIR [--eval_ratio=0.1]
  */
 import { readFileSync } from "node:fs";
 import { runConvert } from "./convert.js";
+import { runDataset } from "./dataset.js";
 import { main } from "./main.js";
 
 const VERBS: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
@@ -12,6 +14,11 @@ const VERBS: Record<string, { summary: string; run: (argv: string[]) => Promise<
     summary: "MIDI folder → TFRecord of NoteSequences (Magenta's convert_dir_to_note_sequences)",
     run: (argv) =>
       runConvert(argv, "polyrnn convert --input_dir=DIR --output_file=FILE.tfrecord [--recursive]"),
+  },
+  dataset: {
+    summary: "NoteSequences → training/eval SequenceExamples (Magenta's polyphony_rnn_create_dataset)",
+    run: (argv) =>
+      runDataset(argv, "polyrnn dataset --input=NOTES.tfrecord --output_dir=DIR [--eval_ratio=0.1]"),
   },
 };
 

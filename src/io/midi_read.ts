@@ -216,15 +216,15 @@ const CHANNEL_DATA_LENGTH = [0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 1, 1, 2, 0];
  * error in mido). F0, F7 (SysEx) and FF (meta) are handled separately.
  */
 const SYSTEM_DATA_LENGTH: Record<number, number> = {
-  0xf1: 1,
-  0xf2: 2,
-  0xf3: 1,
-  0xf6: 0,
-  0xf8: 0,
-  0xfa: 0,
-  0xfb: 0,
-  0xfc: 0,
-  0xfe: 0,
+  241: 1,
+  242: 2,
+  243: 1,
+  246: 0,
+  248: 0,
+  250: 0,
+  251: 0,
+  252: 0,
+  254: 0,
 };
 
 /**
@@ -289,7 +289,9 @@ class TrackCursor {
     const delta = this.vlq("delta time");
     this.tick += delta;
     if (this.tick + 1 > MAX_TICK) {
-      fail(`largest tick ${this.tick} is over ${MAX_TICK - 1} (at byte ${this.at}): the file is likely corrupt`);
+      fail(
+        `largest tick ${this.tick} is over ${MAX_TICK - 1} (at byte ${this.at}): the file is likely corrupt`,
+      );
     }
     this.at = this.pos;
     if (this.pos >= this.end) this.pastEnd("event");
@@ -435,33 +437,42 @@ interface TimingEvent {
   b: number;
 }
 
-/** Tempo, time signature and key signature events of track 0 (pretty_midi reads them from there only). */
-function readTiming(bytes: Uint8Array, chunk: TrackChunk, resolution: number) {
-  const tempo = new TempoMap(resolution);
-  const timeSigs: TimingEvent[] = [];
-  const keySigs: TimingEvent[] = [];
-  const c = new TrackCursor(bytes, chunk);
-  for (let kind = c.next(); kind !== EV_END; kind = c.next()) {
-    if (kind !== EV_META) continue;
+/**
+ * Tempo, time signature and key signature events of track 0 (pretty_midi reads them from there only).
+ *
+ * Track 0 is read in one pass with the tempo map growing as its events come: the time of a tick
+ * depends only on the tempos at or before it, and a tempo that starts at tick t gives t the same float
+ * value as the segment before it (starts[i] is computed with that very expression), so the times of
+ * track 0's notes equal those computed with the finished map.
+ */
+class Timing {
+  readonly tempo: TempoMap;
+  readonly timeSigs: TimingEvent[] = [];
+  readonly keySigs: TimingEvent[] = [];
+
+  constructor(private readonly resolution: number) {
+    this.tempo = new TempoMap(resolution);
+  }
+
+  add(c: TrackCursor): void {
     const d = c.dataStart;
     if (c.metaType === 0x51) {
       const us = (c.byte(d) << 16) | (c.byte(d + 1) << 8) | c.byte(d + 2);
       if (us === 0) fail(`tempo 0 (0 microseconds per quarter note) at byte ${c.at}`);
       const bpm = 6e7 / us;
-      tempo.addTempo(c.tick, 60 / (bpm * resolution));
+      this.tempo.addTempo(c.tick, 60 / (bpm * this.resolution));
     } else if (c.metaType === 0x58) {
       const numerator = c.byte(d);
       const exponent = c.byte(d + 1);
       if (numerator === 0) fail(`time signature with numerator 0 at byte ${c.at}`);
       // note_seq stores the denominator as an int32.
       if (exponent > 30) fail(`time signature denominator 2^${exponent} at byte ${c.at} is too large`);
-      timeSigs.push({ tick: c.tick, a: numerator, b: 2 ** exponent });
+      this.timeSigs.push({ tick: c.tick, a: numerator, b: 2 ** exponent });
     } else if (c.metaType === 0x59) {
       const minor = c.byte(d + 1) === 1;
-      keySigs.push({ tick: c.tick, a: keyPitchClass(c.signedByte(d), minor), b: minor ? 1 : 0 });
+      this.keySigs.push({ tick: c.tick, a: keyPitchClass(c.signedByte(d), minor), b: minor ? 1 : 0 });
     }
   }
-  return { tempo, timeSigs, keySigs };
 }
 
 /**
@@ -471,7 +482,8 @@ function readTiming(bytes: Uint8Array, chunk: TrackChunk, resolution: number) {
 export function readMidi(bytes: Uint8Array): NoteSequence {
   const layout = readLayout(bytes);
   const resolution = layout.resolution;
-  const { tempo, timeSigs, keySigs } = readTiming(bytes, layout.tracks[0], resolution);
+  const timing = new Timing(resolution);
+  const { tempo, timeSigs, keySigs } = timing;
 
   const instruments: Instrument[] = [];
   const instrumentMap = new Map<number, Instrument>();
@@ -521,9 +533,11 @@ export function readMidi(bytes: Uint8Array): NoteSequence {
     const c = new TrackCursor(bytes, chunk);
     for (let kind = c.next(); kind !== EV_END; kind = c.next()) {
       if (kind === EV_META) {
+        if (track === 0) timing.add(c);
         if (c.metaType === 0x03) {
           let name = "";
-          for (let i = c.dataStart; i < c.dataStart + c.dataLength; i++) name += String.fromCharCode(c.byte(i));
+          for (let i = c.dataStart; i < c.dataStart + c.dataLength; i++)
+            name += String.fromCharCode(c.byte(i));
           trackName = name;
         }
         continue;

@@ -129,7 +129,11 @@ export function writeMidi(ns: NoteSequence): Uint8Array {
   }
 
   for (const t of tempoEvents) {
-    timing.push({ tick: t.tick, order: ORDER_TEMPO, bytes: meta(0x51, [t.us >> 16, (t.us >> 8) & 0xff, t.us & 0xff]) });
+    timing.push({
+      tick: t.tick,
+      order: ORDER_TEMPO,
+      bytes: meta(0x51, [t.us >> 16, (t.us >> 8) & 0xff, t.us & 0xff]),
+    });
   }
   if (!ns.timeSignatures.some((ts) => ts.time <= 0)) {
     timing.push({ tick: 0, order: ORDER_TIME_SIGNATURE, bytes: meta(0x58, [4, 2, 24, 8]) });
@@ -178,7 +182,11 @@ export function writeMidi(ns: NoteSequence): Uint8Array {
     const start = toTick(n.startTime, "a note");
     // A note must last at least one tick, or its note-off would come before its note-on.
     const end = Math.max(start + 1, toTick(n.endTime, "a note"));
-    g.events.push({ tick: start, order: ORDER_NOTE + pitch * 256 + velocity, bytes: [0x90, pitch, velocity] });
+    g.events.push({
+      tick: start,
+      order: ORDER_NOTE + pitch * 256 + velocity,
+      bytes: [0x90, pitch, velocity],
+    });
     g.events.push({ tick: end, order: ORDER_NOTE + pitch * 256, bytes: [0x90, pitch, 0] });
   }
   for (const b of ns.pitchBends) {

@@ -1,0 +1,192 @@
+/**
+ * Magenta's polyphony_rnn_create_dataset DAG (spec §3.2) as plain functions, one input NoteSequence at a
+ * time: partition → split on time changes → quantize → transpose → extract → encode. Statistics keep
+ * Magenta's names (`DAGPipeline_<Unit>_<mode>_<stat>`). polyrnn's extensions are options that are off by
+ * default, so the default output matches Magenta's.
+ */
+import {
+  encodeIds,
+  type EventType,
+  numSteps,
+  type PolyphonicSequence,
+  toTrainingExample,
+} from "../events/codec.js";
+import type { NoteSequence } from "../notesequence.js";
+import { sha1Hex } from "../io/sha1.js";
+import { extractPolyphonicSequences, mergeStatistics, type Statistics } from "./extract.js";
+import {
+  BadTimeSignatureError,
+  MultipleTempoError,
+  MultipleTimeSignatureError,
+  quantizeNoteSequence,
+  quantizeNoteSequenceOnBeats,
+} from "./quantize.js";
+import { splitNoteSequenceOnTimeChanges, splitNoteSequenceOnTimeSignatureChanges } from "./split.js";
+import { transposeNoteSequence } from "./transpose.js";
+
+export type Mode = "training" | "eval";
+
+export interface DatasetOptions {
+  evalRatio: number;
+  stepsPerQuarter: number;
+  minSteps: number;
+  maxSteps: number;
+  /** Semitone shifts applied for augmentation, Magenta's range(-4, 5) by default. */
+  transposeRange: number[];
+  splitLongTracks: boolean;
+  mergePrograms: boolean;
+  /** Quantize on the tempo map's beat grid and split only at time-signature changes. */
+  quantizeOnBeats: boolean;
+  /** A reproducible eval split chosen by a hash of (seed, NoteSequence id); undefined = random, as Magenta. */
+  seed?: number;
+}
+
+export const DEFAULT_DATASET_OPTIONS: DatasetOptions = {
+  evalRatio: 0.1,
+  stepsPerQuarter: 4,
+  minSteps: 80,
+  maxSteps: 512,
+  transposeRange: [-4, -3, -2, -1, 0, 1, 2, 3, 4],
+  splitLongTracks: false,
+  mergePrograms: false,
+  quantizeOnBeats: false,
+};
+
+/** Magenta's RandomPartition: per input sequence, eval with probability evalRatio. */
+export function choosePartition(
+  ns: NoteSequence,
+  evalRatio: number,
+  seed?: number,
+  random = Math.random,
+): Mode {
+  const r =
+    seed === undefined
+      ? random()
+      : Number.parseInt(sha1Hex(new TextEncoder().encode(`${seed}:${ns.id}`)).slice(0, 13), 16) / 2 ** 52;
+  return r < evalRatio ? "eval" : "training";
+}
+
+export interface ProcessedSequence {
+  mode: Mode;
+  /** Event ids of every extracted track (START … END), in Magenta's processing order. */
+  tracks: number[][];
+  /** Notes of the input, and notes that reach the dataset in the untransposed tracks. */
+  inputNotes: number;
+  keptNotes: number;
+  /** Steps of music in the untransposed tracks. */
+  keptSteps: number;
+  /** Tempo changes that split the input (Magenta's default mode only). */
+  tempoSplits: number;
+  /** Why pieces were dropped before extraction (quantizer errors), one line each. */
+  warnings: string[];
+}
+
+function count(stats: Statistics, name: string, n = 1): void {
+  stats[name] = ((stats[name] as number | undefined) ?? 0) + n;
+}
+
+function countNewNotes(seq: PolyphonicSequence): number {
+  const NEW_NOTE: EventType = 3;
+  return seq.events.reduce((n, e) => n + (e.type === NEW_NOTE ? 1 : 0), 0);
+}
+
+/**
+ * Runs one input NoteSequence through the DAG for the given mode, adding Magenta's statistics to `stats`.
+ */
+export function processNoteSequence(
+  ns: NoteSequence,
+  mode: Mode,
+  opts: DatasetOptions,
+  stats: Statistics,
+): ProcessedSequence {
+  const out: ProcessedSequence = {
+    mode,
+    tracks: [],
+    inputNotes: ns.notes.length,
+    keptNotes: 0,
+    keptSteps: 0,
+    tempoSplits: 0,
+    warnings: [],
+  };
+  const pieces = opts.quantizeOnBeats
+    ? splitNoteSequenceOnTimeSignatureChanges(ns)
+    : splitNoteSequenceOnTimeChanges(ns);
+  if (!opts.quantizeOnBeats) {
+    // Tempo events inside the music that change the tempo in force (from 120 qpm): each one splits.
+    let qpm = 120;
+    for (const t of [...ns.tempos].sort((a, b) => a.time - b.time)) {
+      if (t.qpm === qpm) continue;
+      if (t.time > 0 && t.time < ns.totalTime) out.tempoSplits++;
+      qpm = t.qpm;
+    }
+  }
+  const quantizer = `DAGPipeline_Quantizer_${mode}_`;
+  for (const piece of pieces) {
+    let quantized: NoteSequence;
+    try {
+      quantized = opts.quantizeOnBeats
+        ? quantizeNoteSequenceOnBeats(piece, opts.stepsPerQuarter)
+        : quantizeNoteSequence(piece, opts.stepsPerQuarter);
+    } catch (e) {
+      if (e instanceof MultipleTimeSignatureError)
+        count(stats, `${quantizer}sequences_discarded_because_multiple_time_signatures`);
+      else if (e instanceof MultipleTempoError)
+        count(stats, `${quantizer}sequences_discarded_because_multiple_tempos`);
+      else if (e instanceof BadTimeSignatureError)
+        count(stats, `${quantizer}sequences_discarded_because_bad_time_signature`);
+      else throw e;
+      out.warnings.push(`${ns.filename || ns.id}: ${(e as Error).message}`);
+      continue;
+    }
+    processQuantized(quantized, mode, opts, stats, out);
+  }
+  count(stats, `DAGPipeline_RandomPartition_${mode}_poly_tracks_count`);
+  return out;
+}
+
+/**
+ * The stages after quantization (transpose → extract → encode), also the whole pipeline for data that
+ * arrives quantized (benchmark frames).
+ */
+export function processQuantized(
+  quantized: NoteSequence,
+  mode: Mode,
+  opts: DatasetOptions,
+  stats: Statistics,
+  out: ProcessedSequence,
+): void {
+  // Magenta's TranspositionPipeline: a shift that takes any non-drum note out of range is dropped.
+  for (const amount of opts.transposeRange) {
+    const transposed = transposeNoteSequence(quantized, amount);
+    if (!transposed) {
+      count(stats, `DAGPipeline_TranspositionPipeline_${mode}_skipped_due_to_range_exceeded`);
+      continue;
+    }
+    count(stats, `DAGPipeline_TranspositionPipeline_${mode}_transpositions_generated`);
+    const extracted = extractPolyphonicSequences(transposed, {
+      minSteps: opts.minSteps,
+      maxSteps: opts.maxSteps,
+      mergePrograms: opts.mergePrograms,
+      splitLongTracks: opts.splitLongTracks,
+    });
+    const prefixed: Statistics = {};
+    for (const [k, v] of Object.entries(extracted.stats))
+      prefixed[`DAGPipeline_PolyExtractor_${mode}_${k}`] = v;
+    mergeStatistics(stats, prefixed);
+    for (const seq of extracted.sequences) {
+      out.tracks.push(encodeIds(seq));
+      if (amount === 0) {
+        out.keptNotes += countNewNotes(seq);
+        out.keptSteps += numSteps(seq);
+      }
+    }
+  }
+}
+
+/** Training pairs for one track, as written to the dataset (labels, and optionally one-hot inputs). */
+export function trackToExample(ids: number[], withInputs: boolean): { labels: number[]; inputs?: number[] } {
+  const { inputs, labels } = toTrainingExample(ids);
+  return withInputs ? { inputs, labels } : { labels };
+}
+
+export { mergeStatistics };
