@@ -24,7 +24,12 @@ console.log(`input: ${dir} (recursive)  cpu: ${cpus()[0].model} × ${cores}  nod
 async function measure(jobs) {
   let best;
   for (let i = 0; i < repeat; i++) {
-    const s = await convertDirectory({ inputDir: dir, outputFile: join(out, `j${jobs}.tfrecord`), recursive: true, jobs });
+    const s = await convertDirectory({
+      inputDir: dir,
+      outputFile: join(out, `j${jobs}.tfrecord`),
+      recursive: true,
+      jobs,
+    });
     if (!best || s.seconds < best.seconds) best = s;
   }
   return best;

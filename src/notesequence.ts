@@ -220,7 +220,32 @@ export function createNoteSequence(fields: Partial<NoteSequence> = {}): NoteSequ
   };
 }
 
-/** Deep copy (the sequence is plain data). */
+/**
+ * Deep copy. Written out field by field because it is on the dataset pipeline's hot path (every split,
+ * quantization and transposition copies), where structuredClone is several times slower.
+ */
 export function cloneNoteSequence(ns: NoteSequence): NoteSequence {
-  return structuredClone(ns);
+  const copyAll = <T extends object>(list: T[]): T[] => list.map((x) => ({ ...x }));
+  return {
+    ...ns,
+    timeSignatures: copyAll(ns.timeSignatures),
+    keySignatures: copyAll(ns.keySignatures),
+    tempos: copyAll(ns.tempos),
+    notes: copyAll(ns.notes),
+    pitchBends: copyAll(ns.pitchBends),
+    controlChanges: copyAll(ns.controlChanges),
+    partInfos: copyAll(ns.partInfos),
+    sourceInfo: ns.sourceInfo && { ...ns.sourceInfo },
+    textAnnotations: copyAll(ns.textAnnotations),
+    sectionAnnotations: copyAll(ns.sectionAnnotations),
+    sectionGroups: structuredClone(ns.sectionGroups),
+    quantizationInfo: ns.quantizationInfo && { ...ns.quantizationInfo },
+    subsequenceInfo: ns.subsequenceInfo && { ...ns.subsequenceInfo },
+    sequenceMetadata: ns.sequenceMetadata && {
+      ...ns.sequenceMetadata,
+      genre: [...ns.sequenceMetadata.genre],
+      composers: [...ns.sequenceMetadata.composers],
+    },
+    instrumentInfos: copyAll(ns.instrumentInfos),
+  };
 }

@@ -25,7 +25,9 @@ describe("absl-style flags", () => {
     expect(() => parseArgs(["--input=x", "--nope=1"], TABLE)).toThrow(
       new UsageError("unknown flag --nope; valid flags: --input, --eval_ratio, --num_steps, --recursive"),
     );
-    expect(() => parseArgs(["--input=x", "--num_steps=1.5"], TABLE)).toThrow(/--num_steps takes a whole number/);
+    expect(() => parseArgs(["--input=x", "--num_steps=1.5"], TABLE)).toThrow(
+      /--num_steps takes a whole number/,
+    );
     expect(() => parseArgs(["--input=x", "--eval_ratio=abc"], TABLE)).toThrow(/--eval_ratio takes a number/);
     expect(() => parseArgs(["--input=x", "--recursive=maybe"], TABLE)).toThrow(/takes true or false/);
     expect(() => parseArgs(["--num_steps"], TABLE)).toThrow(/--num_steps needs a value/);

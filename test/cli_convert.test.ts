@@ -1,5 +1,13 @@
 import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeNoteSequence } from "../src/io/notesequence_proto.js";
@@ -46,8 +54,12 @@ describe("convert_dir_to_note_sequences / polyrnn convert", () => {
     const dir = tempDir();
     const a = join(dir, "a.tfrecord");
     const b = join(dir, "b.tfrecord");
-    expect(runCli("polyrnn", ["convert", "--input_dir", EXAMPLES, "--output_file", a, "--jobs", "1"]).status).toBe(0);
-    expect(runCli("polyrnn", ["convert", "--input_dir", EXAMPLES, "--output_file", b, "--jobs", "2"]).status).toBe(0);
+    expect(
+      runCli("polyrnn", ["convert", "--input_dir", EXAMPLES, "--output_file", a, "--jobs", "1"]).status,
+    ).toBe(0);
+    expect(
+      runCli("polyrnn", ["convert", "--input_dir", EXAMPLES, "--output_file", b, "--jobs", "2"]).status,
+    ).toBe(0);
     expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
   });
 
@@ -77,13 +89,22 @@ describe("convert_dir_to_note_sequences / polyrnn convert", () => {
     const good = readFileSync(join(EXAMPLES, "seed2.mid"));
     const dir = folderWith({ "top.mid": good, "sub/inner.mid": good, "sub/deeper/deep.midi": good });
     const out = join(dir, "..", `${Date.now()}-out.tfrecord`);
-    const flat = runCli("polyrnn", ["convert", `--input_dir=${dir}`, `--output_file=${out}`, "--norecursive"]);
+    const flat = runCli("polyrnn", [
+      "convert",
+      `--input_dir=${dir}`,
+      `--output_file=${out}`,
+      "--norecursive",
+    ]);
     expect(flat.status).toBe(0);
     expect(flat.stderr).toContain("use --recursive");
     expect(readOutput(out).map((s) => s.filename)).toEqual(["top.mid"]);
     const deep = runCli("polyrnn", ["convert", `--input_dir=${dir}`, `--output_file=${out}`, "--recursive"]);
     expect(deep.status).toBe(0);
-    expect(readOutput(out).map((s) => s.filename)).toEqual(["top.mid", "sub/inner.mid", "sub/deeper/deep.midi"]);
+    expect(readOutput(out).map((s) => s.filename)).toEqual([
+      "top.mid",
+      "sub/inner.mid",
+      "sub/deeper/deep.midi",
+    ]);
   });
 
   it("a folder with no music is one clear error and writes nothing", () => {
@@ -109,21 +130,33 @@ describe("convert_dir_to_note_sequences / polyrnn convert", () => {
     const dir = folderWith({ "a.mid": readFileSync(join(EXAMPLES, "seed2.mid")) });
     const blocker = join(dir, "file");
     writeFileSync(blocker, "x");
-    const r = runCli("polyrnn", ["convert", `--input_dir=${dir}`, `--output_file=${join(blocker, "out.tfrecord")}`]);
+    const r = runCli("polyrnn", [
+      "convert",
+      `--input_dir=${dir}`,
+      `--output_file=${join(blocker, "out.tfrecord")}`,
+    ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^error: cannot \w+ .*file.*: (EEXIST|ENOTDIR)/m);
     expect(r.stderr).not.toContain("    at ");
     if (process.getuid?.() !== 0) {
       const ro = tempDir();
       chmodSync(ro, 0o500);
-      const r2 = runCli("polyrnn", ["convert", `--input_dir=${dir}`, `--output_file=${join(ro, "out.tfrecord")}`]);
+      const r2 = runCli("polyrnn", [
+        "convert",
+        `--input_dir=${dir}`,
+        `--output_file=${join(ro, "out.tfrecord")}`,
+      ]);
       expect(r2.status).toBe(1);
       expect(r2.stderr).toContain("EACCES");
     }
   });
 
   it("a missing input folder, a missing flag and an unknown flag are usage errors", () => {
-    const missing = runCli("polyrnn", ["convert", "--input_dir=/nonexistent/x", "--output_file=/tmp/x.tfrecord"]);
+    const missing = runCli("polyrnn", [
+      "convert",
+      "--input_dir=/nonexistent/x",
+      "--output_file=/tmp/x.tfrecord",
+    ]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain("/nonexistent/x");
     const noFlag = runCli("polyrnn", ["convert", "--input_dir=/tmp"]);
@@ -131,7 +164,9 @@ describe("convert_dir_to_note_sequences / polyrnn convert", () => {
     expect(noFlag.stderr).toContain("--output_file is required");
     const unknown = runCli("polyrnn", ["convert", "--input_dir=/tmp", "--output_file=x", "--bogus=1"]);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain("unknown flag --bogus; valid flags: --input_dir, --output_file, --recursive");
+    expect(unknown.stderr).toContain(
+      "unknown flag --bogus; valid flags: --input_dir, --output_file, --recursive",
+    );
   });
 
   it("--help lists every flag the command parses", () => {

@@ -3,10 +3,11 @@
  *   polyrnn dataset --input=notes.tfrecord --output_dir=DIR [--eval_ratio=0.1]
  *   polyrnn dataset --from_frames=bl2012_jsb_chorales.json --output_dir=DIR
  */
-import { type FlagTable, formatHelp, parseArgs } from "./args.js";
+
 import { PolyrnnError, UsageError } from "../errors.js";
 import { DEFAULT_DATASET_OPTIONS } from "../pipeline/dataset.js";
 import { formatStatistic } from "../pipeline/extract.js";
+import { type FlagTable, formatHelp, parseArgs } from "./args.js";
 import {
   createDatasetFromFrames,
   createDatasetFromNoteSequences,

@@ -6,7 +6,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { encodeSequenceExample } from "../dataset/sequence_example.js";
-import { ProtobufError, PolyrnnError } from "../errors.js";
+import { PolyrnnError, ProtobufError } from "../errors.js";
 import { readTFRecordFile, TFRecordFileWriter } from "../io/fs.js";
 import { decodeNoteSequence } from "../io/notesequence_proto.js";
 import type { NoteSequence } from "../notesequence.js";

@@ -10,10 +10,13 @@ export const WireType = { VARINT: 0, FIXED64: 1, LEN: 2, FIXED32: 5 } as const;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
 
+const SCRATCH = new DataView(new ArrayBuffer(8));
+const WRITER_POOL: ProtoWriter[] = [];
+
 export class ProtoWriter {
   private buf = new Uint8Array(256);
   private pos = 0;
-  private readonly scratch = new DataView(new ArrayBuffer(8));
+  private readonly scratch = SCRATCH;
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -108,9 +111,17 @@ export class ProtoWriter {
 
   /** A sub-message, always written (even when empty) since presence matters. */
   message(field: number, encode: (w: ProtoWriter) => void): void {
-    const sub = new ProtoWriter();
-    encode(sub);
-    this.bytesField(field, sub.finish());
+    // Sub-messages are encoded into pooled writers (one per nesting depth in use), so that a message with
+    // thousands of small sub-messages (a SequenceExample's per-step features) allocates nothing per field.
+    const sub = WRITER_POOL.pop() ?? new ProtoWriter();
+    sub.pos = 0;
+    try {
+      encode(sub);
+      this.tag(field, WireType.LEN);
+      this.bytes(sub.buf.subarray(0, sub.pos));
+    } finally {
+      WRITER_POOL.push(sub);
+    }
   }
 
   finish(): Uint8Array {

@@ -5,14 +5,14 @@
  * default, so the default output matches Magenta's.
  */
 import {
-  encodeIds,
   type EventType,
+  encodeIds,
   numSteps,
   type PolyphonicSequence,
   toTrainingExample,
 } from "../events/codec.js";
-import type { NoteSequence } from "../notesequence.js";
 import { sha1Hex } from "../io/sha1.js";
+import type { NoteSequence } from "../notesequence.js";
 import { extractPolyphonicSequences, mergeStatistics, type Statistics } from "./extract.js";
 import {
   BadTimeSignatureError,

@@ -106,7 +106,9 @@ export function parseFrameBenchmark(json: unknown, name: string, satb: boolean):
     const list = obj[split];
     if (!Array.isArray(list)) throw new FrameDataError(`${name}: missing the "${split}" list`);
     return list.map((s, i) =>
-      satb ? satbToQuantizedSequence(s, `${name}/${split}/${i}`) : framesToQuantizedSequence(s, `${name}/${split}/${i}`),
+      satb
+        ? satbToQuantizedSequence(s, `${name}/${split}/${i}`)
+        : framesToQuantizedSequence(s, `${name}/${split}/${i}`),
     );
   };
   return { train: toSeqs("train"), valid: toSeqs("valid") };
