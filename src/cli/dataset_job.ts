@@ -11,7 +11,9 @@ import { readTFRecordFile, TFRecordFileWriter } from "../io/fs.js";
 import { decodeNoteSequence } from "../io/notesequence_proto.js";
 import type { NoteSequence } from "../notesequence.js";
 import {
+  addUnitStatistics,
   choosePartition,
+  createUnitStatistics,
   type DatasetOptions,
   type Mode,
   type ProcessedSequence,
@@ -197,13 +199,9 @@ export async function createDatasetFromFrames(
           warnings: [],
         };
         // The valid split is scored as it is: no transposition.
-        processQuantized(
-          q,
-          mode,
-          mode === "eval" ? { ...opts, transposeRange: [0] } : opts,
-          summary.stats,
-          p,
-        );
+        const unit = createUnitStatistics();
+        processQuantized(q, mode === "eval" ? { ...opts, transposeRange: [0] } : opts, unit, p);
+        addUnitStatistics(summary.stats, mode, unit);
         await emit(p, q);
       }
     }

@@ -4,13 +4,7 @@
  * Magenta's names (`DAGPipeline_<Unit>_<mode>_<stat>`). polyrnn's extensions are options that are off by
  * default, so the default output matches Magenta's.
  */
-import {
-  type EventType,
-  encodeIds,
-  numSteps,
-  type PolyphonicSequence,
-  toTrainingExample,
-} from "../events/codec.js";
+import { encodeIds, numSteps, toTrainingExample } from "../events/codec.js";
 import { sha1Hex } from "../io/sha1.js";
 import type { NoteSequence } from "../notesequence.js";
 import { extractPolyphonicSequences, mergeStatistics, type Statistics } from "./extract.js";
@@ -81,13 +75,34 @@ export interface ProcessedSequence {
   warnings: string[];
 }
 
-function count(stats: Statistics, name: string, n = 1): void {
-  stats[name] = ((stats[name] as number | undefined) ?? 0) + n;
+/**
+ * Statistics of one input's transposition and extraction units, without Magenta's `DAGPipeline_<Unit>_<mode>_`
+ * prefixes; `addUnitStatistics` adds the prefixes once per input (not once per piece: a piano-midi.de
+ * file splits into a thousand pieces).
+ */
+export interface UnitStatistics {
+  transpositionsGenerated: number;
+  skippedDueToRangeExceeded: number;
+  extractor: Statistics;
 }
 
-function countNewNotes(seq: PolyphonicSequence): number {
-  const NEW_NOTE: EventType = 3;
-  return seq.events.reduce((n, e) => n + (e.type === NEW_NOTE ? 1 : 0), 0);
+export function createUnitStatistics(): UnitStatistics {
+  return { transpositionsGenerated: 0, skippedDueToRangeExceeded: 0, extractor: {} };
+}
+
+export function addUnitStatistics(stats: Statistics, mode: Mode, unit: UnitStatistics): void {
+  const transposition = `DAGPipeline_TranspositionPipeline_${mode}_`;
+  count(stats, `${transposition}transpositions_generated`, unit.transpositionsGenerated);
+  if (unit.skippedDueToRangeExceeded > 0) {
+    count(stats, `${transposition}skipped_due_to_range_exceeded`, unit.skippedDueToRangeExceeded);
+  }
+  const prefixed: Statistics = {};
+  for (const [k, v] of Object.entries(unit.extractor)) prefixed[`DAGPipeline_PolyExtractor_${mode}_${k}`] = v;
+  mergeStatistics(stats, prefixed);
+}
+
+function count(stats: Statistics, name: string, n = 1): void {
+  stats[name] = ((stats[name] as number | undefined) ?? 0) + n;
 }
 
 /**
@@ -121,6 +136,7 @@ export function processNoteSequence(
     }
   }
   const quantizer = `DAGPipeline_Quantizer_${mode}_`;
+  const unit = createUnitStatistics();
   for (const piece of pieces) {
     let quantized: NoteSequence;
     try {
@@ -138,8 +154,9 @@ export function processNoteSequence(
       out.warnings.push(`${ns.filename || ns.id}: ${(e as Error).message}`);
       continue;
     }
-    processQuantized(quantized, mode, opts, stats, out);
+    processQuantized(quantized, opts, unit, out);
   }
+  addUnitStatistics(stats, mode, unit);
   count(stats, `DAGPipeline_RandomPartition_${mode}_poly_tracks_count`);
   return out;
 }
@@ -150,33 +167,35 @@ export function processNoteSequence(
  */
 export function processQuantized(
   quantized: NoteSequence,
-  mode: Mode,
   opts: DatasetOptions,
-  stats: Statistics,
+  unit: UnitStatistics,
   out: ProcessedSequence,
 ): void {
   // Magenta's TranspositionPipeline: a shift that takes any non-drum note out of range is dropped.
   for (const amount of opts.transposeRange) {
     const transposed = transposeNoteSequence(quantized, amount);
     if (!transposed) {
-      count(stats, `DAGPipeline_TranspositionPipeline_${mode}_skipped_due_to_range_exceeded`);
+      unit.skippedDueToRangeExceeded++;
       continue;
     }
-    count(stats, `DAGPipeline_TranspositionPipeline_${mode}_transpositions_generated`);
+    unit.transpositionsGenerated++;
     const extracted = extractPolyphonicSequences(transposed, {
       minSteps: opts.minSteps,
       maxSteps: opts.maxSteps,
       mergePrograms: opts.mergePrograms,
       splitLongTracks: opts.splitLongTracks,
     });
-    const prefixed: Statistics = {};
-    for (const [k, v] of Object.entries(extracted.stats))
-      prefixed[`DAGPipeline_PolyExtractor_${mode}_${k}`] = v;
-    mergeStatistics(stats, prefixed);
+    mergeStatistics(unit.extractor, extracted.stats);
     for (const seq of extracted.sequences) {
       out.tracks.push(encodeIds(seq));
       if (amount === 0) {
-        out.keptNotes += countNewNotes(seq);
+        // Notes that start inside this track's steps (a window of a split track re-strikes notes held
+        // across its start; those are counted in the window where they start).
+        const from = seq.startStep;
+        const to = from + numSteps(seq);
+        out.keptNotes += quantized.notes.filter(
+          (n) => n.quantizedStartStep >= from && n.quantizedStartStep < to,
+        ).length;
         out.keptSteps += numSteps(seq);
       }
     }

@@ -24,12 +24,14 @@ export function transposeNoteSequence(
   minPitch = MIN_MIDI_PITCH,
   maxPitch = MAX_MIDI_PITCH,
 ): NoteSequence | undefined {
-  const out = cloneNoteSequence(ns);
-  for (const note of out.notes) {
+  // Check the range first: most dropped transpositions then cost no copy at all.
+  for (const note of ns.notes) {
     if (note.isDrum) continue;
-    note.pitch += amount;
-    if (note.pitch < minPitch || note.pitch > maxPitch) return undefined;
+    const pitch = note.pitch + amount;
+    if (pitch < minPitch || pitch > maxPitch) return undefined;
   }
+  const out = cloneNoteSequence(ns);
+  for (const note of out.notes) if (!note.isDrum) note.pitch += amount;
   return out;
 }
 
