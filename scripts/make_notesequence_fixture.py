@@ -246,6 +246,9 @@ def empty_sequence(pb):
 
 
 def main() -> None:
+    # An optional argument writes the files to another folder (the test suite regenerates the fixture
+    # there and compares it with the committed one).
+    out_dir = sys.argv[1] if len(sys.argv) > 1 else FIXTURE_DIR
     assert crc32c(b"123456789") == 0xE3069283, hex(crc32c(b"123456789"))
     assert crc32c(b"") == 0
     from google.protobuf import json_format
@@ -279,13 +282,13 @@ def main() -> None:
                 }
             )
 
-    with open(os.path.join(FIXTURE_DIR, "sequences.tfrecord"), "wb") as f:
+    with open(os.path.join(out_dir, "sequences.tfrecord"), "wb") as f:
         f.write(b"".join(records))
-    with open(os.path.join(FIXTURE_DIR, "sequences.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(out_dir, "sequences.json"), "w", encoding="utf-8") as f:
         json.dump(entries, f, ensure_ascii=False, indent=2, allow_nan=False)
         f.write("\n")
     total = sum(len(r) for r in records)
-    print(f"wrote {len(records)} records ({total} bytes) to {FIXTURE_DIR}")
+    print(f"wrote {len(records)} records ({total} bytes) to {out_dir}")
 
 
 if __name__ == "__main__":
