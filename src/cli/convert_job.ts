@@ -27,11 +27,11 @@ export type ConvertResult =
   | { index: number; ok: true; records: Uint8Array[]; notes: number }
   | { index: number; ok: false; error: string };
 
-/** Converts one file; never throws (a failure is a result). Runs in a worker or in-process. */
-export async function convertTask(task: ConvertTask): Promise<ConvertResult> {
+/** Converts one file's bytes (or the error reading them); never throws. */
+function convertLoaded(task: ConvertTask, loaded: Uint8Array | Error): ConvertResult {
   try {
-    const bytes = await readFile(task.path);
-    const sequences = convertFileBytes(bytes, task.kind, task.filename, task.collectionName);
+    if (loaded instanceof Error) throw loaded;
+    const sequences = convertFileBytes(loaded, task.kind, task.filename, task.collectionName);
     return {
       index: task.index,
       ok: true,
@@ -40,6 +40,31 @@ export async function convertTask(task: ConvertTask): Promise<ConvertResult> {
     };
   } catch (e) {
     return { index: task.index, ok: false, error: describeError(task.path, e) };
+  }
+}
+
+function load(path: string): Promise<Uint8Array | Error> {
+  return readFile(path).then(
+    (bytes) => bytes,
+    (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+  );
+}
+
+/** Converts one file; never throws (a failure is a result). Runs in a worker or in-process. */
+export async function convertTask(task: ConvertTask): Promise<ConvertResult> {
+  return convertLoaded(task, await load(task.path));
+}
+
+/** Converts in this thread, reading the next file while the current one is parsed. */
+async function runSequential(
+  tasks: ConvertTask[],
+  accept: (r: ConvertResult) => Promise<void>,
+): Promise<void> {
+  let next = load(tasks[0].path);
+  for (let i = 0; i < tasks.length; i++) {
+    const loaded = await next;
+    if (i + 1 < tasks.length) next = load(tasks[i + 1].path);
+    await accept(convertLoaded(tasks[i], loaded));
   }
 }
 
@@ -135,7 +160,7 @@ export async function convertDirectory(opts: ConvertOptions): Promise<ConvertSum
     };
     const jobs = Math.max(1, Math.min(opts.jobs ?? availableParallelism(), tasks.length));
     if (jobs === 1) {
-      for (const task of tasks) await accept(await convertTask(task));
+      await runSequential(tasks, accept);
     } else {
       await runPool(tasks, jobs, accept);
     }

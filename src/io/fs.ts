@@ -47,14 +47,29 @@ export class TFRecordFileWriter {
     return new TFRecordFileWriter(path, tmp, handle);
   }
 
+  /** Records are gathered into chunks of about 1 MiB, so a file of small records is not one syscall each. */
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+
   async write(record: Uint8Array): Promise<void> {
     const framed = frameRecord(record);
-    await this.handle.write(framed);
+    this.pending.push(framed);
+    this.pendingBytes += framed.length;
     this.count++;
     this.bytes += framed.length;
+    if (this.pendingBytes >= 1 << 20) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const chunks = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    await this.handle.writev(chunks);
   }
 
   async commit(): Promise<void> {
+    await this.flush();
     await this.handle.sync();
     await this.handle.close();
     await rename(this.tmp, this.path);
