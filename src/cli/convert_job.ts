@@ -11,6 +11,7 @@ import { describeError } from "../errors.js";
 import { type ConvertibleKind, convertFileBytes } from "../io/convert.js";
 import { type ListedFile, listInputDir, TFRecordFileWriter } from "../io/fs.js";
 import { encodeNoteSequence } from "../io/notesequence_proto.js";
+import { frameRecord } from "../io/tfrecord.js";
 
 /** Larger inputs are refused unread: no real score is this big, and reading one would only waste memory. */
 export const MAX_INPUT_BYTES = 256 * 1024 * 1024;
@@ -24,6 +25,7 @@ export interface ConvertTask {
 }
 
 export type ConvertResult =
+  /** `records` are TFRecord-framed NoteSequence protos. */
   | { index: number; ok: true; records: Uint8Array[]; notes: number }
   | { index: number; ok: false; error: string };
 
@@ -35,7 +37,7 @@ function convertLoaded(task: ConvertTask, loaded: Uint8Array | Error): ConvertRe
     return {
       index: task.index,
       ok: true,
-      records: sequences.map(encodeNoteSequence),
+      records: sequences.map((ns) => frameRecord(encodeNoteSequence(ns))),
       notes: sequences.reduce((n, s) => n + s.notes.length, 0),
     };
   } catch (e) {
@@ -149,7 +151,7 @@ export async function convertDirectory(opts: ConvertOptions): Promise<ConvertSum
         pending.delete(nextToWrite);
         nextToWrite++;
         if (r.ok) {
-          for (const rec of r.records) await writer.write(rec);
+          for (const rec of r.records) await writer.writeFramed(rec);
           summary.converted++;
           summary.sequences += r.records.length;
           summary.notes += r.notes;

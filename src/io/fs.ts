@@ -52,7 +52,11 @@ export class TFRecordFileWriter {
   private pendingBytes = 0;
 
   async write(record: Uint8Array): Promise<void> {
-    const framed = frameRecord(record);
+    await this.writeFramed(frameRecord(record));
+  }
+
+  /** A record already framed with `frameRecord` (so that worker threads can do the CRC work). */
+  async writeFramed(framed: Uint8Array): Promise<void> {
     this.pending.push(framed);
     this.pendingBytes += framed.length;
     this.count++;
