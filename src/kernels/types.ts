@@ -1,0 +1,138 @@
+/**
+ * The numeric kernels behind training and generation. Two implementations exist: `reference.ts` (plain
+ * TypeScript loops, readable; the oracle) and the WebAssembly one (SIMD, threads), checked against it.
+ *
+ * Memory model: every tensor lives in ONE heap — the WebAssembly memory in the fast path, an ordinary
+ * (or shared) ArrayBuffer in the reference. Kernels take offsets counted in 4-byte elements into that heap,
+ * so the model code is written once and runs on either implementation. Matrices are row-major.
+ * Integer tensors (event ids, labels) share the heap and are read through `i32()`.
+ */
+export interface Kernels {
+  readonly name: string;
+
+  /** Float view of the whole heap. Fetch it again after `alloc`: the memory may have grown. */
+  f32(): Float32Array;
+  /** Int32 view of the same heap. */
+  i32(): Int32Array;
+  /** Reserves `count` elements, 16-byte aligned and zero-filled; returns the offset in elements. */
+  alloc(count: number): number;
+  /** The allocation mark; `release(mark)` frees everything allocated after it (an arena). */
+  mark(): number;
+  release(mark: number): void;
+
+  /**
+   * C[m×n] = alpha · op(A) · op(B) + beta · C, op(X) = X or Xᵀ. lda/ldb/ldc are the row strides of the
+   * stored matrices (A is stored m×k, or k×m when transA). beta 0 ignores C's old contents (even NaN).
+   */
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    beta: number,
+    c: number,
+    ldc: number,
+  ): void;
+
+  /** out[r, :] = table[ids[r], :] + bias (bias may be -1 for none). Rows with id < 0 get bias only. */
+  embeddingForward(rows: number, width: number, ids: number, table: number, bias: number, out: number): void;
+  /** dTable[ids[r], :] += dOut[r, :] for every row with id ≥ 0 (rows may repeat ids). */
+  embeddingBackward(rows: number, width: number, ids: number, dOut: number, dTable: number): void;
+
+  /** out[r, :] += bias for rows×width. */
+  addBias(rows: number, width: number, bias: number, out: number): void;
+  /** dBias[j] += Σ_r dOut[r, j]. */
+  biasBackward(rows: number, width: number, dOut: number, dBias: number): void;
+
+  /**
+   * One LSTM time step for `rows` sequences, TensorFlow BasicLSTMCell semantics. `gates` holds rows×4H
+   * pre-activations in the order (i, j, f, o) and is overwritten with the activations
+   * (σ(i), tanh(j), σ(f + forgetBias), σ(o)), kept for the backward pass.
+   *   c = cPrev·σ(f + forgetBias) + σ(i)·tanh(j);  h = tanh(c)·σ(o)
+   * cPrev, c, h are rows×H with row stride H.
+   */
+  lstmCellForward(
+    rows: number,
+    hidden: number,
+    forgetBias: number,
+    gates: number,
+    cPrev: number,
+    c: number,
+    h: number,
+  ): void;
+
+  /**
+   * Backward of one step. Inputs: the activations in `gates`, cPrev and c from the forward pass, dh (rows×H:
+   * gradient w.r.t. this step's h, everything included), dc (rows×H: gradient w.r.t. this step's c coming
+   * from step t+1). Outputs: dGates (rows×4H, gradient w.r.t. the PRE-activations), and dcPrev (rows×H,
+   * gradient w.r.t. cPrev; may alias dc).
+   */
+  lstmCellBackward(
+    rows: number,
+    hidden: number,
+    gates: number,
+    cPrev: number,
+    c: number,
+    dh: number,
+    dc: number,
+    dGates: number,
+    dcPrev: number,
+  ): void;
+
+  /**
+   * Output dropout with a counter-based random mask: element e of the call is kept iff
+   * hash(seed, e) / 2³² < keep, and kept values are scaled by 1/keep. The same (seed, n, keep) gives the
+   * same mask in every implementation (see reference.ts for the hash), so backward recomputes it.
+   * out may alias x.
+   */
+  dropoutForward(n: number, keep: number, seed: number, x: number, out: number): void;
+  dropoutBackward(n: number, keep: number, seed: number, dOut: number, dIn: number): void;
+
+  /**
+   * Softmax cross-entropy over `classes` logits per row, for rows whose label ≥ 0 (label -1 = padding).
+   * Writes dLogits = (softmax − onehot) · scale for real rows and 0 for padding rows; writes per-row loss to
+   * `losses` (0 for padding) and the argmax class to `preds` (i32; -1 for padding). Returns the summed loss.
+   */
+  softmaxCrossEntropy(
+    rows: number,
+    classes: number,
+    logits: number,
+    labels: number,
+    scale: number,
+    dLogits: number,
+    losses: number,
+    preds: number,
+  ): number;
+
+  /** Σ x², accumulated in double precision. */
+  sumSquares(n: number, x: number): number;
+  /** x *= s */
+  scale(n: number, s: number, x: number): void;
+  /** y += x */
+  add(n: number, x: number, y: number): void;
+
+  /**
+   * Adam as TensorFlow's AdamOptimizer: m = β1·m + (1−β1)·g; v = β2·v + (1−β2)·g²;
+   * p −= lrT · m / (√v + ε), with lrT = lr·√(1−β2^t)/(1−β1^t) computed by the caller.
+   */
+  adam(
+    n: number,
+    lrT: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+  ): void;
+
+  /** Frees threads and memory. */
+  dispose(): void;
+}
