@@ -1,0 +1,222 @@
+/**
+ * Event generation as Magenta's EventSequenceRnnModel._generate_events + common/beam_search.py (spec §5.5,
+ * §5.6), for several independent requests at once: every beam entry of every request is stepped in one
+ * batched call of the RNN, and each request draws its samples from its own random stream, so a request's
+ * result does not depend on what else is in the batch.
+ *
+ * Stochastic beam search: extensions are SAMPLED, scores are cumulative tempered log-likelihoods (the
+ * primer's included). beam 1 × branch 1 × steps_per_iteration 1 is plain ancestral sampling.
+ */
+
+import { PolyrnnError } from "../errors.js";
+import { type EventId, eventToId, idToEvent, type PolyEvent } from "../events/codec.js";
+import type { Rng } from "./rng.js";
+import type { EventRnn, RnnState } from "./rnn.js";
+
+export class GenerationError extends PolyrnnError {
+  override name = "GenerationError";
+}
+
+/** One sequence being extended: its events, the model state, the inputs still to feed, and its score. */
+export interface BeamEntry {
+  events: PolyEvent[];
+  state: RnnState;
+  pending: EventId[];
+  score: number;
+}
+
+/**
+ * Magenta's modify_events_callback: called with an entry after its inputs were built (first step) and
+ * after every sampled event; may append events to `entry.events` and their ids to `entry.pending`.
+ */
+export type ModifyEvents = (entry: BeamEntry) => void;
+
+export interface SearchOptions {
+  temperature: number;
+  beamSize: number;
+  branchFactor: number;
+  stepsPerIteration: number;
+  modifyEvents?: ModifyEvents;
+  /** Observes each pruning of request `request`'s beam (before → kept); for tests and logs. */
+  onPrune?: (request: number, before: readonly BeamEntry[], kept: readonly BeamEntry[]) => void;
+}
+
+export interface SearchRequest {
+  /** The primer events (START …); must be non-empty. */
+  primer: PolyEvent[];
+  /** Number of model steps (sampled events) to add: Magenta's `num_steps - len(primer)`. */
+  numSteps: number;
+  rng: Rng;
+}
+
+export interface SearchResult {
+  events: PolyEvent[];
+  score: number;
+}
+
+/** Picks the next event from one row of log-probabilities: a sample, or the argmax at temperature 0. */
+export function chooseEvent(
+  logProbs: Float32Array,
+  offset: number,
+  classes: number,
+  temperature: number,
+  rng: Rng,
+): number {
+  if (temperature === 0) {
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (logProbs[offset + k] > logProbs[offset + best]) best = k;
+    return best;
+  }
+  const u = rng.next();
+  let cumulative = 0;
+  let last = 0;
+  for (let k = 0; k < classes; k++) {
+    const p = Math.exp(logProbs[offset + k]);
+    if (p > 0) last = k;
+    cumulative += p;
+    if (u < cumulative) return k;
+  }
+  return last; // u fell past the rounded total: the last class with any mass.
+}
+
+/**
+ * Magenta's `_generate_step` for a flat list of entries (from all requests): feed each entry its pending
+ * inputs, add the log-likelihood of the already-known events among them, sample one event, then let the
+ * callback inject. `rngs[i]` is the random stream of entry i's request.
+ */
+function generateStep(rnn: EventRnn, entries: BeamEntry[], rngs: Rng[], opts: SearchOptions): BeamEntry[] {
+  const { logProbs, states } = rnn.run(
+    entries.map((e) => e.state),
+    entries.map((e) => e.pending),
+    opts.temperature,
+  );
+  const classes = rnn.numClasses;
+  return entries.map((entry, i) => {
+    const rows = entry.pending.length;
+    const lp = logProbs[i];
+    let score = entry.score;
+    // Positions 0 … rows-2 predict events that are already in the sequence (the primer, injected notes).
+    const known = entry.events.length - (rows - 1);
+    for (let r = 0; r < rows - 1; r++) score += lp[r * classes + eventToId(entry.events[known + r])];
+    const id = chooseEvent(lp, (rows - 1) * classes, classes, opts.temperature, rngs[i]);
+    score += lp[(rows - 1) * classes + id];
+    const next: BeamEntry = {
+      events: [...entry.events, idToEvent(id)],
+      state: states[i],
+      pending: [id],
+      score,
+    };
+    opts.modifyEvents?.(next);
+    return next;
+  });
+}
+
+/** Branch every entry `branchFactor` times (Magenta: `beam_entries * branch_factor`, copies in that order). */
+function branch(beam: BeamEntry[], branchFactor: number): BeamEntry[] {
+  const out: BeamEntry[] = [];
+  for (let b = 0; b < branchFactor; b++) for (const e of beam) out.push(e);
+  return out;
+}
+
+/** The k highest scores, highest first; ties keep the earlier entry first (heapq.nlargest is stable). */
+export function pruneBeam(beam: BeamEntry[], k: number): BeamEntry[] {
+  return beam
+    .map((e, i) => ({ e, i }))
+    .sort((x, y) => y.e.score - x.e.score || x.i - y.i)
+    .slice(0, k)
+    .map((x) => x.e);
+}
+
+export function beamSearch(rnn: EventRnn, requests: SearchRequest[], opts: SearchOptions): SearchResult[] {
+  for (const [name, v] of [
+    ["beam_size", opts.beamSize],
+    ["branch_factor", opts.branchFactor],
+    ["steps_per_iteration", opts.stepsPerIteration],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1)
+      throw new GenerationError(`${name} must be a whole number ≥ 1, got ${v}`);
+  }
+  if (!(opts.temperature >= 0)) throw new GenerationError(`temperature must be ≥ 0, got ${opts.temperature}`);
+  for (const r of requests) {
+    if (r.primer.length === 0) throw new GenerationError("primer sequence must have non-zero length");
+    if (r.numSteps < 1) throw new GenerationError("primer sequence must be shorter than num_steps");
+  }
+
+  // The initial inputs are the whole primer (full length), then the callback may inject.
+  let beams: BeamEntry[][] = requests.map((r) => {
+    const first: BeamEntry = {
+      events: [...r.primer],
+      state: rnn.zeroState(),
+      pending: r.primer.map(eventToId),
+      score: 0,
+    };
+    opts.modifyEvents?.(first);
+    return Array.from({ length: opts.beamSize }, () => first);
+  });
+
+  // Requests may have different step counts; each runs its own schedule, stepping together when they can.
+  const schedules = requests.map((r) => {
+    const first = ((r.numSteps - 1) % opts.stepsPerIteration) + 1;
+    const iterations = (r.numSteps - first) / opts.stepsPerIteration;
+    return [first, ...Array.from({ length: iterations }, () => opts.stepsPerIteration)];
+  });
+  const rounds = Math.max(...schedules.map((s) => s.length));
+  for (let round = 0; round < rounds; round++) {
+    const active = requests.map((_, g) => round < schedules[g].length);
+    beams = beams.map((beam, g) => {
+      if (!active[g]) return beam;
+      if (round === 0) return branch(beam, opts.branchFactor);
+      const kept = pruneBeam(beam, opts.beamSize);
+      opts.onPrune?.(g, beam, kept);
+      return branch(kept, opts.branchFactor);
+    });
+    const stepsThisRound = schedules.map((s) => s[round] ?? 0);
+    for (let step = 0; step < Math.max(...stepsThisRound); step++) {
+      const flat: BeamEntry[] = [];
+      const rngs: Rng[] = [];
+      const owners: number[] = [];
+      beams.forEach((beam, g) => {
+        if (step >= stepsThisRound[g]) return;
+        for (const e of beam) {
+          flat.push(e);
+          rngs.push(requests[g].rng);
+          owners.push(g);
+        }
+      });
+      const stepped = generateStep(rnn, flat, rngs, opts);
+      const next = beams.map((beam, g) => (step >= stepsThisRound[g] ? beam : ([] as BeamEntry[])));
+      for (let i = 0; i < stepped.length; i++) next[owners[i]].push(stepped[i]);
+      beams = next;
+    }
+  }
+  return beams.map((beam, g) => {
+    const [best] = pruneBeam(beam, 1);
+    opts.onPrune?.(g, beam, [best]);
+    return { events: best.events, score: best.score };
+  });
+}
+
+/** Plain ancestral sampling, written out without beams: the reference that beam 1 × branch 1 must equal. */
+export function sampleEvents(
+  rnn: EventRnn,
+  request: SearchRequest,
+  temperature: number,
+  modifyEvents?: ModifyEvents,
+): SearchResult {
+  let entry: BeamEntry = {
+    events: [...request.primer],
+    state: rnn.zeroState(),
+    pending: request.primer.map(eventToId),
+    score: 0,
+  };
+  modifyEvents?.(entry);
+  const opts: SearchOptions = {
+    temperature,
+    beamSize: 1,
+    branchFactor: 1,
+    stepsPerIteration: 1,
+    modifyEvents,
+  };
+  for (let i = 0; i < request.numSteps; i++) [entry] = generateStep(rnn, [entry], [request.rng], opts);
+  return { events: entry.events, score: entry.score };
+}
