@@ -205,17 +205,9 @@ describe("primer injection (spec §5.4)", () => {
     expect(injected.length).toBeGreaterThanOrEqual(3);
     expect(injected[1][0]).toEqual({ type: EventType.CONTINUED_NOTE, pitch: 60 });
     expect(injected[2][0]).toEqual({ type: EventType.NEW_NOTE, pitch: 62 });
-    // Past the melody's end nothing more is injected: step 3 starts with whatever the model chose.
-    expect(injected.slice(3).every((s) => s.length === 0 || s[0].pitch >= 60)).toBe(true);
     expect(idToEvent(eventToId(res.events[1]))).toEqual({ type: EventType.NEW_NOTE, pitch: 60 });
   });
 });
-
-import * as polyphonyModule from "../src/generate/polyphony.js";
-
-function _await_import() {
-  return polyphonyModule;
-}
 
 describe("outputs", () => {
   it("the same seed gives the same music; every output is valid MIDI of the expected length", () => {
