@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { createLstmRnn, layerSizesOf } from "../src/generate/lstm_rnn.js";
+import { createReferenceKernels } from "../src/kernels/reference.js";
+import { createPolyphonyModel } from "../src/model/lstm.js";
+
+const hparams = {
+  batchSize: 2,
+  rnnLayerSizes: [6, 5],
+  dropoutKeepProb: 0.5,
+  clipNorm: 5,
+  learningRate: 0.001,
+};
+
+describe("the generation stepper", () => {
+  it("gives the training model's probabilities, whole-sequence, step by step and ragged", () => {
+    const k = createReferenceKernels();
+    const model = createPolyphonyModel(k, hparams, { seed: 3 });
+    const seqA = [0, 63, 67, 2, 191, 2, 70, 2, 1];
+    const seqB = [0, 60, 2, 2, 188, 2];
+    // Time-major batch: inputs are events 0..n-2, labels events 1..n-1, -1 padding.
+    const T = seqA.length - 1;
+    const inputs = new Int32Array(2 * T).fill(-1);
+    const labels = new Int32Array(2 * T).fill(-1);
+    [seqA, seqB].forEach((s, b) => {
+      for (let t = 0; t < s.length - 1; t++) {
+        inputs[t * 2 + b] = s[t];
+        labels[t * 2 + b] = s[t + 1];
+      }
+    });
+    const result = model.forward(
+      {
+        batchSize: 2,
+        length: T,
+        inputs,
+        labels,
+        lengths: Int32Array.from([seqA.length - 1, seqB.length - 1]),
+      },
+      { dropout: false, backward: false, seed: 1 },
+    );
+    const modelLoss = (b: number, t: number) => result.losses[t * 2 + b];
+    const losses = [
+      [...Array(seqA.length - 1).keys()].map((t) => modelLoss(0, t)),
+      [...Array(seqB.length - 1).keys()].map((t) => modelLoss(1, t)),
+    ];
+
+    const rnn = createLstmRnn(k, model.exportWeights());
+    // Whole sequences at once, ragged lengths in one call.
+    const whole = rnn.run([rnn.zeroState(), rnn.zeroState()], [seqA.slice(0, -1), seqB.slice(0, -1)], 1);
+    [seqA, seqB].forEach((s, b) => {
+      for (let t = 0; t < s.length - 1; t++)
+        expect(-whole.logProbs[b][t * 259 + s[t + 1]]).toBeCloseTo(losses[b][t], 5);
+    });
+    // One event at a time, carrying the state.
+    let state = rnn.zeroState();
+    for (let t = 0; t < seqA.length - 1; t++) {
+      const r = rnn.run([state], [[seqA[t]]], 1);
+      expect(-r.logProbs[0][seqA[t + 1]]).toBeCloseTo(losses[0][t], 5);
+      state = r.states[0];
+    }
+    // A sequence fed nothing in a call keeps its state.
+    const half = rnn.run([rnn.zeroState(), rnn.zeroState()], [seqA.slice(0, 3), seqA.slice(0, 5)], 1);
+    const rest = rnn.run(half.states, [seqA.slice(3, 5), [seqA[5]]], 1);
+    const expectedAt5 = -losses[0][5];
+    expect(rest.logProbs[1][seqA[6]]).toBeCloseTo(expectedAt5, 5);
+    expect(rest.logProbs[0][1 * 259 + seqA[5]]).toBeCloseTo(-losses[0][4], 5);
+    expect(layerSizesOf(model.exportWeights())).toEqual([6, 5]);
+  });
+
+  it("temperature divides the logits", () => {
+    const k = createReferenceKernels();
+    const model = createPolyphonyModel(k, hparams, { seed: 4 });
+    const rnn = createLstmRnn(k, model.exportWeights());
+    const a = rnn.run([rnn.zeroState()], [[0]], 1).logProbs[0];
+    const b = rnn.run([rnn.zeroState()], [[0]], 0.5).logProbs[0];
+    // log softmax(z/T): differences between classes scale by 1/T.
+    expect(b[70] - b[63]).toBeCloseTo(2 * (a[70] - a[63]), 4);
+  });
+
+  it("refuses weights with a missing or mis-shaped tensor, naming it", () => {
+    const k = createReferenceKernels();
+    const weights = createPolyphonyModel(k, hparams, { seed: 4 }).exportWeights();
+    expect(() =>
+      createLstmRnn(
+        k,
+        weights.filter((t) => t.name !== "fully_connected/biases"),
+      ),
+    ).toThrow("the model has no tensor fully_connected/biases");
+    const bad = weights.map((t) => (t.name === "fully_connected/biases" ? { ...t, shape: [258] } : t));
+    expect(() => createLstmRnn(k, bad)).toThrow(/fully_connected\/biases has shape \[258\]/);
+  });
+});
