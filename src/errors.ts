@@ -11,6 +11,11 @@ export class MidiError extends PolyrnnError {
   override name = "MidiError";
 }
 
+/** The bytes are not a MusicXML score we can read (malformed XML, no score in the .mxl zip, bad values). */
+export class MusicXmlError extends PolyrnnError {
+  override name = "MusicXmlError";
+}
+
 /** A TFRecord file is malformed: bad length, bad CRC, truncated record. */
 export class TFRecordError extends PolyrnnError {
   override name = "TFRecordError";

@@ -25,20 +25,24 @@ export interface ConvertTask {
 }
 
 export type ConvertResult =
-  /** `records` are TFRecord-framed NoteSequence protos. */
-  | { index: number; ok: true; records: Uint8Array[]; notes: number }
+  /**
+   * `records` are TFRecord-framed NoteSequence protos; `warnings` name the parts of the file that were
+   * skipped while the rest converted (ABC tunes), one line each, prefixed with the file's path.
+   */
+  | { index: number; ok: true; records: Uint8Array[]; notes: number; warnings: string[] }
   | { index: number; ok: false; error: string };
 
 /** Converts one file's bytes (or the error reading them); never throws. */
 function convertLoaded(task: ConvertTask, loaded: Uint8Array | Error): ConvertResult {
   try {
     if (loaded instanceof Error) throw loaded;
-    const sequences = convertFileBytes(loaded, task.kind, task.filename, task.collectionName);
+    const { sequences, warnings } = convertFileBytes(loaded, task.kind, task.filename, task.collectionName);
     return {
       index: task.index,
       ok: true,
       records: sequences.map((ns) => frameRecord(encodeNoteSequence(ns))),
       notes: sequences.reduce((n, s) => n + s.notes.length, 0),
+      warnings: warnings.map((w) => describeError(task.path, w)),
     };
   } catch (e) {
     return { index: task.index, ok: false, error: describeError(task.path, e) };
@@ -86,7 +90,10 @@ export interface ConvertSummary {
   converted: number;
   sequences: number;
   notes: number;
-  /** Files that could not be converted, with one line each saying why. */
+  /**
+   * Files that could not be converted, with one line each saying why; also the parts of converted
+   * files that were skipped (an ABC tune that cannot be read: its line names the file and the tune).
+   */
   failed: { path: string; reason: string }[];
   /** Files with no converter (wrong extension, too large) and folders not entered. */
   ignored: { path: string; reason: string }[];
@@ -119,9 +126,8 @@ export async function convertDirectory(opts: ConvertOptions): Promise<ConvertSum
   const tasks: ConvertTask[] = [];
   const files: ListedFile[] = [];
   for (const f of listing.files) {
-    if (f.kind !== "midi") {
-      const reason = f.kind ? `${f.kind} import is not supported yet` : "no converter for this file type";
-      summary.ignored.push({ path: f.path, reason });
+    if (f.kind === undefined) {
+      summary.ignored.push({ path: f.path, reason: "no converter for this file type" });
     } else if (f.size > MAX_INPUT_BYTES) {
       summary.failed.push({
         path: f.path,
@@ -135,7 +141,8 @@ export async function convertDirectory(opts: ConvertOptions): Promise<ConvertSum
   }
   if (tasks.length === 0) {
     throw new NothingToConvertError(
-      `no MIDI files (.mid, .midi) found in ${opts.inputDir}${opts.recursive ? "" : " (add --recursive to search sub-folders)"}`,
+      `no MIDI files (.mid, .midi) found in ${opts.inputDir}, nor MusicXML (.xml, .mxl, .musicxml) or ABC (.abc) files` +
+        (opts.recursive ? "" : " (add --recursive to search sub-folders)"),
     );
   }
   opts.onStart?.(files);
@@ -155,6 +162,7 @@ export async function convertDirectory(opts: ConvertOptions): Promise<ConvertSum
           summary.converted++;
           summary.sequences += r.records.length;
           summary.notes += r.notes;
+          for (const w of r.warnings) summary.failed.push({ path: tasks[r.index].path, reason: w });
         } else {
           summary.failed.push({ path: tasks[r.index].path, reason: r.error });
         }

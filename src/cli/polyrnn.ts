@@ -3,11 +3,14 @@
  * polyrnn <verb> [flags]
  *   polyrnn convert --input_dir=DIR --output_file=FILE.tfrecord [--recursive]
  *   polyrnn dataset --input=NOTES.tfrecord --output_dir=DIR [--eval_ratio=0.1]
+ *   polyrnn train --run_dir=DIR --sequence_example_file=FILE.tfrecord [--hparams=...] [--eval]
  */
 import { readFileSync } from "node:fs";
 import { runConvert } from "./convert.js";
 import { runDataset } from "./dataset.js";
+import { runGenerate } from "./generate.js";
 import { main } from "./main.js";
+import { runTrain } from "./train.js";
 
 const VERBS: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
   convert: {
@@ -19,6 +22,22 @@ const VERBS: Record<string, { summary: string; run: (argv: string[]) => Promise<
     summary: "NoteSequences → training/eval SequenceExamples (Magenta's polyphony_rnn_create_dataset)",
     run: (argv) =>
       runDataset(argv, "polyrnn dataset --input=NOTES.tfrecord --output_dir=DIR [--eval_ratio=0.1]"),
+  },
+  train: {
+    summary: "SequenceExamples → trained model checkpoints (Magenta's polyphony_rnn_train)",
+    run: (argv) =>
+      runTrain(
+        argv,
+        "polyrnn train --run_dir=DIR --sequence_example_file=FILE.tfrecord [--hparams=...] [--eval]",
+      ),
+  },
+  generate: {
+    summary: "a trained model + a primer → new MIDI files (Magenta's polyphony_rnn_generate)",
+    run: (argv) =>
+      runGenerate(
+        argv,
+        "polyrnn generate [--bundle_file=B | --run_dir=DIR] [--primer_pitches=...] [--num_steps=128]",
+      ),
   },
 };
 

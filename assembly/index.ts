@@ -1,0 +1,18 @@
+// The WebAssembly kernels: entry point of `npm run build:wasm` (assembly/build.mjs), which writes
+// wasm/kernels.wasm (SIMD) and wasm/kernels-relaxed.wasm (relaxed SIMD: fused multiply-add).
+// src/kernels/wasm.ts wraps these exports as the `Kernels` interface of src/kernels/types.ts.
+export { gemm, gemm_work_floats } from "./gemm";
+export {
+  add,
+  add_bias,
+  adam,
+  bias_backward,
+  dropout,
+  embedding_backward,
+  embedding_forward,
+  lstm_backward,
+  lstm_forward,
+  scale,
+  softmax_xent,
+  sum_squares,
+} from "./pointwise";

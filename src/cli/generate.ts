@@ -1,0 +1,309 @@
+/**
+ * `polyrnn generate` = Magenta's `polyphony_rnn_generate` (spec §5.1):
+ *   polyrnn generate --bundle_file=models/bach.safetensors --primer_pitches="[67,64,60]" --num_steps=128
+ *   polyrnn generate --run_dir=RUN --save_generator_bundle --bundle_file=OUT.safetensors
+ */
+import { existsSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { PolyrnnError, UsageError } from "../errors.js";
+import { createLstmRnn } from "../generate/lstm_rnn.js";
+import { generatePolyphony } from "../generate/polyphony.js";
+import { primerFromFlags } from "../generate/primer.js";
+import { randomSeed } from "../generate/rng.js";
+import { writeFileAtomic } from "../io/fs.js";
+import { writeMidi } from "../io/midi.js";
+import { createKernels, KERNEL_KINDS, type KernelKind } from "../kernels/index.js";
+import type { HParams, NamedTensor } from "../model/api.js";
+import { type Bundle, encodeBundle, loadBundle } from "../model/bundle.js";
+import { hparamsFromJson, parseHParams } from "../model/hparams.js";
+import { latestCheckpoint, loadCheckpoint } from "../train/checkpoint.js";
+import { type FlagTable, formatHelp, parseArgs } from "./args.js";
+
+/** The model `polyrnn generate` uses when given none: the Bach bundle shipped in the repository. */
+export const DEFAULT_BUNDLE = new URL("../../models/bach.safetensors", import.meta.url);
+
+export const GENERATE_FLAGS = {
+  run_dir: { type: "string", help: "Training folder: use the latest checkpoint in <run_dir>/train." },
+  bundle_file: {
+    type: "string",
+    help: "Bundle (.safetensors) to generate with; or, with --save_generator_bundle, the bundle to write. Default: the shipped Bach bundle.",
+  },
+  save_generator_bundle: {
+    type: "bool",
+    default: false,
+    help: "Instead of generating, write --run_dir's latest checkpoint as a bundle to --bundle_file.",
+  },
+  bundle_description: { type: "string", help: "Description stored in a saved bundle." },
+  config: {
+    type: "string",
+    default: "polyphony",
+    help: "Accepted for Magenta compatibility: only polyphony.",
+  },
+  output_dir: { type: "string", default: "/tmp/polyphony_rnn/generated", help: "Folder for the MIDI files." },
+  num_outputs: { type: "int", default: 10, help: "Number of MIDI files to generate." },
+  num_steps: {
+    type: "int",
+    default: 128,
+    help: "Total length in 16th-note steps, primer included (128 = 8 bars).",
+  },
+  primer_pitches: {
+    type: "string",
+    help: 'A chord to start from, one quarter note long, e.g. "[67,64,60]".',
+  },
+  primer_melody: {
+    type: "string",
+    help: 'A melody to start from, one event per 16th: 0..127 note-on, -1 off, -2 hold, e.g. "[60,-2,62,-2]".',
+  },
+  primer_midi: { type: "string", help: "A MIDI file to start from (its first tempo overrides --qpm)." },
+  condition_on_primer: {
+    type: "bool",
+    default: false,
+    help: "Feed the primer to the model before generating.",
+  },
+  inject_primer_during_generation: {
+    type: "bool",
+    default: true,
+    help: "Copy the primer's notes into the generated music, step by step (harmonisation).",
+  },
+  qpm: {
+    type: "float",
+    help: "Tempo for --primer_pitches, --primer_melody, no primer, and the output (default 120).",
+  },
+  temperature: {
+    type: "float",
+    default: 1.0,
+    help: "Randomness: logits are divided by it; 0 = always the likeliest event.",
+  },
+  beam_size: { type: "int", default: 1, help: "Beam search width." },
+  branch_factor: { type: "int", default: 1, help: "Samples per beam entry per iteration." },
+  steps_per_iteration: { type: "int", default: 1, help: "Model events per beam search iteration." },
+  hparams: {
+    type: "string",
+    default: "",
+    help: "Must agree with the model's (only rnn_layer_sizes matters here).",
+  },
+  log: { type: "string", default: "INFO", help: "INFO, WARN or ERROR." },
+  seed: { type: "int", help: "Random seed: the same seed gives the same files. Default: random (printed)." },
+  exclude_primer: { type: "bool", default: false, help: "Write only the new music, without the primer." },
+  kernels: { type: "string", default: "auto", help: `Kernels: ${KERNEL_KINDS.join(", ")}.` },
+  threads: { type: "int", default: 0, help: "Threads for the WebAssembly kernels (0 = all cores)." },
+} satisfies FlagTable;
+
+export const GENERATE_DESCRIPTION = `Generates polyphonic music with a trained model, as Magenta's polyphony_rnn_generate: from a primer
+chord, melody or MIDI file (or nothing), --num_outputs MIDI files of --num_steps 16th-note steps each,
+named <YYYY-mm-dd_HHMMSS>_<i>.mid. All outputs and beams run as one batch.`;
+
+function timestamp(d = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+function fileError(path: string, e: unknown): never {
+  if (e instanceof PolyrnnError) throw new PolyrnnError(`${path}: ${e.message.replace(`${path}: `, "")}`);
+  const err = e as NodeJS.ErrnoException;
+  throw new PolyrnnError(
+    `cannot read ${path}: ${err.code === "ENOENT" ? "no such file" : (err.code ?? err.message)}`,
+  );
+}
+
+async function readBundle(path: string): Promise<Bundle> {
+  try {
+    return loadBundle(await readFile(path));
+  } catch (e) {
+    fileError(path, e);
+  }
+}
+
+async function readRunDir(
+  runDir: string,
+): Promise<{ weights: NamedTensor[]; hparams: HParams; step: number; path: string }> {
+  const trainDir = join(runDir, "train");
+  const ref = await latestCheckpoint(trainDir).catch(() => undefined);
+  if (!ref)
+    throw new PolyrnnError(
+      `no checkpoint in ${trainDir} (train a model first with polyrnn train --run_dir=${runDir})`,
+    );
+  const ckpt = await loadCheckpoint(ref.path);
+  const json = ckpt.metadata.hparams_json;
+  if (!json) throw new PolyrnnError(`${ref.path}: the checkpoint records no hparams`);
+  return { weights: ckpt.weights, hparams: hparamsFromJson(json), step: ckpt.step, path: ref.path };
+}
+
+/** Magenta users hit "Key … not found" when --hparams disagreed with the checkpoint (#621, #964): say it plainly. */
+function checkHParams(flag: string, model: HParams, source: string): void {
+  if (flag.trim() === "") return;
+  const given = parseHParams(flag, model);
+  const a = given.rnnLayerSizes.join(",");
+  const b = model.rnnLayerSizes.join(",");
+  if (a !== b) {
+    throw new UsageError(
+      `--hparams says rnn_layer_sizes=[${a}] but ${source} was trained with rnn_layer_sizes=[${b}]; ` +
+        "the model's own hparams are stored with it, so --hparams can be left out",
+    );
+  }
+}
+
+export async function runGenerate(argv: string[], usage: string): Promise<number> {
+  const { flags, help } = parseArgs(argv, GENERATE_FLAGS);
+  if (help) {
+    console.log(formatHelp(usage, GENERATE_DESCRIPTION, GENERATE_FLAGS));
+    return 0;
+  }
+  const quiet = flags.log === "WARN" || flags.log === "ERROR";
+  const info = (msg: string) => {
+    if (!quiet) console.error(msg);
+  };
+  if (flags.config !== "polyphony")
+    throw new UsageError(`--config=${flags.config}: only polyphony is supported`);
+  if (!KERNEL_KINDS.includes(flags.kernels as KernelKind)) {
+    throw new UsageError(`--kernels=${flags.kernels}: valid values are ${KERNEL_KINDS.join(", ")}`);
+  }
+  for (const [name, v] of [
+    ["num_outputs", flags.num_outputs],
+    ["num_steps", flags.num_steps],
+    ["beam_size", flags.beam_size],
+    ["branch_factor", flags.branch_factor],
+    ["steps_per_iteration", flags.steps_per_iteration],
+  ] as const) {
+    if (v < 1) throw new UsageError(`--${name} must be at least 1, got ${v}`);
+  }
+  if (!(flags.temperature >= 0))
+    throw new UsageError(`--temperature must be 0 or more, got ${flags.temperature}`);
+
+  try {
+    if (flags.save_generator_bundle) {
+      if (!flags.run_dir || !flags.bundle_file) {
+        throw new UsageError(
+          "--save_generator_bundle needs --run_dir (the checkpoint) and --bundle_file (the output)",
+        );
+      }
+      const run = await readRunDir(flags.run_dir);
+      checkHParams(flags.hparams, run.hparams, run.path);
+      if (!flags.bundle_description)
+        info("warning: no --bundle_description given; the bundle's description is empty");
+      const bytes = encodeBundle({
+        weights: run.weights,
+        hparams: run.hparams,
+        step: run.step,
+        description: flags.bundle_description ?? "",
+      });
+      await writeFileAtomic(flags.bundle_file, bytes);
+      info(
+        `Wrote bundle ${flags.bundle_file} (step ${run.step}, ${run.hparams.rnnLayerSizes.join("×")} LSTM, ${bytes.length} bytes).`,
+      );
+      return 0;
+    }
+    if (flags.run_dir && flags.bundle_file)
+      throw new UsageError("Cannot specify both --bundle_file and --run_dir");
+
+    let weights: NamedTensor[];
+    if (flags.run_dir) {
+      const run = await readRunDir(flags.run_dir);
+      checkHParams(flags.hparams, run.hparams, run.path);
+      weights = run.weights;
+      info(`Model: ${run.path} (step ${run.step}, ${run.hparams.rnnLayerSizes.join("×")}).`);
+    } else {
+      const path = flags.bundle_file ?? DEFAULT_BUNDLE.pathname;
+      if (!flags.bundle_file && !existsSync(path)) {
+        throw new UsageError("no model given: pass --bundle_file=BUNDLE.safetensors or --run_dir=RUN_DIR");
+      }
+      const bundle = await readBundle(path);
+      checkHParams(flags.hparams, bundle.hparams, path);
+      weights = bundle.weights;
+      info(
+        `Model: ${path} (${bundle.hparams.rnnLayerSizes.join("×")}, step ${bundle.step}${bundle.description ? `: ${bundle.description}` : ""}).`,
+      );
+    }
+
+    const primerMidi = flags.primer_midi
+      ? {
+          path: flags.primer_midi,
+          bytes: await readFile(flags.primer_midi).catch((e) => fileError(flags.primer_midi as string, e)),
+        }
+      : undefined;
+    let primer: ReturnType<typeof primerFromFlags>;
+    try {
+      primer = primerFromFlags({
+        primerPitches: flags.primer_pitches,
+        primerMelody: flags.primer_melody,
+        primerMidi,
+        qpm: flags.qpm,
+      });
+    } catch (e) {
+      if (primerMidi && !(e instanceof UsageError)) fileError(primerMidi.path, e);
+      throw e;
+    }
+    if (primer.source === "none") info("No priming sequence specified. Defaulting to empty sequence.");
+    if (primer.source === "midi") {
+      const programs = new Set(primer.sequence.notes.map((n) => n.program));
+      if (programs.size > 1) {
+        info(
+          `warning: ${flags.primer_midi} uses ${programs.size} programs; like Magenta, a primer with several ` +
+            (flags.condition_on_primer
+              ? "programs is not extracted, so the model is NOT conditioned on it (and it is not in the output)"
+              : "programs is not extracted, so nothing is injected; the primer is still copied into the output"),
+        );
+      }
+    }
+
+    await mkdir(flags.output_dir, { recursive: true }).catch((e) => {
+      throw new PolyrnnError(`cannot create ${flags.output_dir}: ${(e as NodeJS.ErrnoException).code}`);
+    });
+    const seed = flags.seed ?? randomSeed();
+    const kernels = await createKernels(flags.kernels as KernelKind, {
+      threads: flags.threads || undefined,
+      notice: info,
+    });
+    const rnn = createLstmRnn(kernels, weights);
+    const t0 = performance.now();
+    let result: ReturnType<typeof generatePolyphony>;
+    try {
+      result = generatePolyphony(rnn, {
+        primer: primer.sequence,
+        numSteps: flags.num_steps,
+        numOutputs: flags.num_outputs,
+        conditionOnPrimer: flags.condition_on_primer,
+        injectPrimerDuringGeneration: flags.inject_primer_during_generation,
+        temperature: flags.temperature,
+        beamSize: flags.beam_size,
+        branchFactor: flags.branch_factor,
+        stepsPerIteration: flags.steps_per_iteration,
+        seed,
+        excludePrimer: flags.exclude_primer,
+        onRound: ({ output, stepsToGenerate, rnnSteps }) => {
+          if (flags.num_outputs === 1 || output === 0) {
+            info(
+              `Need to generate ${stepsToGenerate} more steps for this sequence, will try asking for ${rnnSteps} RNN steps`,
+            );
+          }
+        },
+      });
+    } finally {
+      rnn.dispose();
+      kernels.dispose();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const stamp = timestamp();
+    const digits = String(flags.num_outputs).length;
+    const paths: string[] = [];
+    for (let i = 0; i < result.sequences.length; i++) {
+      const path = join(flags.output_dir, `${stamp}_${String(i + 1).padStart(digits, "0")}.mid`);
+      await writeFileAtomic(path, writeMidi(result.sequences[i]));
+      paths.push(path);
+    }
+    info(
+      `Generated steps ${result.generateStartStep}…${result.generateEndStep} at ${result.qpm} qpm with seed ${seed} ` +
+        `in ${seconds.toFixed(2)} s; best log-likelihood ${Math.max(...result.scores).toFixed(2)}.`,
+    );
+    info(`Wrote ${paths.length} MIDI files to ${flags.output_dir}`);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    if (e instanceof PolyrnnError) {
+      console.error(`error: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * `polyrnn train` = Magenta's `polyphony_rnn_train`:
+ *   polyrnn train --run_dir=/tmp/polyphony_rnn/logdir/run1 --sequence_example_file=DIR/training_poly_tracks.tfrecord \
+ *     --hparams="batch_size=64,rnn_layer_sizes=[64,64]" --num_training_steps=20000
+ *   polyrnn train --eval --run_dir=/tmp/polyphony_rnn/logdir/run1 --sequence_example_file=DIR/eval_poly_tracks.tfrecord \
+ *     --hparams="batch_size=64,rnn_layer_sizes=[64,64]"
+ */
+import { PolyrnnError, UsageError } from "../errors.js";
+import { KERNEL_KINDS, type KernelKind } from "../kernels/index.js";
+import { DEFAULT_HPARAMS, parseHParams } from "../model/hparams.js";
+import { consoleReporter, evaluate, expandGlob, type LogLevel, train } from "../train/trainer.js";
+import { type FlagTable, formatHelp, parseArgs } from "./args.js";
+
+export const TRAIN_FLAGS = {
+  run_dir: {
+    type: "string",
+    default: "/tmp/polyphony_rnn/logdir/run1",
+    help: "Folder of the run: checkpoints and training summaries in <run_dir>/train, eval summaries in <run_dir>/eval.",
+  },
+  config: {
+    type: "string",
+    default: "polyphony",
+    help: "The model config; only 'polyphony' exists (accepted for Magenta command lines).",
+  },
+  sequence_example_file: {
+    type: "string",
+    required: true,
+    help: "TFRecord of SequenceExamples (training_poly_tracks.tfrecord, or eval_poly_tracks.tfrecord with --eval); a * or ? in the file name matches several files.",
+  },
+  hparams: {
+    type: "string",
+    default: "",
+    help: 'Comma-separated name=value pairs over the polyphony defaults, e.g. "batch_size=32,rnn_layer_sizes=[128,128]". Names: batch_size, rnn_layer_sizes, dropout_keep_prob, clip_norm, learning_rate. Left out when resuming: the checkpoint\'s.',
+  },
+  num_training_steps: {
+    type: "int",
+    default: 0,
+    help: "Train until this global step; 0 trains until stopped (Ctrl-C saves a checkpoint and exits).",
+  },
+  summary_frequency: {
+    type: "int",
+    default: 10,
+    help: "Write metrics (TensorBoard, metrics.jsonl, the log) every this many steps.",
+  },
+  num_checkpoints: {
+    type: "int",
+    default: 10,
+    help: "Keep this many newest checkpoints (0 keeps all); one per hour is kept for good, as TensorFlow's Saver.",
+  },
+  eval: {
+    type: "bool",
+    default: false,
+    help: "Evaluate each new checkpoint of <run_dir>/train on --sequence_example_file instead of training.",
+  },
+  num_eval_examples: {
+    type: "int",
+    default: 0,
+    help: "Eval examples per evaluation; 0 uses every record. Batches = this // batch_size.",
+  },
+  eval_timeout_secs: {
+    type: "float",
+    default: 300,
+    help: "With --eval: stop after this many seconds without a new checkpoint (Magenta: 300).",
+  },
+  log: {
+    type: "string",
+    default: "INFO",
+    help: "DEBUG, INFO, WARN, ERROR or FATAL: INFO prints a line per summary and checkpoint.",
+  },
+  warm_start: {
+    type: "string",
+    help: "Start from the weights of this checkpoint or bundle (.safetensors; same layer sizes), with fresh Adam state at step 0. Ignored when <run_dir>/train already has checkpoints (the run resumes).",
+  },
+  seed: {
+    type: "int",
+    help: "Seed of the initial weights, batch order and dropout; default random for a new run, the checkpoint's when resuming.",
+  },
+  checkpoint_secs: {
+    type: "float",
+    default: 60,
+    help: "Write a checkpoint every this many seconds (Magenta: 60), besides at the start and the end.",
+  },
+  kernels: {
+    type: "string",
+    default: "auto",
+    help: "auto (WebAssembly when it loads, else the TypeScript reference), wasm, or reference.",
+  },
+  threads: {
+    type: "int",
+    default: 0,
+    help: "Worker threads for the WebAssembly kernels; 0 picks for this machine.",
+  },
+} satisfies FlagTable;
+
+export const TRAIN_DESCRIPTION = `Trains a Polyphony RNN on a SequenceExample dataset as Magenta's polyphony_rnn_train does:
+a stack of LSTMs (default 3x256, dropout 0.5), Adam 0.001, per-tensor gradient clipping at 5, batches of 64
+sequences padded to the longest. Checkpoints go to <run_dir>/train/model.ckpt-<step>.safetensors (at the
+start, every --checkpoint_secs and at the end); rerunning the same command resumes from the newest one.
+Metrics go to TensorBoard (tensorboard --logdir=<run_dir>) and to <run_dir>/train/metrics.jsonl.
+With --eval it evaluates checkpoints as they appear instead (run it beside the training).`;
+
+const LOG_LEVELS: LogLevel[] = ["DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+
+export async function runTrain(argv: string[], usage: string): Promise<number> {
+  const { flags, help, explicit } = parseArgs(argv, TRAIN_FLAGS);
+  if (help) {
+    console.log(formatHelp(usage, TRAIN_DESCRIPTION, TRAIN_FLAGS));
+    return 0;
+  }
+  if (flags.config !== "polyphony") {
+    throw new UsageError(`--config: only "polyphony" is available, got "${flags.config}"`);
+  }
+  const log = flags.log.toUpperCase() as LogLevel;
+  if (!LOG_LEVELS.includes(log))
+    throw new UsageError(`--log takes one of ${LOG_LEVELS.join(", ")}, got "${flags.log}"`);
+  if (!KERNEL_KINDS.includes(flags.kernels as KernelKind)) {
+    throw new UsageError(`--kernels takes one of ${KERNEL_KINDS.join(", ")}, got "${flags.kernels}"`);
+  }
+  if (flags.num_training_steps < 0) throw new UsageError("--num_training_steps must be at least 0");
+  if (flags.summary_frequency < 1) throw new UsageError("--summary_frequency must be at least 1");
+  if (flags.num_checkpoints < 0) throw new UsageError("--num_checkpoints must be at least 0");
+  if (flags.num_eval_examples < 0) throw new UsageError("--num_eval_examples must be at least 0");
+  if (flags.checkpoint_secs < 0) throw new UsageError("--checkpoint_secs must be at least 0");
+  if (flags.eval_timeout_secs < 0) throw new UsageError("--eval_timeout_secs must be at least 0");
+  if (flags.threads < 0) throw new UsageError("--threads must be at least 0");
+  const hparams = parseHParams(flags.hparams, DEFAULT_HPARAMS);
+
+  // Ctrl-C / SIGTERM: finish the step, save a checkpoint, exit; a second one exits at once.
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (controller.signal.aborted) process.exit(130);
+    process.stderr.write(`\n${sig}: stopping after this step (again to quit at once)\n`);
+    controller.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const reporter = consoleReporter(log);
+  try {
+    const files = await expandGlob(flags.sequence_example_file);
+    const common = {
+      runDir: flags.run_dir,
+      sequenceExampleFiles: files,
+      hparams,
+      hparamsGiven: explicit.has("hparams") && flags.hparams.trim() !== "",
+      kernels: flags.kernels as KernelKind,
+      threads: flags.threads || undefined,
+      signal: controller.signal,
+      reporter,
+    };
+    if (flags.eval) {
+      await evaluate({
+        ...common,
+        numEvalExamples: flags.num_eval_examples,
+        evalTimeoutSecs: flags.eval_timeout_secs,
+        seed: flags.seed,
+      });
+      return 0;
+    }
+    await train({
+      ...common,
+      numTrainingSteps: flags.num_training_steps,
+      summaryFrequency: flags.summary_frequency,
+      numCheckpoints: flags.num_checkpoints,
+      checkpointSecs: flags.checkpoint_secs,
+      warmStart: flags.warm_start,
+      seed: flags.seed,
+    });
+    return 0;
+  } catch (e) {
+    reporter.done();
+    if (e instanceof UsageError) throw e;
+    if (e instanceof PolyrnnError) {
+      console.error(`error: ${e.message}`);
+      return 1;
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err.code && err.path) {
+      console.error(`error: cannot ${err.syscall ?? "access"} ${err.path}: ${err.code}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

@@ -1,0 +1,579 @@
+/**
+ * The fast kernels: the WebAssembly build of assembly/ (SIMD; relaxed SIMD where the runtime has it) on
+ * one shared WebAssembly.Memory, with the matrix products (and the large row-wise kernels) split over
+ * worker threads that instantiate the same module on the same memory. Runs in Node and in browsers:
+ * this module takes the .wasm bytes and a way to start workers; src/kernels/wasm_node.ts supplies both
+ * for Node, and a page supplies the fetched bytes (the default worker starter uses Web Workers).
+ *
+ *   const k = await createWasmKernelsFromBinaries({ simd, relaxedSimd }, { threads: 4 });
+ *
+ * Threads: the calling thread and threads−1 workers. For a parallel call the caller writes each worker's
+ * arguments into a control block at the start of the memory, bumps a generation counter and notifies;
+ * the workers spin briefly, then sleep in Atomics.wait, on that counter; each does its share, adds one
+ * to a done counter, and the caller (which did share 0 itself) waits for the count. Atomics.wait is
+ * allowed on Node's main thread and in browser workers; on a browser's main thread the caller spins.
+ *
+ * Memory layout (bytes): [control block][one gemm scratch area per thread][the arena: alloc/mark/release].
+ */
+import type { Kernels } from "./types.js";
+
+/** The compiled kernels: plain WebAssembly SIMD, and optionally the relaxed-SIMD build (fused multiply-add). */
+export interface WasmBinaries {
+  simd: BufferSource;
+  relaxedSimd?: BufferSource;
+}
+
+/** A started worker, as far as these kernels need one (Node worker_threads or a Web Worker). */
+export interface WorkerHandle {
+  postMessage(message: unknown): void;
+  onMessage(listener: (data: unknown) => void): void;
+  onError(listener: (error: unknown) => void): void;
+  terminate(): void;
+  /** Lets the process exit while the worker sleeps (Node). */
+  unref?(): void;
+}
+
+/** Starts a worker running `source` (classic script text). */
+export type WorkerSpawner = (source: string) => WorkerHandle;
+
+export interface WasmKernelOptions {
+  /** Threads including the caller (default: the hardware's parallelism). 1 = no workers. */
+  threads?: number;
+  /** "auto" (default): relaxed SIMD when given and supported; "simd": always the plain build. */
+  simd?: "auto" | "simd" | "relaxed";
+  /** Largest the memory may grow to, in MiB (default 4096, the wasm32 limit). */
+  maxMemoryMiB?: number;
+  /** Starts workers (default: Web Workers from a Blob URL). */
+  spawnWorker?: WorkerSpawner;
+  /** Products below this many flops (2·m·n·k) stay on the calling thread. */
+  gemmParallelMinFlops?: number;
+  /** Row-wise kernels (LSTM cell, softmax) below this many elements stay on the calling thread. */
+  rowsParallelMinElements?: number;
+  /** Busy-wait iterations before a thread sleeps in Atomics.wait. */
+  spin?: number;
+  /** The hardware's parallelism, when the caller knows it better than navigator.hardwareConcurrency. */
+  hardwareConcurrency?: number;
+}
+
+export interface WasmKernels extends Kernels {
+  /** Threads in use, the caller included. */
+  readonly threads: number;
+  /** Which build runs: "relaxed-simd" or "simd". */
+  readonly simd: "relaxed-simd" | "simd";
+  /** The shared memory (to hand to other workers, or to inspect). */
+  readonly memory: WebAssembly.Memory;
+}
+
+// Measured on a 2-core AVX2 machine (bench/README-kernels.md): below ~0.5 MFLOP a product is faster on one
+// thread than woken workers make it.
+const DEFAULT_GEMM_PARALLEL_MIN_FLOPS = 1 << 20;
+const DEFAULT_ROWS_PARALLEL_MIN_ELEMENTS = 1 << 15;
+const DEFAULT_SPIN = 1 << 15;
+
+// Micro-kernel tile of assembly/gemm.ts: splits of C fall on these multiples.
+const MR = 4;
+const NR = 8;
+
+// Control block (Int32 indices / byte offsets). Each worker has one 256-byte slot: op (i32) at +0, the
+// result (f64) at +8, up to 16 arguments (f64) from +16.
+const GEN = 0;
+const DONE = 1;
+const PROBE = 2;
+const SLOTS_BYTE = 64;
+const SLOT_BYTES = 256;
+const MAX_ARGS = 16;
+const OP_NONE = -1;
+const OP_EXIT = -2;
+const OP_FAILED = -3;
+
+/** Exports the workers may be asked to run, by index. */
+const WORKER_OPS = ["gemm", "lstm_forward", "lstm_backward", "softmax_xent"] as const;
+type WorkerOp = (typeof WORKER_OPS)[number];
+
+interface Exports {
+  gemm(
+    transA: number,
+    transB: number,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: number,
+    lda: number,
+    b: number,
+    ldb: number,
+    beta: number,
+    c: number,
+    ldc: number,
+    work: number,
+  ): void;
+  gemm_work_floats(): number;
+  embedding_forward(
+    rows: number,
+    width: number,
+    ids: number,
+    table: number,
+    bias: number,
+    hasBias: number,
+    out: number,
+  ): void;
+  embedding_backward(rows: number, width: number, ids: number, dOut: number, dTable: number): void;
+  add_bias(rows: number, width: number, bias: number, out: number): void;
+  bias_backward(rows: number, width: number, dOut: number, dBias: number, work: number): void;
+  lstm_forward(
+    rows: number,
+    hidden: number,
+    forgetBias: number,
+    gates: number,
+    cPrev: number,
+    c: number,
+    h: number,
+  ): void;
+  lstm_backward(
+    rows: number,
+    hidden: number,
+    gates: number,
+    cPrev: number,
+    c: number,
+    dh: number,
+    dc: number,
+    dGates: number,
+    dcPrev: number,
+  ): void;
+  dropout(
+    n: number,
+    keepAll: number,
+    threshold: number,
+    inv: number,
+    seed: number,
+    first: number,
+    x: number,
+    out: number,
+  ): void;
+  softmax_xent(
+    rows: number,
+    classes: number,
+    logits: number,
+    labels: number,
+    scale: number,
+    dLogits: number,
+    losses: number,
+    preds: number,
+  ): number;
+  sum_squares(n: number, x: number): number;
+  scale(n: number, s: number, x: number): void;
+  add(n: number, x: number, y: number): void;
+  adam(
+    n: number,
+    lrT: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+  ): void;
+}
+
+/**
+ * The worker: instantiates the module on the shared memory, says "ready", then loops on the generation
+ * counter. Plain script text so that it runs as a Node eval worker and as a Blob-URL Web Worker alike.
+ */
+const WORKER_SOURCE = `"use strict";
+const nodeWorker = typeof require === "function" && typeof process === "object" && !!process.versions && !!process.versions.node;
+const port = nodeWorker ? require("node:worker_threads").parentPort : self;
+function start(init) {
+  const { module, memory, ctrl, slot, ops, spin } = init;
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const fns = ops.map((name) => instance.exports[name]);
+  const I = new Int32Array(memory.buffer, ctrl, ${SLOTS_BYTE / 4});
+  const base = ctrl + ${SLOTS_BYTE} + slot * ${SLOT_BYTES};
+  const op = new Int32Array(memory.buffer, base, 1);
+  const D = new Float64Array(memory.buffer, base + 8, ${1 + MAX_ARGS});
+  let seen = Atomics.load(I, ${GEN});
+  port.postMessage("ready");
+  for (;;) {
+    let g = Atomics.load(I, ${GEN});
+    for (let s = 0; g === seen && s < spin; s++) g = Atomics.load(I, ${GEN});
+    while (g === seen) {
+      Atomics.wait(I, ${GEN}, seen);
+      g = Atomics.load(I, ${GEN});
+    }
+    seen = g;
+    const o = op[0];
+    if (o === ${OP_EXIT}) break;
+    if (o >= 0) {
+      try {
+        D[0] = fns[o](D[1], D[2], D[3], D[4], D[5], D[6], D[7], D[8], D[9], D[10], D[11], D[12], D[13], D[14], D[15], D[16]);
+      } catch (e) {
+        op[0] = ${OP_FAILED};
+      }
+    }
+    Atomics.add(I, ${DONE}, 1);
+    Atomics.notify(I, ${DONE});
+  }
+}
+if (nodeWorker) port.once("message", start);
+else self.onmessage = (e) => { self.onmessage = null; start(e.data); };
+`;
+
+function defaultSpawner(source: string): WorkerHandle {
+  if (typeof Worker !== "function" || typeof Blob !== "function" || typeof URL?.createObjectURL !== "function") {
+    throw new Error("no Web Workers here: pass spawnWorker, or threads: 1");
+  }
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  const w = new Worker(url);
+  return {
+    postMessage: (m) => w.postMessage(m),
+    onMessage: (f) => w.addEventListener("message", (e: MessageEvent) => f(e.data)),
+    onError: (f) => w.addEventListener("error", (e: ErrorEvent) => f(new Error(e.message))),
+    terminate: () => {
+      w.terminate();
+      URL.revokeObjectURL(url);
+    },
+  };
+}
+
+/** Whether this runtime validates the relaxed-SIMD build. */
+export function supportsRelaxedSimd(binaries: WasmBinaries): boolean {
+  return binaries.relaxedSimd !== undefined && WebAssembly.validate(binaries.relaxedSimd);
+}
+
+const PAGE = 65536;
+const ARENA_ALIGN = 16; // elements (64 bytes: a cache line; the contract asks for 16 bytes)
+
+export async function createWasmKernelsFromBinaries(
+  binaries: WasmBinaries,
+  options: WasmKernelOptions = {},
+): Promise<WasmKernels> {
+  const mode = options.simd ?? "auto";
+  const relaxed = mode !== "simd" && supportsRelaxedSimd(binaries);
+  if (mode === "relaxed" && !relaxed) throw new Error("this runtime does not support relaxed SIMD");
+  const bytes = relaxed ? (binaries.relaxedSimd as BufferSource) : binaries.simd;
+  const module = await WebAssembly.compile(bytes);
+
+  const hw =
+    options.hardwareConcurrency ??
+    (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ??
+    1;
+  const threads = Math.max(1, Math.floor(options.threads ?? hw));
+  const workers = threads - 1;
+  const spin = options.spin ?? DEFAULT_SPIN;
+  const gemmMinFlops = options.gemmParallelMinFlops ?? DEFAULT_GEMM_PARALLEL_MIN_FLOPS;
+  const rowsMinElements = options.rowsParallelMinElements ?? DEFAULT_ROWS_PARALLEL_MIN_ELEMENTS;
+
+  // Lay out the fixed part; the arena follows it.
+  const ctrlBytes = SLOTS_BYTE + workers * SLOT_BYTES;
+  const probe = new WebAssembly.Instance(module, {
+    env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }) },
+  }).exports as unknown as Exports;
+  const workBytes = probe.gemm_work_floats() * 4;
+  const ctrl = 1024; // byte 0 stays unused: offset 0 never names a tensor
+  const workBase = alignUp(ctrl + ctrlBytes, 4096);
+  const arenaBase = alignUp(workBase + threads * workBytes, 4096) / 4;
+  const maxPages = Math.min(65536, Math.floor(((options.maxMemoryMiB ?? 4096) * 1024 * 1024) / PAGE));
+  const initialPages = Math.min(maxPages, Math.ceil((arenaBase * 4 + (16 << 20)) / PAGE));
+  const memory = new WebAssembly.Memory({ initial: initialPages, maximum: maxPages, shared: true });
+  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
+
+  const I = new Int32Array(memory.buffer, ctrl, SLOTS_BYTE / 4);
+  const slotOps: Int32Array[] = [];
+  const slotArgs: Float64Array[] = [];
+  for (let s = 0; s < workers; s++) {
+    const base = ctrl + SLOTS_BYTE + s * SLOT_BYTES;
+    slotOps.push(new Int32Array(memory.buffer, base, 1));
+    slotArgs.push(new Float64Array(memory.buffer, base + 8, 1 + MAX_ARGS));
+  }
+  const work = (t: number): number => workBase + t * workBytes;
+
+  // Atomics.wait throws on a browser's main thread: spin there instead.
+  let canWait = true;
+  try {
+    Atomics.wait(I, PROBE, 1, 0);
+  } catch {
+    canWait = false;
+  }
+
+  // Start the workers and wait for each to say it is ready.
+  const handles: WorkerHandle[] = [];
+  if (workers > 0) {
+    const spawn = options.spawnWorker ?? defaultSpawner;
+    const ready: Promise<void>[] = [];
+    for (let s = 0; s < workers; s++) {
+      const h = spawn(WORKER_SOURCE);
+      handles.push(h);
+      ready.push(
+        new Promise<void>((resolve, reject) => {
+          h.onMessage((m) => (m === "ready" ? resolve() : undefined));
+          h.onError(reject);
+        }),
+      );
+      h.postMessage({ module, memory, ctrl, slot: s, ops: WORKER_OPS, spin });
+    }
+    try {
+      await Promise.all(ready);
+    } catch (e) {
+      for (const h of handles) h.terminate();
+      throw e;
+    }
+    for (const h of handles) h.unref?.();
+  }
+
+  let F = new Float32Array(memory.buffer);
+  let Iv = new Int32Array(memory.buffer);
+  let top = arenaBase;
+  let disposed = false;
+
+  function refreshViews(): void {
+    if (F.buffer.byteLength !== memory.buffer.byteLength) {
+      F = new Float32Array(memory.buffer);
+      Iv = new Int32Array(memory.buffer);
+    }
+  }
+
+  /**
+   * Runs `op` with parts[0] on this thread and parts[1..] on workers (missing ones idle); returns the
+   * results in part order.
+   */
+  function parallel(op: WorkerOp, parts: number[][]): number[] {
+    if (disposed) throw new Error("the WebAssembly kernels were disposed");
+    const code = WORKER_OPS.indexOf(op);
+    for (let s = 0; s < workers; s++) {
+      const args = parts[s + 1];
+      if (args) {
+        slotOps[s][0] = code;
+        slotArgs[s].set(args, 1);
+      } else {
+        slotOps[s][0] = OP_NONE;
+      }
+    }
+    Atomics.store(I, DONE, 0);
+    Atomics.add(I, GEN, 1);
+    Atomics.notify(I, GEN);
+    const fn = ex[op] as (...a: number[]) => number;
+    const results = [fn(...parts[0])];
+    let done = Atomics.load(I, DONE);
+    for (let s = 0; done < workers && s < spin; s++) done = Atomics.load(I, DONE);
+    while (done < workers) {
+      if (canWait) Atomics.wait(I, DONE, done);
+      done = Atomics.load(I, DONE);
+    }
+    for (let s = 1; s < parts.length; s++) {
+      if (slotOps[s - 1][0] === OP_FAILED) throw new Error(`the ${op} kernel failed in worker ${s}`);
+      results.push(slotArgs[s - 1][0]);
+    }
+    return results;
+  }
+
+  /** Splits [0, total) into at most `threads` runs, multiples of `unit` except the last. */
+  function split(total: number, unit: number): [number, number][] {
+    const units = Math.ceil(total / unit);
+    const parts = Math.min(threads, units);
+    const out: [number, number][] = [];
+    let start = 0;
+    for (let p = 0; p < parts; p++) {
+      const end = Math.min(total, Math.round(((p + 1) * units) / parts) * unit);
+      if (end > start) out.push([start, end]);
+      start = end;
+    }
+    return out;
+  }
+
+  const kernels: WasmKernels = {
+    name: relaxed ? "wasm-relaxed-simd" : "wasm-simd",
+    threads,
+    simd: relaxed ? "relaxed-simd" : "simd",
+    memory,
+
+    f32: () => F,
+    i32: () => Iv,
+
+    alloc(count: number): number {
+      if (!Number.isInteger(count) || count < 0) throw new RangeError(`alloc: bad element count ${count}`);
+      const offset = top;
+      const end = offset + Math.ceil(count / ARENA_ALIGN) * ARENA_ALIGN;
+      const needBytes = end * 4;
+      if (needBytes > memory.buffer.byteLength) {
+        const pages = Math.ceil((needBytes - memory.buffer.byteLength) / PAGE);
+        const current = memory.buffer.byteLength / PAGE;
+        // Grow by at least a quarter, so a growing model does not grow page by page.
+        const want = Math.min(maxPages - current, Math.max(pages, Math.ceil(current / 4)));
+        if (want < pages) {
+          throw new RangeError(`alloc: ${count} elements do not fit in ${maxPages * (PAGE >> 20)} MiB of memory`);
+        }
+        memory.grow(want);
+        refreshViews();
+      }
+      F.fill(0, offset, end); // released memory is reused: zero it again
+      top = end;
+      return offset;
+    },
+
+    mark: () => top,
+
+    release(mark: number): void {
+      if (!Number.isInteger(mark) || mark < arenaBase || mark > top || mark % ARENA_ALIGN !== 0) {
+        throw new RangeError(`release: ${mark} is not a mark of this arena (top ${top})`);
+      }
+      top = mark;
+    },
+
+    gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc): void {
+      const ta = transA ? 1 : 0;
+      const tb = transB ? 1 : 0;
+      if (workers === 0 || 2 * m * n * k < gemmMinFlops) {
+        ex.gemm(ta, tb, m, n, k, alpha, a * 4, lda, b * 4, ldb, beta, c * 4, ldc, work(0));
+        return;
+      }
+      // Split C into row blocks when it is tall, column blocks when it is wide (in tiles).
+      const parts: number[][] = [];
+      if (m / MR >= n / NR) {
+        for (const [i0, i1] of split(m, MR)) {
+          const aa = transA ? a + i0 : a + i0 * lda;
+          const t = parts.length;
+          parts.push([ta, tb, i1 - i0, n, k, alpha, aa * 4, lda, b * 4, ldb, beta, (c + i0 * ldc) * 4, ldc, work(t)]);
+        }
+      } else {
+        for (const [j0, j1] of split(n, NR)) {
+          const bb = transB ? b + j0 * ldb : b + j0;
+          const t = parts.length;
+          parts.push([ta, tb, m, j1 - j0, k, alpha, a * 4, lda, bb * 4, ldb, beta, (c + j0) * 4, ldc, work(t)]);
+        }
+      }
+      if (parts.length === 1) ex.gemm(...(parts[0] as Parameters<Exports["gemm"]>));
+      else parallel("gemm", parts);
+    },
+
+    embeddingForward(rows, width, ids, table, bias, out): void {
+      ex.embedding_forward(rows, width, ids * 4, table * 4, bias >= 0 ? bias * 4 : 0, bias >= 0 ? 1 : 0, out * 4);
+    },
+
+    embeddingBackward(rows, width, ids, dOut, dTable): void {
+      ex.embedding_backward(rows, width, ids * 4, dOut * 4, dTable * 4);
+    },
+
+    addBias(rows, width, bias, out): void {
+      ex.add_bias(rows, width, bias * 4, out * 4);
+    },
+
+    biasBackward(rows, width, dOut, dBias): void {
+      ex.bias_backward(rows, width, dOut * 4, dBias * 4, work(0));
+    },
+
+    lstmCellForward(rows, hidden, forgetBias, gates, cPrev, c, h): void {
+      const H = hidden;
+      if (workers === 0 || rows < 2 || rows * 4 * H < rowsMinElements) {
+        ex.lstm_forward(rows, H, forgetBias, gates * 4, cPrev * 4, c * 4, h * 4);
+        return;
+      }
+      const parts = split(rows, 1).map(([r0, r1]) => [
+        r1 - r0,
+        H,
+        forgetBias,
+        (gates + r0 * 4 * H) * 4,
+        (cPrev + r0 * H) * 4,
+        (c + r0 * H) * 4,
+        (h + r0 * H) * 4,
+      ]);
+      parallel("lstm_forward", parts);
+    },
+
+    lstmCellBackward(rows, hidden, gates, cPrev, c, dh, dc, dGates, dcPrev): void {
+      const H = hidden;
+      if (workers === 0 || rows < 2 || rows * 4 * H < rowsMinElements) {
+        ex.lstm_backward(rows, H, gates * 4, cPrev * 4, c * 4, dh * 4, dc * 4, dGates * 4, dcPrev * 4);
+        return;
+      }
+      const parts = split(rows, 1).map(([r0, r1]) => [
+        r1 - r0,
+        H,
+        (gates + r0 * 4 * H) * 4,
+        (cPrev + r0 * H) * 4,
+        (c + r0 * H) * 4,
+        (dh + r0 * H) * 4,
+        (dc + r0 * H) * 4,
+        (dGates + r0 * 4 * H) * 4,
+        (dcPrev + r0 * H) * 4,
+      ]);
+      parallel("lstm_backward", parts);
+    },
+
+    dropoutForward(n, keep, seed, x, out): void {
+      dropout(n, keep, seed, x, out);
+    },
+
+    dropoutBackward(n, keep, seed, dOut, dIn): void {
+      // y = x·mask/keep is linear: its backward is the same map.
+      dropout(n, keep, seed, dOut, dIn);
+    },
+
+    softmaxCrossEntropy(rows, classes, logits, labels, scale, dLogits, losses, preds): number {
+      // Labels are checked here (the kernel would read outside the row).
+      for (let r = 0; r < rows; r++) {
+        const label = Iv[labels + r];
+        if (label >= classes) throw new RangeError(`softmaxCrossEntropy: label ${label} ≥ ${classes}`);
+      }
+      if (workers === 0 || rows < 2 || rows * classes < rowsMinElements) {
+        return ex.softmax_xent(rows, classes, logits * 4, labels * 4, scale, dLogits * 4, losses * 4, preds * 4);
+      }
+      const parts = split(rows, 1).map(([r0, r1]) => [
+        r1 - r0,
+        classes,
+        (logits + r0 * classes) * 4,
+        (labels + r0) * 4,
+        scale,
+        (dLogits + r0 * classes) * 4,
+        (losses + r0) * 4,
+        (preds + r0) * 4,
+      ]);
+      let total = 0;
+      for (const t of parallel("softmax_xent", parts)) total += t;
+      return total;
+    },
+
+    sumSquares(n, x): number {
+      return ex.sum_squares(n, x * 4);
+    },
+
+    scale(n, s, x): void {
+      ex.scale(n, s, x * 4);
+    },
+
+    add(n, x, y): void {
+      ex.add(n, x * 4, y * 4);
+    },
+
+    adam(n, lrT, beta1, beta2, epsilon, p, g, m, v): void {
+      ex.adam(n, lrT, beta1, beta2, epsilon, p * 4, g * 4, m * 4, v * 4);
+    },
+
+    dispose(): void {
+      if (disposed) return;
+      disposed = true;
+      for (let s = 0; s < workers; s++) slotOps[s][0] = OP_EXIT;
+      Atomics.add(I, GEN, 1);
+      Atomics.notify(I, GEN);
+      for (const h of handles) h.terminate();
+      handles.length = 0;
+    },
+  };
+
+  function dropout(n: number, keep: number, seed: number, x: number, out: number): void {
+    const keepAll = keep >= 1;
+    const threshold = keepAll ? 0 : dropoutThreshold(keep);
+    ex.dropout(n, keepAll ? 1 : 0, threshold, 1 / keep, seed, 0, x * 4, out * 4);
+  }
+
+  return kernels;
+}
+
+/** min(floor(keep·2³²), 2³² − 1): the unsigned hash threshold (as in reference.ts); NaN keeps nothing. */
+function dropoutThreshold(keep: number): number {
+  const t = Math.min(Math.floor(keep * 2 ** 32), 2 ** 32 - 1);
+  return t > 0 ? t : 0;
+}
+
+function alignUp(x: number, a: number): number {
+  return Math.ceil(x / a) * a;
+}

@@ -1,0 +1,62 @@
+/**
+ * The WebAssembly kernels in Node: reads the committed wasm/kernels*.wasm (relative to the package root,
+ * so it works from src/ under vitest and from dist/ in the built CLI) and starts worker_threads.
+ *
+ *   const k = await createWasmKernels({ threads: 2 });
+ *
+ * Node 20 validates relaxed SIMD only behind --experimental-wasm-relaxed-simd; the flag is switched on at
+ * run time (before anything is compiled) and the plain SIMD build is used when that does not help.
+ */
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { setFlagsFromString } from "node:v8";
+import { Worker } from "node:worker_threads";
+import {
+  createWasmKernelsFromBinaries,
+  type WasmBinaries,
+  type WasmKernelOptions,
+  type WasmKernels,
+  type WorkerHandle,
+} from "./wasm.js";
+
+/** The folder of the committed .wasm files: <package root>/wasm (this file is in src/kernels or dist/kernels). */
+export const WASM_DIR = new URL("../../wasm/", import.meta.url);
+
+export function readWasmBinaries(): WasmBinaries {
+  return {
+    simd: readFileSync(new URL("kernels.wasm", WASM_DIR)),
+    relaxedSimd: readFileSync(new URL("kernels-relaxed.wasm", WASM_DIR)),
+  };
+}
+
+/** Makes V8 accept relaxed SIMD if it can; returns whether `bytes` now validate. */
+export function enableRelaxedSimd(bytes: BufferSource): boolean {
+  if (WebAssembly.validate(bytes)) return true;
+  try {
+    setFlagsFromString("--experimental-wasm-relaxed-simd");
+  } catch {
+    return false;
+  }
+  return WebAssembly.validate(bytes);
+}
+
+function spawnNodeWorker(source: string): WorkerHandle {
+  const w = new Worker(source, { eval: true });
+  return {
+    postMessage: (m) => w.postMessage(m),
+    onMessage: (f) => w.on("message", f),
+    onError: (f) => w.on("error", f),
+    terminate: () => void w.terminate(),
+    unref: () => w.unref(),
+  };
+}
+
+export async function createWasmKernels(options: WasmKernelOptions = {}): Promise<WasmKernels> {
+  const binaries = readWasmBinaries();
+  if (options.simd !== "simd" && binaries.relaxedSimd) enableRelaxedSimd(binaries.relaxedSimd);
+  return createWasmKernelsFromBinaries(binaries, {
+    hardwareConcurrency: availableParallelism(),
+    spawnWorker: spawnNodeWorker,
+    ...options,
+  });
+}

@@ -1,0 +1,295 @@
+/**
+ * Training checkpoints: one safetensors file per checkpoint, `<run_dir>/train/model.ckpt-<step>.safetensors`,
+ * holding the weights (Magenta's variable names and TensorFlow shapes, spec §4.7), the Adam moments
+ * (`<name>/Adam`, `<name>/Adam_1`), and in the header's metadata the step, the hparams (Magenta's
+ * `--hparams` syntax and JSON), the format version, the polyrnn version and the creation time.
+ *
+ * Files are written under a temporary name and renamed into place, so a killed run leaves complete
+ * checkpoints only. Retention is TensorFlow's Saver: keep the newest `num_checkpoints` (0 keeps all),
+ * and in addition preserve one checkpoint per `keepEveryHours` (Magenta: 1 hour) for good.
+ */
+import { readFileSync } from "node:fs";
+import { open, readdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { PolyrnnError } from "../errors.js";
+import { writeFileAtomic } from "../io/fs.js";
+import { decodeSafetensors, encodeSafetensors } from "../io/safetensors.js";
+import type { NamedTensor, OptimizerState } from "../model/api.js";
+
+export const CHECKPOINT_FORMAT = "polyrnn-checkpoint/1";
+const CHECKPOINT_RE = /^model\.ckpt-(\d+)\.safetensors$/;
+const TEMP_RE = /^\.model\.ckpt-\d+\.safetensors\.tmp-(\d+)-/;
+
+export class CheckpointError extends PolyrnnError {
+  override name = "CheckpointError";
+}
+
+/** Metadata keys of a checkpoint's safetensors header. */
+export const META = {
+  format: "format",
+  step: "step",
+  hparams: "hparams",
+  hparamsJson: "hparams_json",
+  version: "polyrnn_version",
+  created: "created",
+  optimizerTensors: "optimizer_tensors",
+  preserved: "preserved",
+  /** The run's seed (batch order, dropout), reused when the run resumes. */
+  seed: "seed",
+} as const;
+
+export function polyrnnVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+    return String(pkg.version);
+  } catch {
+    return "unknown";
+  }
+}
+
+export function checkpointPath(trainDir: string, step: number): string {
+  return join(trainDir, `model.ckpt-${step}.safetensors`);
+}
+
+export interface CheckpointRef {
+  step: number;
+  path: string;
+}
+
+/** Checkpoints in `trainDir`, oldest step first; an absent folder has none. */
+export async function listCheckpoints(trainDir: string): Promise<CheckpointRef[]> {
+  let names: string[];
+  try {
+    names = await readdir(trainDir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw e;
+  }
+  const refs: CheckpointRef[] = [];
+  for (const name of names) {
+    const m = CHECKPOINT_RE.exec(name);
+    if (m) refs.push({ step: Number(m[1]), path: join(trainDir, name) });
+  }
+  return refs.sort((a, b) => a.step - b.step);
+}
+
+export async function latestCheckpoint(trainDir: string): Promise<CheckpointRef | undefined> {
+  return (await listCheckpoints(trainDir)).at(-1);
+}
+
+export interface Checkpoint {
+  path: string;
+  step: number;
+  weights: NamedTensor[];
+  /** The Adam state, when the file has one (checkpoints do; bundles do not). */
+  optimizer?: OptimizerState;
+  metadata: Record<string, string>;
+}
+
+function fileError(path: string, e: unknown): never {
+  if (e instanceof PolyrnnError) throw new CheckpointError(`${path}: ${e.message}`);
+  const err = e as NodeJS.ErrnoException;
+  if (err.code) throw new CheckpointError(`cannot read ${path}: ${err.code}`);
+  throw e;
+}
+
+function splitTensors(
+  path: string,
+  tensors: NamedTensor[],
+  metadata: Record<string, string>,
+): { weights: NamedTensor[]; optimizer: NamedTensor[] } {
+  let optimizerNames: Set<string>;
+  if (metadata[META.optimizerTensors] !== undefined) {
+    let names: unknown;
+    try {
+      names = JSON.parse(metadata[META.optimizerTensors]);
+    } catch {
+      names = undefined;
+    }
+    if (!Array.isArray(names))
+      throw new CheckpointError(`${path}: metadata ${META.optimizerTensors} is not a list`);
+    optimizerNames = new Set(names.map(String));
+  } else {
+    // A file not written here (a converted or hand-made one): TensorFlow's slot names.
+    optimizerNames = new Set(tensors.map((t) => t.name).filter((n) => /\/Adam(_1)?$/.test(n)));
+  }
+  return {
+    weights: tensors.filter((t) => !optimizerNames.has(t.name)),
+    optimizer: tensors.filter((t) => optimizerNames.has(t.name)),
+  };
+}
+
+/** Reads and checks a checkpoint; every error names the file. */
+export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    fileError(path, e);
+  }
+  let decoded: ReturnType<typeof decodeSafetensors>;
+  try {
+    decoded = decodeSafetensors(bytes);
+  } catch (e) {
+    fileError(path, e);
+  }
+  const { tensors, metadata } = decoded;
+  if (metadata[META.format] !== CHECKPOINT_FORMAT) {
+    throw new CheckpointError(
+      `${path}: not a polyrnn checkpoint (metadata format is ${JSON.stringify(metadata[META.format] ?? null)}, expected "${CHECKPOINT_FORMAT}")`,
+    );
+  }
+  const step = Number(metadata[META.step]);
+  if (!Number.isSafeInteger(step) || step < 0) {
+    throw new CheckpointError(
+      `${path}: metadata step ${JSON.stringify(metadata[META.step])} is not a step number`,
+    );
+  }
+  const { weights, optimizer } = splitTensors(path, tensors, metadata);
+  if (weights.length === 0) throw new CheckpointError(`${path}: holds no weights`);
+  for (const t of weights) {
+    for (const v of t.data) {
+      if (!Number.isFinite(v)) throw new CheckpointError(`${path}: tensor ${t.name} holds NaN or Inf`);
+    }
+  }
+  return { path, step, weights, optimizer: { step, tensors: optimizer }, metadata };
+}
+
+/**
+ * The weights of a checkpoint or bundle (a safetensors file with Magenta's tensor names), for a warm
+ * start: optimizer tensors are dropped. `hparamsJson` is the file's hparams when it records them.
+ */
+export async function loadWeightsForWarmStart(
+  path: string,
+): Promise<{ weights: NamedTensor[]; hparamsJson?: string; metadata: Record<string, string> }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    fileError(path, e);
+  }
+  let decoded: ReturnType<typeof decodeSafetensors>;
+  try {
+    decoded = decodeSafetensors(bytes);
+  } catch (e) {
+    fileError(path, e);
+  }
+  const { weights } = splitTensors(path, decoded.tensors, decoded.metadata);
+  if (weights.length === 0) throw new CheckpointError(`${path}: holds no weights`);
+  return { weights, hparamsJson: decoded.metadata[META.hparamsJson], metadata: decoded.metadata };
+}
+
+export interface SaveInput {
+  step: number;
+  weights: NamedTensor[];
+  optimizer?: OptimizerState;
+  /** Extra metadata, e.g. `hparams` and `hparams_json`. */
+  metadata?: Record<string, string>;
+}
+
+export interface CheckpointManagerOptions {
+  /** Keep this many newest checkpoints; 0 keeps all (Magenta's --num_checkpoints, default 10). */
+  keep: number;
+  /** Preserve one checkpoint per this many hours for good (TensorFlow Saver, Magenta: 1); 0: never. */
+  keepEveryHours?: number;
+  /** Seconds since the epoch (tests). */
+  clock?: () => number;
+}
+
+/** Writes checkpoints into one folder and prunes old ones, as TensorFlow's Saver does. */
+export class CheckpointManager {
+  private nextPreserveTime: number;
+  private readonly clock: () => number;
+
+  constructor(
+    readonly trainDir: string,
+    private readonly opts: CheckpointManagerOptions,
+  ) {
+    this.clock = opts.clock ?? (() => Date.now() / 1000);
+    const hours = opts.keepEveryHours ?? 1;
+    this.nextPreserveTime = hours > 0 ? this.clock() + hours * 3600 : Number.POSITIVE_INFINITY;
+  }
+
+  /** Removes temporary files left by a killed writer (whose process is gone). Returns their names. */
+  async removeStaleTemps(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.trainDir);
+    } catch {
+      return [];
+    }
+    const removed: string[] = [];
+    for (const name of names) {
+      const m = TEMP_RE.exec(name);
+      if (!m) continue;
+      const pid = Number(m[1]);
+      if (pid !== process.pid && processAlive(pid)) continue;
+      await rm(join(this.trainDir, name), { force: true });
+      removed.push(name);
+    }
+    return removed;
+  }
+
+  /** Writes the checkpoint of `input.step` (atomically) and prunes; returns its path. */
+  async save(input: SaveInput): Promise<string> {
+    const now = this.clock();
+    const preserved = now >= this.nextPreserveTime;
+    if (preserved) this.nextPreserveTime = now + (this.opts.keepEveryHours ?? 1) * 3600;
+    const optimizerTensors = input.optimizer?.tensors ?? [];
+    const metadata: Record<string, string> = {
+      ...input.metadata,
+      [META.format]: CHECKPOINT_FORMAT,
+      [META.step]: String(input.step),
+      [META.version]: polyrnnVersion(),
+      [META.created]: new Date(now * 1000).toISOString(),
+      [META.optimizerTensors]: JSON.stringify(optimizerTensors.map((t) => t.name)),
+    };
+    if (preserved) metadata[META.preserved] = "true";
+    const bytes = encodeSafetensors([...input.weights, ...optimizerTensors], metadata);
+    const path = checkpointPath(this.trainDir, input.step);
+    await writeFileAtomic(path, bytes);
+    await this.prune();
+    return path;
+  }
+
+  private async prune(): Promise<void> {
+    if (this.opts.keep <= 0) return;
+    const all = await listCheckpoints(this.trainDir);
+    for (const ref of all.slice(0, Math.max(0, all.length - this.opts.keep))) {
+      if (await isPreserved(ref.path)) continue;
+      await rm(ref.path, { force: true });
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Reads only the header of a checkpoint to see whether it is preserved for good. */
+async function isPreserved(path: string): Promise<boolean> {
+  try {
+    const handle = await open(path, "r");
+    try {
+      const size = (await handle.stat()).size;
+      const head = Buffer.alloc(8);
+      await handle.read(head, 0, 8, 0);
+      const n = Number(head.readBigUInt64LE(0));
+      if (n > size - 8) return false;
+      const buf = Buffer.alloc(8 + n);
+      await handle.read(buf, 0, 8 + n, 0);
+      // The header alone (no data): parse it leniently for the flag.
+      const json = JSON.parse(buf.subarray(8).toString("utf8"));
+      return json?.__metadata__?.[META.preserved] === "true";
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return false;
+  }
+}

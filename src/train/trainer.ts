@@ -1,0 +1,590 @@
+/**
+ * The training and evaluation loops of Magenta's polyphony_rnn_train (spec §4.6, events_rnn_train.py).
+ *
+ *   train({ runDir, sequenceExampleFiles: ["training_poly_tracks.tfrecord"], hparams, ... })
+ *   evaluate({ runDir, sequenceExampleFiles: ["eval_poly_tracks.tfrecord"], hparams, ... })
+ *
+ * Training: batches → forward + backward → per-tensor clip + Adam, one step at a time. Every
+ * `summaryFrequency` steps the batch's metrics go to TensorBoard (`<run_dir>/train`) and to
+ * `<run_dir>/train/metrics.jsonl`; a checkpoint is written at the start, every `checkpointSecs` seconds
+ * and at the end (Magenta: at the start and every 60 s). A run whose `<run_dir>/train` holds checkpoints
+ * resumes from the newest: weights, Adam moments and step; batch order and dropout masks are functions of
+ * (seed, step), so the resumed run continues as the uninterrupted one would have. A NaN or infinite loss
+ * stops the run with an error (Magenta's NanTensorHook) and no checkpoint is written from a model whose
+ * weights are not all finite. An abort (SIGINT/SIGTERM in the CLI) saves a checkpoint and returns.
+ *
+ * Evaluation: each new checkpoint in `<run_dir>/train` is evaluated on the eval file, `(num_eval_examples
+ * or count) // batch_size` batches in file order with dropout ON (as Magenta), streaming metrics written to
+ * `<run_dir>/eval` at the checkpoint's step; the loop ends after `evalTimeoutSecs` without a new checkpoint.
+ */
+import { appendFile, mkdir, open, readdir } from "node:fs/promises";
+import { hostname } from "node:os";
+import { basename, dirname, join } from "node:path";
+import { EvalBatches, ExampleSet, mixSeed, TrainingBatches } from "../dataset/batches.js";
+import { PolyrnnError } from "../errors.js";
+import { readTFRecordFile } from "../io/fs.js";
+import { type ByteSink, eventFileName, SummaryWriter } from "../io/tensorboard.js";
+import { createKernels, type KernelKind } from "../kernels/index.js";
+import type { HParams, NamedTensor, PolyphonyModel } from "../model/api.js";
+import { formatHParams, hparamsFromJson, hparamsToJson } from "../model/hparams.js";
+import { createPolyphonyModel } from "../model/lstm.js";
+import {
+  type Checkpoint,
+  CheckpointManager,
+  latestCheckpoint,
+  loadCheckpoint,
+  loadWeightsForWarmStart,
+  META,
+} from "./checkpoint.js";
+import { batchMetrics, EvalAccumulator, TAGS, trainSummary } from "./metrics.js";
+
+export class TrainingError extends PolyrnnError {
+  override name = "TrainingError";
+}
+
+/** Magenta's --log levels; INFO prints a line per summary, WARN and above only problems. */
+export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR" | "FATAL";
+
+export interface Reporter {
+  /** A line that stays (INFO). */
+  info(message: string): void;
+  /** A warning line (WARN). */
+  warn(message: string): void;
+  /** The live status line (redrawn in place on a terminal; skipped elsewhere). */
+  status(message: string): void;
+  /** Ends the status line. */
+  done(): void;
+}
+
+/** Writes to stderr: the status line redraws on a terminal, and is not printed elsewhere. */
+export function consoleReporter(
+  level: LogLevel = "INFO",
+  stream: NodeJS.WriteStream = process.stderr,
+): Reporter {
+  const tty = Boolean(stream.isTTY);
+  const quiet = level !== "INFO" && level !== "DEBUG";
+  let shown = false;
+  let last = 0;
+  const clear = () => {
+    if (shown) stream.write("\r\x1b[K");
+    shown = false;
+  };
+  return {
+    info(message) {
+      if (quiet) return;
+      clear();
+      stream.write(`${message}\n`);
+    },
+    warn(message) {
+      if (level === "ERROR" || level === "FATAL") return;
+      clear();
+      stream.write(`${message}\n`);
+    },
+    status(message) {
+      if (quiet || !tty) return;
+      const now = performance.now();
+      if (now - last < 100) return;
+      last = now;
+      stream.write(`\r\x1b[K${message}`);
+      shown = true;
+    },
+    done() {
+      clear();
+    },
+  };
+}
+
+export interface CommonOptions {
+  runDir: string;
+  /** Dataset files (already expanded from a glob). */
+  sequenceExampleFiles: string[];
+  hparams: HParams;
+  /** Whether the hparams were given (`--hparams`); if not, a checkpoint's hparams are adopted. */
+  hparamsGiven: boolean;
+  kernels: KernelKind;
+  threads?: number;
+  /** Stops the loop: training saves a checkpoint first. */
+  signal?: AbortSignal;
+  reporter?: Reporter;
+}
+
+export interface TrainOptions extends CommonOptions {
+  /** 0 = forever. */
+  numTrainingSteps: number;
+  summaryFrequency: number;
+  /** Keep this many newest checkpoints (0 = all). */
+  numCheckpoints: number;
+  checkpointSecs: number;
+  warmStart?: string;
+  /** Seed of weights, batch order and dropout; absent: random (fresh run) or the checkpoint's (resume). */
+  seed?: number;
+}
+
+export interface TrainResult {
+  step: number;
+  /** Why the loop ended. */
+  stopped: "steps" | "aborted";
+  lastCheckpoint?: string;
+  resumedFrom?: string;
+}
+
+export interface EvalOptions extends CommonOptions {
+  numEvalExamples: number;
+  evalTimeoutSecs: number;
+  /** Seconds between looks for a new checkpoint. */
+  pollSecs?: number;
+  seed?: number;
+}
+
+export interface EvalResult {
+  evaluated: { step: number; summary: Record<string, number> }[];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Logs
+
+/** The byte sink of a TensorBoard event file: appends, each write handed to the OS at once. */
+export async function openEventFile(dir: string, wallTime = Date.now() / 1000): Promise<SummaryWriter> {
+  await mkdir(dir, { recursive: true });
+  // A second run started within the same second gets a suffix instead of appending to the first's file.
+  const base = join(dir, eventFileName(wallTime, hostname()));
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  for (let n = 0; !handle; n++) {
+    try {
+      handle = await open(n === 0 ? base : `${base}.${n}`, "wx");
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST" || n >= 100) throw e;
+    }
+  }
+  const file = handle;
+  const sink: ByteSink = {
+    append: async (bytes) => {
+      await file.write(bytes);
+    },
+    close: async () => {
+      await file.close();
+    },
+  };
+  const writer = new SummaryWriter(sink);
+  await writer.start();
+  return writer;
+}
+
+/** One JSON object per line; NaN and ±Inf (not JSON) become null. */
+async function appendJsonLine(path: string, record: Record<string, number | string>): Promise<void> {
+  const clean = Object.fromEntries(
+    Object.entries(record).map(([k, v]) => [k, typeof v === "number" && !Number.isFinite(v) ? null : v]),
+  );
+  await appendFile(path, `${JSON.stringify(clean)}\n`);
+}
+
+class Logs {
+  private constructor(
+    private readonly tb: SummaryWriter,
+    private readonly jsonl: string,
+  ) {}
+
+  static async open(dir: string): Promise<Logs> {
+    return new Logs(await openEventFile(dir), join(dir, "metrics.jsonl"));
+  }
+
+  async write(
+    step: number,
+    summary: Record<string, number>,
+    extra: Record<string, number> = {},
+  ): Promise<void> {
+    await this.tb.scalars(summary, step);
+    await appendJsonLine(this.jsonl, { step, wall_time: Date.now() / 1000, ...summary, ...extra });
+  }
+
+  close(): Promise<void> {
+    return this.tb.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Shared pieces
+
+const WILDCARD = /[*?[]/;
+
+/** Magenta's `tf.gfile.Glob` on the file name part: `dir/train_*.tfrecord`. */
+export async function expandGlob(pattern: string): Promise<string[]> {
+  if (!WILDCARD.test(basename(pattern))) return [pattern];
+  const dir = dirname(pattern);
+  const re = new RegExp(
+    `^${basename(pattern)
+      .replace(/[.+^${}()|\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+  );
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    names = [];
+  }
+  const files = names
+    .filter((n) => re.test(n))
+    .sort()
+    .map((n) => join(dir, n));
+  if (files.length === 0) throw new TrainingError(`no file matches --sequence_example_file=${pattern}`);
+  return files;
+}
+
+async function loadExamples(files: string[], reporter: Reporter): Promise<ExampleSet> {
+  const sets: { labels: number[]; inputs?: number[] }[] = [];
+  if (files.length === 1) {
+    const set = await readSet(files[0]);
+    noteReport(set, files[0], reporter);
+    return set;
+  }
+  for (const file of files) {
+    const set = await readSet(file);
+    noteReport(set, file, reporter);
+    for (let i = 0; i < set.count; i++) {
+      sets.push({ labels: [...set.labels(i)], inputs: [...set.inputs(i)] });
+    }
+  }
+  return ExampleSet.fromIds(sets, files.join(", "));
+}
+
+async function readSet(file: string): Promise<ExampleSet> {
+  try {
+    return await ExampleSet.fromRecords(readTFRecordFile(file), file);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === "ENOENT") throw new TrainingError(`${file}: no such file`);
+    if (err.code && err.path) throw new TrainingError(`cannot read ${err.path}: ${err.code}`);
+    throw e;
+  }
+}
+
+function noteReport(set: ExampleSet, file: string, reporter: Reporter): void {
+  if (set.report.skippedEmpty > 0) {
+    reporter.warn(`warning: ${file}: skipped ${set.report.skippedEmpty} record(s) with no events`);
+  }
+}
+
+function longest(set: ExampleSet): number {
+  let n = 0;
+  for (let i = 0; i < set.count; i++) n = Math.max(n, set.length(i));
+  return n;
+}
+
+function sameHParams(a: HParams, b: HParams): boolean {
+  return formatHParams(a) === formatHParams(b);
+}
+
+/** The hparams to use with a checkpoint: its own if none were given, else the given ones if they match. */
+function reconcileHParams(
+  opts: CommonOptions,
+  ckpt: { path: string; metadata: Record<string, string> },
+): HParams {
+  const json = ckpt.metadata[META.hparamsJson];
+  if (json === undefined) return opts.hparams;
+  let saved: HParams;
+  try {
+    saved = hparamsFromJson(json);
+  } catch (e) {
+    throw new TrainingError(`${ckpt.path}: ${(e as Error).message}`);
+  }
+  if (!opts.hparamsGiven) return saved;
+  if (!sameHParams(saved, opts.hparams)) {
+    throw new TrainingError(
+      `hparams differ from the checkpoint's: ${ckpt.path} was trained with --hparams=${formatHParams(saved)} ` +
+        `but this run has --hparams=${formatHParams(opts.hparams)}. Pass the checkpoint's hparams (or leave ` +
+        "--hparams out to use them), or start a new --run_dir.",
+    );
+  }
+  return opts.hparams;
+}
+
+function allFinite(tensors: NamedTensor[]): string | undefined {
+  for (const t of tensors) {
+    for (const v of t.data) if (!Number.isFinite(v)) return t.name;
+  }
+  return undefined;
+}
+
+function fmt(x: number, digits = 4): string {
+  return Number.isFinite(x) ? x.toFixed(digits) : String(x);
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+/** Lets pending signals and I/O run between two (synchronous) training steps. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+// ---------------------------------------------------------------------------------------------------
+// Training
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const reporter = opts.reporter ?? consoleReporter();
+  const trainDir = join(opts.runDir, "train");
+  const examples = await loadExamples(opts.sequenceExampleFiles, reporter);
+  if (examples.count === 0) {
+    throw new TrainingError(`${opts.sequenceExampleFiles.join(", ")}: no training examples`);
+  }
+
+  const manager = new CheckpointManager(trainDir, { keep: opts.numCheckpoints });
+  for (const name of await manager.removeStaleTemps()) {
+    reporter.info(`Removed ${name}, left by an interrupted checkpoint write.`);
+  }
+  const latest = await latestCheckpoint(trainDir);
+  let resume: Checkpoint | undefined;
+  let hparams = opts.hparams;
+  let seed = opts.seed;
+  if (latest) {
+    resume = await loadCheckpoint(latest.path);
+    hparams = reconcileHParams(opts, resume);
+    const savedSeed = Number(resume.metadata[META.seed]);
+    if (seed === undefined && Number.isSafeInteger(savedSeed)) seed = savedSeed;
+    if (opts.warmStart) {
+      reporter.warn(`warning: ${trainDir} has checkpoints, so training resumes and --warm_start is ignored`);
+    }
+  }
+  seed ??= Math.floor(Math.random() * 2 ** 31);
+
+  const kernels = await createKernels(opts.kernels, {
+    threads: opts.threads,
+    notice: (m) => reporter.warn(m),
+  });
+  let model: PolyphonyModel | undefined;
+  let logs: Logs | undefined;
+  try {
+    model = createPolyphonyModel(kernels, hparams, { seed, maxLength: longest(examples) });
+    const m = model;
+    if (resume) {
+      try {
+        m.importWeights(resume.weights);
+        if (resume.optimizer && resume.optimizer.tensors.length > 0) m.importOptimizer(resume.optimizer);
+        else throw new PolyrnnError("no optimizer state (Adam moments) to resume from");
+      } catch (e) {
+        throw new TrainingError(`cannot resume from ${resume.path}: ${(e as Error).message}`);
+      }
+      reporter.info(`Resuming from ${resume.path} at step ${m.step}.`);
+    } else if (opts.warmStart) {
+      const ws = await loadWeightsForWarmStart(opts.warmStart);
+      try {
+        m.importWeights(ws.weights);
+      } catch (e) {
+        let theirs = "";
+        if (ws.hparamsJson) {
+          try {
+            theirs = ` (it was trained with rnn_layer_sizes=[${hparamsFromJson(ws.hparamsJson).rnnLayerSizes.join(",")}])`;
+          } catch {}
+        }
+        throw new TrainingError(
+          `cannot warm start from ${opts.warmStart}${theirs}: ${(e as Error).message}; this run has rnn_layer_sizes=[${hparams.rnnLayerSizes.join(",")}]`,
+        );
+      }
+      reporter.info(`Warm start from ${opts.warmStart}: weights loaded, Adam state fresh, step 0.`);
+    }
+
+    const batches = new TrainingBatches(examples, mixSeed(seed, 1), m.step * hparams.batchSize);
+    const metadata = {
+      [META.hparams]: formatHParams(hparams),
+      [META.hparamsJson]: hparamsToJson(hparams),
+      [META.seed]: String(seed),
+    };
+    let lastCheckpoint: string | undefined;
+    let lastSavedStep = -1;
+    const save = async (): Promise<void> => {
+      const weights = m.exportWeights();
+      const bad = allFinite(weights);
+      if (bad !== undefined) {
+        throw new TrainingError(
+          `weights became NaN or infinite at step ${m.step} (tensor ${bad}); not saving. ` +
+            `Last good checkpoint: ${lastCheckpoint ?? "none"}.`,
+        );
+      }
+      lastCheckpoint = await manager.save({
+        step: m.step,
+        weights,
+        optimizer: m.exportOptimizer(),
+        metadata,
+      });
+      lastSavedStep = m.step;
+      reporter.info(`Saved checkpoint ${lastCheckpoint}`);
+    };
+
+    reporter.info(
+      `Training on ${examples.count} sequences (${examples.tokens} events) from ${opts.sequenceExampleFiles.join(", ")} ` +
+        `with --hparams=${formatHParams(hparams)}, kernels ${kernels.name}, seed ${seed}.`,
+    );
+    const target = opts.numTrainingSteps;
+    if (target > 0 && m.step >= target) {
+      reporter.info(`Already at step ${m.step} (--num_training_steps=${target}): nothing to do.`);
+      return { step: m.step, stopped: "steps", lastCheckpoint: resume?.path, resumedFrom: resume?.path };
+    }
+    logs = await Logs.open(trainDir);
+    // Magenta's CheckpointSaverHook saves when the session starts.
+    if (!resume) await save();
+    else {
+      lastCheckpoint = resume.path;
+      lastSavedStep = m.step;
+    }
+
+    let lastSave = performance.now();
+    // Throughput over the steps since the last summary.
+    let windowStart = performance.now();
+    let windowTokens = 0;
+    const tokensPerSec = () => (windowTokens * 1000) / Math.max(performance.now() - windowStart, 1e-3);
+    let stopped: TrainResult["stopped"] = "steps";
+    const B = hparams.batchSize;
+    while (target === 0 || m.step < target) {
+      if (opts.signal?.aborted) {
+        stopped = "aborted";
+        break;
+      }
+      const batch = batches.nextBatch(B);
+      const r = m.forward(batch, { dropout: true, backward: true, seed: mixSeed(seed, m.step, 2) });
+      const loss = r.lossSum / r.tokens;
+      if (!Number.isFinite(r.lossSum)) {
+        throw new TrainingError(
+          `loss is ${r.lossSum} at step ${m.step + 1}: training diverged (try a lower learning_rate in --hparams). ` +
+            `Stopped; the last good checkpoint is ${lastCheckpoint ?? "none"}.`,
+        );
+      }
+      m.applyGradients();
+      const step = m.step;
+      windowTokens += r.tokens;
+      const last = target > 0 && step >= target;
+      if (step % opts.summaryFrequency === 0 || last) {
+        const metrics = batchMetrics(batch.labels, r.preds, r.losses);
+        const rate = tokensPerSec();
+        await logs.write(step, trainSummary(metrics), { tokens_per_sec: rate });
+        reporter.info(
+          `Global Step: ${step} - Loss: ${fmt(metrics.loss)} - Perplexity: ${fmt(metrics.perplexity, 3)} - ` +
+            `Accuracy: ${fmt(metrics.accuracy)} - ${Math.round(rate)} tokens/s`,
+        );
+        windowStart = performance.now();
+        windowTokens = 0;
+      } else {
+        const metrics = batchMetrics(batch.labels, r.preds, r.losses);
+        reporter.status(
+          `step ${step}${target > 0 ? `/${target}` : ""}  loss ${fmt(loss)}  perplexity ${fmt(Math.exp(loss), 3)}  ` +
+            `accuracy ${fmt(metrics.accuracy)}  ${Math.round(tokensPerSec())} tokens/s`,
+        );
+      }
+      if (!last && performance.now() - lastSave >= opts.checkpointSecs * 1000) {
+        await save();
+        lastSave = performance.now();
+      }
+      await yieldToEventLoop();
+    }
+    if (m.step !== lastSavedStep) await save();
+    reporter.done();
+    if (stopped === "aborted") reporter.info(`Stopped at step ${m.step}; saved ${lastCheckpoint}.`);
+    return { step: m.step, stopped, lastCheckpoint, resumedFrom: resume?.path };
+  } finally {
+    reporter.done();
+    await logs?.close();
+    model?.dispose();
+    kernels.dispose();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Evaluation
+
+export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
+  const reporter = opts.reporter ?? consoleReporter();
+  const trainDir = join(opts.runDir, "train");
+  const evalDir = join(opts.runDir, "eval");
+  const examples = await loadExamples(opts.sequenceExampleFiles, reporter);
+  if (examples.count === 0)
+    throw new TrainingError(`${opts.sequenceExampleFiles.join(", ")}: no eval examples`);
+  // Fail before waiting when the batch count is already known to be 0 (Magenta's num_batches check).
+  if (opts.hparamsGiven) new EvalBatches(examples, opts.hparams.batchSize, opts.numEvalExamples);
+  const seed = opts.seed ?? 0;
+  const pollMs = (opts.pollSecs ?? 2) * 1000;
+
+  const kernels = await createKernels(opts.kernels, {
+    threads: opts.threads,
+    notice: (m) => reporter.warn(m),
+  });
+  let model: PolyphonyModel | undefined;
+  let logs: Logs | undefined;
+  const evaluated: EvalResult["evaluated"] = [];
+  try {
+    let lastStep = -1;
+    let lastNew = performance.now();
+    reporter.info(
+      `Waiting for checkpoints in ${trainDir} (gives up after ${opts.evalTimeoutSecs} s without a new one).`,
+    );
+    while (!opts.signal?.aborted) {
+      const ref = await latestCheckpoint(trainDir);
+      if (ref && ref.step !== lastStep) {
+        let ckpt: Checkpoint;
+        try {
+          ckpt = await loadCheckpoint(ref.path);
+        } catch (e) {
+          // Pruned by the trainer between listing and reading: look again.
+          if (/ENOENT/.test((e as Error).message)) continue;
+          throw e;
+        }
+        const hparams = reconcileHParams(opts, ckpt);
+        if (!model || !sameHParams(model.hparams, hparams)) {
+          model?.dispose();
+          model = createPolyphonyModel(kernels, hparams, { seed, maxLength: longest(examples) });
+        }
+        try {
+          model.importWeights(ckpt.weights);
+        } catch (e) {
+          throw new TrainingError(`${ckpt.path}: ${(e as Error).message}`);
+        }
+        const batches = new EvalBatches(examples, hparams.batchSize, opts.numEvalExamples);
+        const acc = new EvalAccumulator();
+        let i = 0;
+        for (const batch of batches.batches()) {
+          // Dropout stays on in eval, as in Magenta's graph.
+          const r = model.forward(batch, {
+            dropout: true,
+            backward: false,
+            seed: mixSeed(seed, ckpt.step, i++, 3),
+          });
+          acc.add(batch.labels, r.preds, r.losses);
+          reporter.status(`evaluating step ${ckpt.step}: batch ${i}/${batches.numBatches}`);
+          await yieldToEventLoop();
+        }
+        const summary = acc.summary();
+        logs ??= await Logs.open(evalDir);
+        await logs.write(ckpt.step, summary);
+        reporter.info(
+          `Eval at step ${ckpt.step} (${batches.numBatches} batches): Loss: ${fmt(summary[TAGS.loss])} - ` +
+            `Perplexity: ${fmt(summary[TAGS.perplexity], 3)} - Accuracy: ${fmt(summary[TAGS.accuracy])}`,
+        );
+        evaluated.push({ step: ckpt.step, summary });
+        lastStep = ckpt.step;
+        lastNew = performance.now();
+        continue;
+      }
+      if (performance.now() - lastNew >= opts.evalTimeoutSecs * 1000) {
+        reporter.info(`No new checkpoint for ${opts.evalTimeoutSecs} s: done.`);
+        break;
+      }
+      await sleep(
+        Math.min(pollMs, Math.max(0, opts.evalTimeoutSecs * 1000 - (performance.now() - lastNew)) + 1),
+        opts.signal,
+      );
+    }
+    return { evaluated };
+  } finally {
+    reporter.done();
+    await logs?.close();
+    model?.dispose();
+    kernels.dispose();
+  }
+}

@@ -1,0 +1,409 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { decodeSafetensors } from "../src/io/safetensors.js";
+import { decodeTFRecords } from "../src/io/tfrecord.js";
+import { ensureBuilt, ROOT, runCli, tempDir } from "./helpers/cli.js";
+
+const HPARAMS = "--hparams=batch_size=4,rnn_layer_sizes=[8]";
+let dataset = "";
+
+function train(runDir: string, ...args: string[]) {
+  return runCli("polyrnn", [
+    "train",
+    `--run_dir=${runDir}`,
+    `--sequence_example_file=${dataset}`,
+    "--kernels=reference",
+    ...args,
+  ]);
+}
+
+function checkpoints(runDir: string): number[] {
+  const dir = join(runDir, "train");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .map((n) => /^model\.ckpt-(\d+)\.safetensors$/.exec(n))
+    .filter((m) => m !== null)
+    .map((m) => Number(m[1]))
+    .sort((a, b) => a - b);
+}
+
+function readCheckpoint(runDir: string, step: number) {
+  return decodeSafetensors(readFileSync(join(runDir, "train", `model.ckpt-${step}.safetensors`)));
+}
+
+function tensorsOf(runDir: string, step: number): Record<string, Float32Array> {
+  return Object.fromEntries(readCheckpoint(runDir, step).tensors.map((t) => [t.name, t.data]));
+}
+
+function leftovers(runDir: string): string[] {
+  return readdirSync(join(runDir, "train")).filter((n) => n.includes(".tmp"));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function spawnTrain(runDir: string, ...args: string[]): { child: ChildProcess; output: () => string } {
+  ensureBuilt();
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, "dist/cli/polyrnn.js"),
+      "train",
+      `--run_dir=${runDir}`,
+      `--sequence_example_file=${dataset}`,
+      "--kernels=reference",
+      ...args,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  child.stdout?.on("data", (d) => {
+    out += d;
+  });
+  child.stderr?.on("data", (d) => {
+    out += d;
+  });
+  return { child, output: () => out };
+}
+
+async function waitFor(cond: () => boolean, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await sleep(20);
+  }
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null)
+      resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.on("exit", (code, signal) => resolve({ code, signal }));
+  });
+
+beforeAll(() => {
+  const dir = tempDir();
+  const notes = join(dir, "notes.tfrecord");
+  let r = runCli("polyrnn", [
+    "convert",
+    `--input_dir=${join(ROOT, "examples/midi")}`,
+    `--output_file=${notes}`,
+  ]);
+  expect(r.status, r.stderr).toBe(0);
+  r = runCli("polyrnn", [
+    "dataset",
+    `--input=${notes}`,
+    `--output_dir=${dir}`,
+    "--eval_ratio=0",
+    "--min_steps=1",
+    "--log=ERROR",
+  ]);
+  expect(r.status, r.stderr).toBe(0);
+  dataset = join(dir, "training_poly_tracks.tfrecord");
+});
+
+describe("polyrnn train / polyphony_rnn_train", () => {
+  it("--help lists Magenta's flags and ours", () => {
+    for (const r of [runCli("polyrnn", ["train", "--help"]), runCli("polyphony_rnn_train", ["--help"])]) {
+      expect(r.status).toBe(0);
+      for (const flag of [
+        "run_dir",
+        "sequence_example_file",
+        "hparams",
+        "num_training_steps",
+        "summary_frequency",
+        "num_checkpoints",
+        "eval",
+        "num_eval_examples",
+        "log",
+        "warm_start",
+        "seed",
+        "checkpoint_secs",
+        "kernels",
+        "threads",
+      ]) {
+        expect(r.stdout).toContain(`--${flag}`);
+      }
+      expect(r.stdout).toContain("/tmp/polyphony_rnn/logdir/run1");
+    }
+    expect(runCli("polyrnn", ["--help"]).stdout).toMatch(/train\s+SequenceExamples/);
+  });
+
+  it("refuses unknown hparams, listing the valid names, and other configs", () => {
+    const r = train(tempDir(), "--hparams=batch_size=4,rnn_layers=[8]");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown name "rnn_layers".*batch_size, rnn_layer_sizes, dropout_keep_prob/);
+    const c = train(tempDir(), "--config=attention_rnn");
+    expect(c.status).toBe(2);
+    expect(c.stderr).toContain('only "polyphony"');
+    const m = runCli("polyrnn", ["train"]);
+    expect(m.status).toBe(2);
+    expect(m.stderr).toContain("--sequence_example_file is required");
+  });
+
+  let trained = "";
+  it("trains: checkpoints at the start and end, metrics.jsonl and TensorBoard events", () => {
+    const run = tempDir();
+    const r = train(run, HPARAMS, "--num_training_steps=6", "--summary_frequency=3", "--seed=1");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /Global Step: 3 - Loss: [\d.]+ - Perplexity: [\d.]+ - Accuracy: [\d.]+ - \d+ tokens\/s/,
+    );
+    expect(checkpoints(run)).toEqual([0, 6]);
+    expect(leftovers(run)).toEqual([]);
+
+    const ckpt = readCheckpoint(run, 6);
+    expect(ckpt.metadata.step).toBe("6");
+    expect(ckpt.metadata.format).toBe("polyrnn-checkpoint/1");
+    expect(ckpt.metadata.hparams).toBe(
+      "batch_size=4,rnn_layer_sizes=[8],dropout_keep_prob=0.5,clip_norm=5,learning_rate=0.001",
+    );
+    expect(JSON.parse(ckpt.metadata.hparams_json).rnn_layer_sizes).toEqual([8]);
+    expect(ckpt.metadata.polyrnn_version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(Date.parse(ckpt.metadata.created)).not.toBeNaN();
+    const names = ckpt.tensors.map((t) => t.name).sort();
+    expect(names).toContain("rnn/multi_rnn_cell/cell_0/basic_lstm_cell/kernel");
+    expect(names).toContain("rnn/multi_rnn_cell/cell_0/basic_lstm_cell/kernel/Adam");
+    expect(names).toContain("fully_connected/weights/Adam_1");
+    const kernel = ckpt.tensors.find((t) => t.name === "rnn/multi_rnn_cell/cell_0/basic_lstm_cell/kernel");
+    expect(kernel?.shape).toEqual([259 + 8, 32]);
+
+    const lines = readFileSync(join(run, "train/metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.step)).toEqual([3, 6]);
+    for (const tag of [
+      "loss",
+      "metrics/perplexity",
+      "metrics/accuracy",
+      "metrics/event_accuracy",
+      "metrics/no_event_accuracy",
+      "metrics/loss_per_step",
+      "metrics/perplexity_per_step",
+    ]) {
+      expect(lines[1]).toHaveProperty([tag]);
+    }
+    expect(lines[1].loss).toBeGreaterThan(3);
+    expect(lines[1].tokens_per_sec).toBeGreaterThan(0);
+
+    const events = readdirSync(join(run, "train")).filter((n) => n.startsWith("events.out.tfevents."));
+    expect(events.length).toBe(1);
+    const records = [...decodeTFRecords(readFileSync(join(run, "train", events[0])))];
+    expect(records.length).toBe(3); // file version + 2 summaries
+    expect(new TextDecoder().decode(records[0])).toContain("brain.Event:2");
+    expect(new TextDecoder().decode(records[2])).toContain("metrics/no_event_accuracy");
+    trained = run;
+  });
+
+  it("resumes after kill -9 from the last checkpoint, exactly as an uninterrupted run", async () => {
+    const run = tempDir();
+    const args = [HPARAMS, "--seed=5", "--checkpoint_secs=0.05", "--num_checkpoints=3", "--log=WARN"];
+    const { child } = spawnTrain(run, ...args, "--num_training_steps=100000");
+    await waitFor(() => checkpoints(run).some((s) => s >= 2));
+    child.kill("SIGKILL");
+    await exited(child);
+    const before = checkpoints(run);
+    expect(before.length).toBeGreaterThan(0);
+    expect(before.length).toBeLessThanOrEqual(3);
+    const resumeStep = before.at(-1) as number;
+    const target = resumeStep + 3;
+
+    const r = train(run, ...args.slice(0, 2), "--checkpoint_secs=1000", `--num_training_steps=${target}`);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      `Resuming from ${join(run, "train", `model.ckpt-${resumeStep}.safetensors`)} at step ${resumeStep}`,
+    );
+    expect(checkpoints(run).at(-1)).toBe(target);
+    expect(leftovers(run)).toEqual([]);
+    for (const step of checkpoints(run)) expect(() => readCheckpoint(run, step)).not.toThrow();
+
+    // The same seed without the interruption lands on the same weights and Adam state, bit for bit.
+    const straight = tempDir();
+    const s = train(
+      straight,
+      HPARAMS,
+      "--seed=5",
+      "--checkpoint_secs=1000",
+      `--num_training_steps=${target}`,
+    );
+    expect(s.status, s.stderr).toBe(0);
+    const a = tensorsOf(run, target);
+    const b = tensorsOf(straight, target);
+    expect(Object.keys(a).sort()).toEqual(Object.keys(b).sort());
+    for (const name of Object.keys(a)) expect(a[name], name).toEqual(b[name]);
+  });
+
+  it("refuses to resume with different hparams, naming both", () => {
+    const r = train(trained, "--hparams=batch_size=4,rnn_layer_sizes=[16]", "--num_training_steps=8");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/rnn_layer_sizes=\[8\].*but this run has --hparams=.*rnn_layer_sizes=\[16\]/);
+  });
+
+  it("stops on a NaN loss with exit status 1, keeping only good checkpoints", () => {
+    const run = tempDir();
+    const r = train(
+      run,
+      "--hparams=batch_size=4,rnn_layer_sizes=[8],learning_rate=1e38",
+      "--num_training_steps=20",
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /error: loss is NaN at step \d+: training diverged.*last good checkpoint is .*model\.ckpt-0/,
+    );
+    expect(checkpoints(run)).toEqual([0]);
+    for (const t of readCheckpoint(run, 0).tensors) expect(t.data.every(Number.isFinite)).toBe(true);
+    expect(leftovers(run)).toEqual([]);
+
+    // A learning rate whose Adam step overflows float32 makes the weights infinite after one step: the
+    // checkpoint due then (every step here) is refused instead of written.
+    const inf = tempDir();
+    const w = train(
+      inf,
+      "--hparams=batch_size=4,rnn_layer_sizes=[8],learning_rate=1e40",
+      "--num_training_steps=20",
+      "--checkpoint_secs=0",
+    );
+    expect(w.status).toBe(1);
+    expect(w.stderr).toMatch(/error: weights became NaN or infinite at step 1 .*not saving.*model\.ckpt-0/);
+    expect(checkpoints(inf)).toEqual([0]);
+  });
+
+  it("warm-starts from a checkpoint: its weights, fresh Adam, step 0; refuses other layer sizes", () => {
+    const source = join(trained, "train/model.ckpt-6.safetensors");
+    const run = tempDir();
+    const r = train(run, HPARAMS, `--warm_start=${source}`, "--num_training_steps=2", "--seed=9");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("Warm start from");
+    expect(checkpoints(run)).toEqual([0, 2]);
+    const start = tensorsOf(run, 0);
+    const src = tensorsOf(trained, 6);
+    const kernel = "rnn/multi_rnn_cell/cell_0/basic_lstm_cell/kernel";
+    expect(start[kernel]).toEqual(src[kernel]);
+    expect(start[`${kernel}/Adam`].every((v) => v === 0)).toBe(true);
+
+    const bad = train(tempDir(), "--hparams=batch_size=4,rnn_layer_sizes=[16]", `--warm_start=${source}`);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(
+      /cannot warm start from .*model\.ckpt-6\.safetensors.*rnn_layer_sizes=\[8\].*shape/,
+    );
+  });
+
+  it("--eval evaluates the newest checkpoint into <run_dir>/eval and stops after the timeout", () => {
+    const r = runCli("polyphony_rnn_train", [
+      "--eval",
+      `--run_dir=${trained}`,
+      `--sequence_example_file=${dataset}`,
+      "--kernels=reference",
+      "--eval_timeout_secs=0.2",
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Eval at step 6 \(11 batches\)/);
+    const lines = readFileSync(join(trained, "eval/metrics.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.length).toBe(1);
+    expect(lines[0].step).toBe(6);
+    expect(lines[0]["metrics/per_class_accuracy"]).toBeGreaterThanOrEqual(0);
+    expect(readdirSync(join(trained, "eval")).some((n) => n.startsWith("events.out.tfevents."))).toBe(true);
+
+    const tooFew = runCli("polyrnn", [
+      "train",
+      "--eval",
+      `--run_dir=${trained}`,
+      `--sequence_example_file=${dataset}`,
+      "--kernels=reference",
+      "--num_eval_examples=3",
+      "--eval_timeout_secs=0",
+    ]);
+    expect(tooFew.status).toBe(1);
+    expect(tooFew.stderr).toMatch(/3 eval example\(s\) with batch_size 4 makes 0 batches/);
+  });
+
+  it("SIGINT saves a checkpoint and exits cleanly", async () => {
+    const run = tempDir();
+    const { child, output } = spawnTrain(run, HPARAMS, "--checkpoint_secs=1000");
+    await waitFor(() => output().includes("Saved checkpoint"));
+    await sleep(200);
+    child.kill("SIGINT");
+    const { code } = await exited(child);
+    expect(code, output()).toBe(0);
+    const steps = checkpoints(run);
+    expect(steps.length).toBe(2);
+    expect(steps[1]).toBeGreaterThan(0);
+    expect(output()).toMatch(/Stopped at step \d+; saved/);
+  });
+});
+
+describe("createKernels", () => {
+  it("loads the reference kernels, and 'auto' falls back to them with a notice when WASM does not load", async () => {
+    const { createKernels } = await import("../src/kernels/index.js");
+    const ref = await createKernels("reference");
+    expect(ref.name).toBe("reference");
+    ref.dispose();
+    const notices: string[] = [];
+    const auto = await createKernels("auto", { notice: (m) => notices.push(m) });
+    if (auto.name === "reference")
+      expect(notices[0]).toMatch(/^note: using the TypeScript reference kernels/);
+    else expect(notices).toEqual([]);
+    auto.dispose();
+    await expect(createKernels("nope" as "auto")).rejects.toThrow(/unknown kernels "nope"/);
+  });
+});
+
+describe("CheckpointManager", () => {
+  const weights = [{ name: "w", shape: [2], data: Float32Array.from([1, 2]) }];
+
+  it("keeps the newest num_checkpoints plus one per hour, as TensorFlow's Saver", async () => {
+    const { CheckpointManager } = await import("../src/train/checkpoint.js");
+    const dir = tempDir();
+    let now = 1000;
+    const m = new CheckpointManager(dir, { keep: 2, clock: () => now });
+    for (let step = 0; step <= 5; step++) {
+      now = 1000 + step * 1000; // step 4 is the first one ≥ 1 hour after the start
+      await m.save({ step, weights });
+    }
+    const names = readdirSync(dir).sort();
+    expect(names).toEqual(["model.ckpt-4.safetensors", "model.ckpt-5.safetensors"]);
+    now = 1000 + 4 * 1000 + 3600;
+    await m.save({ step: 6, weights });
+    await m.save({ step: 7, weights });
+    await m.save({ step: 8, weights });
+    // Step 6 was saved an hour after step 4 (the first preserved): kept for good.
+    expect(readdirSync(dir).sort()).toEqual([
+      "model.ckpt-4.safetensors",
+      "model.ckpt-6.safetensors",
+      "model.ckpt-7.safetensors",
+      "model.ckpt-8.safetensors",
+    ]);
+  });
+
+  it("keep 0 keeps all; loading names the file on errors; stale temp files are removed", async () => {
+    const { CheckpointManager, loadCheckpoint, latestCheckpoint } = await import(
+      "../src/train/checkpoint.js"
+    );
+    const { writeFileSync } = await import("node:fs");
+    const dir = tempDir();
+    const m = new CheckpointManager(dir, { keep: 0 });
+    for (let step = 0; step < 12; step++) await m.save({ step, weights });
+    expect(readdirSync(dir).length).toBe(12);
+    expect((await latestCheckpoint(dir))?.step).toBe(11);
+    const ck = await loadCheckpoint(join(dir, "model.ckpt-11.safetensors"));
+    expect(ck.step).toBe(11);
+    expect(ck.weights).toEqual(weights);
+
+    const bad = join(dir, "model.ckpt-99.safetensors");
+    writeFileSync(bad, new Uint8Array(3));
+    await expect(loadCheckpoint(bad)).rejects.toThrow(`${bad}: truncated`);
+    await expect(loadCheckpoint(join(dir, "nope.safetensors"))).rejects.toThrow(
+      /cannot read .*nope\.safetensors: ENOENT/,
+    );
+
+    // A temp file of a process that no longer exists (pid 2^22 + 1 is above Linux's pid_max default).
+    writeFileSync(join(dir, ".model.ckpt-3.safetensors.tmp-4194305-abcdef"), "x");
+    writeFileSync(join(dir, `.model.ckpt-4.safetensors.tmp-${process.ppid}-abcdef`), "x");
+    expect(await m.removeStaleTemps()).toEqual([".model.ckpt-3.safetensors.tmp-4194305-abcdef"]);
+  });
+});

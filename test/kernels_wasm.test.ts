@@ -1,0 +1,522 @@
+// The WebAssembly kernels against the TypeScript reference (src/kernels/reference.ts), on random inputs of
+// odd sizes, for both builds (SIMD and relaxed SIMD where this Node supports it), single- and multi-threaded.
+//   npx vitest run test/kernels_wasm.test.ts
+//
+// Bit-identical to the reference: embedding, addBias, biasBackward, dropout (mask and values), scale, add,
+// adam (the wasm replays the reference's float64 arithmetic). To float tolerance: gemm (float32 accumulation,
+// checked against the worst-case bound (k+2)·ε·|alpha|·Σ|a||b|), the LSTM cell and softmax (float32 exp).
+// Threaded results are bit-identical to single-threaded ones for gemm, the LSTM cell and softmax (each
+// element is computed by the same code whatever the split); the softmax total is a sum of per-thread sums.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createReferenceKernels, dropoutMask } from "../src/kernels/reference.js";
+import type { Kernels } from "../src/kernels/types.js";
+import type { WasmKernels } from "../src/kernels/wasm.js";
+import { createWasmKernels, enableRelaxedSimd, readWasmBinaries } from "../src/kernels/wasm_node.js";
+
+const EPS = 2 ** -23;
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randoms(n: number, r: () => number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (r() * 2 - 1) * scale;
+  return out;
+}
+
+function put(k: Kernels, data: Float32Array | Int32Array): number {
+  const off = k.alloc(data.length);
+  if (data instanceof Int32Array) k.i32().set(data, off);
+  else k.f32().set(data, off);
+  return off;
+}
+
+const get = (k: Kernels, off: number, n: number): Float32Array => k.f32().slice(off, off + n);
+const getI = (k: Kernels, off: number, n: number): Int32Array => k.i32().slice(off, off + n);
+
+function expectBits(actual: Float32Array, expected: Float32Array, what: string): void {
+  const a = new Uint32Array(actual.buffer, actual.byteOffset, actual.length);
+  const e = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== e[i]) {
+      // -0 and 0 and NaN payloads would show here too: the reference is replayed exactly.
+      expect.fail(`${what}: element ${i}: ${actual[i]} (0x${a[i].toString(16)}) ≠ ${expected[i]} (0x${e[i].toString(16)})`);
+    }
+  }
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array, abs: number, rel: number, what: string): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < actual.length; i++) {
+    const tol = abs + rel * Math.abs(expected[i]);
+    if (!(Math.abs(actual[i] - expected[i]) <= tol)) {
+      expect.fail(`${what}: element ${i}: ${actual[i]} vs ${expected[i]} (tolerance ${tol})`);
+    }
+  }
+}
+
+const relaxedAvailable = enableRelaxedSimd(readWasmBinaries().relaxedSimd as BufferSource);
+
+interface Variant {
+  label: string;
+  simd: "simd" | "relaxed";
+  threads: number;
+}
+const VARIANTS: Variant[] = [
+  { label: "simd, 1 thread", simd: "simd", threads: 1 },
+  { label: "simd, 3 threads", simd: "simd", threads: 3 },
+  ...(relaxedAvailable
+    ? [
+        { label: "relaxed simd, 1 thread", simd: "relaxed", threads: 1 } as Variant,
+        { label: "relaxed simd, 3 threads", simd: "relaxed", threads: 3 } as Variant,
+      ]
+    : []),
+];
+
+it("has the relaxed-SIMD build available on this Node (else only the plain build is tested)", () => {
+  if (!relaxedAvailable) console.warn("relaxed SIMD unavailable: testing the plain SIMD build only");
+  expect(typeof relaxedAvailable).toBe("boolean");
+});
+
+describe.each(VARIANTS)("wasm kernels ($label)", ({ simd, threads }) => {
+  let w: WasmKernels;
+  let ref: Kernels;
+  beforeAll(async () => {
+    // Thresholds 0: every kernel that can split does, even on tiny inputs.
+    w = await createWasmKernels({ simd, threads, gemmParallelMinFlops: 0, rowsParallelMinElements: 0 });
+    ref = createReferenceKernels();
+  });
+  afterAll(() => {
+    w.dispose();
+    ref.dispose();
+  });
+
+  it("reports its build and threads", () => {
+    expect(w.simd).toBe(simd === "relaxed" ? "relaxed-simd" : "simd");
+    expect(w.threads).toBe(threads);
+  });
+
+  const SIZES: [number, number, number][] = [
+    [1, 1, 1],
+    [3, 7, 5],
+    [7, 3, 33],
+    [33, 259, 7],
+    [5, 9, 259],
+    [65, 17, 3],
+    [70, 130, 300],
+    [4, 2100, 3],
+    [259, 33, 64],
+  ];
+  const COEFS: [number, number][] = [
+    [1, 0],
+    [0.5, 0],
+    [1, 1],
+    [-1.5, 0.25],
+  ];
+
+  for (const transA of [false, true]) {
+    for (const transB of [false, true]) {
+      it(`gemm ${transA ? "T" : "N"}${transB ? "T" : "N"} matches the reference within the float32 bound`, () => {
+        const r = rng(17 + (transA ? 2 : 0) + (transB ? 1 : 0));
+        for (const [m, n, k] of SIZES) {
+          for (const [alpha, beta] of COEFS) {
+            const wm = w.mark();
+            const rm = ref.mark();
+            // Row strides wider than the rows, to catch stride bugs.
+            const lda = (transA ? m : k) + 3;
+            const ldb = (transB ? k : n) + 1;
+            const ldc = n + 2;
+            const A = randoms((transA ? k : m) * lda, r);
+            const B = randoms((transB ? n : k) * ldb, r);
+            const C = randoms(m * ldc, r);
+            if (beta === 0) C.fill(Number.NaN); // beta 0 must ignore C entirely
+            const out: Float32Array[] = [];
+            for (const K of [w, ref]) {
+              const a = put(K, A);
+              const b = put(K, B);
+              const c = put(K, C);
+              K.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+              out.push(get(K, c, m * ldc));
+            }
+            // Bound: Σ_p |op(A)[i,p]|·|op(B)[p,j]| from the reference on absolute values.
+            const absA = A.map(Math.abs);
+            const absB = B.map(Math.abs);
+            const a = put(ref, absA);
+            const b = put(ref, absB);
+            const s = put(ref, new Float32Array(m * ldc));
+            ref.gemm(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, s, ldc);
+            const S = get(ref, s, m * ldc);
+            for (let i = 0; i < m; i++) {
+              for (let j = 0; j < n; j++) {
+                const e = i * ldc + j;
+                const old = beta === 0 ? 0 : Math.abs(beta * C[e]);
+                const tol = (k + 2) * EPS * Math.abs(alpha) * S[e] + 2 * EPS * old + 1e-30;
+                if (!(Math.abs(out[0][e] - out[1][e]) <= tol)) {
+                  expect.fail(`${m}×${n}×${k} α=${alpha} β=${beta} C[${i},${j}] = ${out[0][e]} vs ${out[1][e]}`);
+                }
+              }
+              // The padding between rows of C is untouched.
+              for (let j = n; j < ldc; j++) expect(Object.is(out[0][i * ldc + j], C[i * ldc + j])).toBe(true);
+            }
+            w.release(wm);
+            ref.release(rm);
+          }
+        }
+      });
+    }
+  }
+
+  it("gemm with k = 0 or alpha = 0 scales C by beta (beta 0 clears NaN)", () => {
+    for (const [k, alpha, beta] of [
+      [0, 1, 0],
+      [0, 1, 2],
+      [5, 0, 0],
+      [5, 0, -0.5],
+    ]) {
+      const m = 3;
+      const n = 5;
+      const a = w.alloc(m * 5);
+      const b = w.alloc(5 * n);
+      const c = put(w, Float32Array.from({ length: m * n }, (_, i) => (i === 4 ? Number.NaN : i)));
+      w.gemm(false, false, m, n, k, alpha, a, 5, b, n, beta, c, n);
+      const got = get(w, c, m * n);
+      for (let i = 0; i < m * n; i++) {
+        const expected = beta === 0 ? 0 : beta * (i === 4 ? Number.NaN : i);
+        expect(Object.is(got[i], expected) || got[i] === expected).toBe(true);
+      }
+    }
+  });
+
+  it("embeddingForward / embeddingBackward are bit-identical to the reference", () => {
+    const r = rng(5);
+    for (const [rows, width, vocab] of [
+      [1, 1, 1],
+      [7, 3, 5],
+      [33, 259, 11],
+      [64, 64, 259],
+    ]) {
+      const ids = Int32Array.from({ length: rows }, (_, i) => (i % 5 === 3 ? -1 : Math.floor(r() * vocab)));
+      const table = randoms(vocab * width, r);
+      const bias = randoms(width, r);
+      const dOut = randoms(rows * width, r);
+      for (const withBias of [true, false]) {
+        const res: Float32Array[][] = [];
+        for (const K of [w, ref]) {
+          const mk = K.mark();
+          const i = put(K, ids);
+          const t = put(K, table);
+          const bb = withBias ? put(K, bias) : -1;
+          const o = put(K, randoms(rows * width, r));
+          K.embeddingForward(rows, width, i, t, bb, o);
+          const d = put(K, dOut);
+          const dt = put(K, table);
+          K.embeddingBackward(rows, width, i, d, dt);
+          res.push([get(K, o, rows * width), get(K, dt, vocab * width)]);
+          K.release(mk);
+        }
+        expectBits(res[0][0], res[1][0], "embeddingForward");
+        expectBits(res[0][1], res[1][1], "embeddingBackward");
+      }
+    }
+  });
+
+  it("addBias / biasBackward are bit-identical to the reference", () => {
+    const r = rng(6);
+    for (const [rows, width] of [
+      [1, 1],
+      [3, 7],
+      [259, 33],
+      [64, 1024],
+      [5, 70001],
+    ]) {
+      const res: Float32Array[][] = [];
+      const x = randoms(rows * width, r);
+      const bias = randoms(width, r);
+      for (const K of [w, ref]) {
+        const mk = K.mark();
+        const o = put(K, x);
+        const b = put(K, bias);
+        K.addBias(rows, width, b, o);
+        const db = put(K, bias);
+        K.biasBackward(rows, width, o, db);
+        res.push([get(K, o, rows * width), get(K, db, width)]);
+        K.release(mk);
+      }
+      expectBits(res[0][0], res[1][0], "addBias");
+      expectBits(res[0][1], res[1][1], "biasBackward");
+    }
+  });
+
+  it("lstmCellForward / lstmCellBackward match the reference to float tolerance", () => {
+    const r = rng(7);
+    for (const [rows, hidden] of [
+      [1, 1],
+      [3, 7],
+      [7, 33],
+      [64, 64],
+      [5, 259],
+    ]) {
+      for (const forgetBias of [1, 0]) {
+        const gates = randoms(rows * 4 * hidden, r, 6);
+        gates[0] = 40; // saturated gates
+        gates[gates.length - 1] = -40;
+        const cPrev = randoms(rows * hidden, r, 3);
+        const dh = randoms(rows * hidden, r);
+        const dc = randoms(rows * hidden, r);
+        const res: Float32Array[][] = [];
+        for (const K of [w, ref]) {
+          const mk = K.mark();
+          const g = put(K, gates);
+          const cp = put(K, cPrev);
+          const c = K.alloc(rows * hidden);
+          const h = K.alloc(rows * hidden);
+          K.lstmCellForward(rows, hidden, forgetBias, g, cp, c, h);
+          const dH = put(K, dh);
+          const dC = put(K, dc);
+          const dG = K.alloc(rows * 4 * hidden);
+          K.lstmCellBackward(rows, hidden, g, cp, c, dH, dC, dG, dC); // dcPrev aliases dc
+          res.push([
+            get(K, g, rows * 4 * hidden),
+            get(K, c, rows * hidden),
+            get(K, h, rows * hidden),
+            get(K, dG, rows * 4 * hidden),
+            get(K, dC, rows * hidden),
+          ]);
+          K.release(mk);
+        }
+        const names = ["activations", "c", "h", "dGates", "dcPrev"];
+        for (let q = 0; q < names.length; q++) expectClose(res[0][q], res[1][q], 3e-6, 3e-6, names[q]);
+      }
+    }
+  });
+
+  it("dropout masks and values are bit-identical to the reference", () => {
+    const r = rng(8);
+    for (const n of [1, 3, 7, 33, 259, 4099]) {
+      for (const keep of [0, 0.1, 0.5, 0.9, 0.999, 1, 1.5]) {
+        for (const seed of [0, 1, -1, 12345, 2 ** 31 + 5, 0x9e3779b9]) {
+          const x = randoms(n, r);
+          x[0] = Number.NaN; // a dropped NaN becomes 0
+          const res: Float32Array[][] = [];
+          for (const K of [w, ref]) {
+            const mk = K.mark();
+            const xi = put(K, x);
+            const o = K.alloc(n);
+            K.dropoutForward(n, keep, seed, xi, o);
+            const back = put(K, x);
+            K.dropoutBackward(n, keep, seed, back, back); // in place
+            res.push([get(K, o, n), get(K, back, n)]);
+            K.release(mk);
+          }
+          expectBits(res[0][0], res[1][0], `dropoutForward n=${n} keep=${keep} seed=${seed}`);
+          expectBits(res[0][1], res[1][1], `dropoutBackward n=${n} keep=${keep} seed=${seed}`);
+          const mask = dropoutMask(n, keep, seed);
+          for (let e = 1; e < n; e++) expect(res[0][0][e] !== 0 || x[e] === 0 ? 1 : 0).toBe(mask[e]);
+        }
+      }
+    }
+  });
+
+  it("softmaxCrossEntropy matches the reference (loss, dLogits, argmax, padding rows)", () => {
+    const r = rng(9);
+    for (const [rows, classes] of [
+      [1, 1],
+      [3, 7],
+      [9, 259],
+      [65, 33],
+      [4, 5],
+    ]) {
+      for (const scale of [1, 1 / 64]) {
+        const logits = randoms(rows * classes, r, 8);
+        const labels = Int32Array.from({ length: rows }, (_, i) => (i % 4 === 2 ? -1 : Math.floor(r() * classes)));
+        const res: { d: Float32Array; losses: Float32Array; preds: Int32Array; total: number }[] = [];
+        for (const K of [w, ref]) {
+          const mk = K.mark();
+          const x = put(K, logits);
+          const l = put(K, labels);
+          const d = put(K, randoms(rows * classes, r));
+          const losses = K.alloc(rows);
+          const preds = K.alloc(rows);
+          const total = K.softmaxCrossEntropy(rows, classes, x, l, scale, d, losses, preds);
+          res.push({ d: get(K, d, rows * classes), losses: get(K, losses, rows), preds: getI(K, preds, rows), total });
+          K.release(mk);
+        }
+        expectClose(res[0].d, res[1].d, 2e-7 * scale, 2e-6, "dLogits");
+        expectClose(res[0].losses, res[1].losses, 2e-6, 2e-6, "losses");
+        expect(res[0].preds).toEqual(res[1].preds);
+        expect(res[0].total).toBeCloseTo(res[1].total, 4);
+      }
+    }
+  });
+
+  it("softmaxCrossEntropy allows dLogits to alias logits, and rejects labels ≥ classes", () => {
+    const logits = Float32Array.from([1, 2, 3, 0.5, 0.5, -1]);
+    const labels = Int32Array.from([2, 0]);
+    const res: Float32Array[] = [];
+    for (const K of [w, ref]) {
+      const mk = K.mark();
+      const x = put(K, logits);
+      const l = put(K, labels);
+      const losses = K.alloc(2);
+      const preds = K.alloc(2);
+      K.softmaxCrossEntropy(2, 3, x, l, 1, x, losses, preds);
+      res.push(get(K, x, 6));
+      expect(getI(K, preds, 2)).toEqual(Int32Array.from([2, 0])); // first maximum on a tie
+      K.release(mk);
+    }
+    expectClose(res[0], res[1], 1e-7, 1e-6, "aliased dLogits");
+    const l = put(w, Int32Array.from([3]));
+    expect(() => w.softmaxCrossEntropy(1, 3, w.alloc(3), l, 1, w.alloc(3), w.alloc(1), w.alloc(1))).toThrow(RangeError);
+  });
+
+  it("sumSquares (float64), scale, add and adam match the reference", () => {
+    const r = rng(10);
+    for (const n of [1, 2, 3, 7, 33, 259, 10001]) {
+      const x = randoms(n, r, 3);
+      const y = randoms(n, r);
+      const p = randoms(n, r);
+      const g = randoms(n, r);
+      const m = randoms(n, r, 0.1);
+      const v = randoms(n, r, 0.1).map(Math.abs);
+      const res: { ss: number; sc: Float32Array; ad: Float32Array; adam: Float32Array[] }[] = [];
+      for (const K of [w, ref]) {
+        const mk = K.mark();
+        const xi = put(K, x);
+        const ss = K.sumSquares(n, xi);
+        K.scale(n, 0.1, xi);
+        const yi = put(K, y);
+        K.add(n, xi, yi);
+        const pi = put(K, p);
+        const gi = put(K, g);
+        const mi = put(K, m);
+        const vi = put(K, v);
+        for (let t = 1; t <= 3; t++) {
+          const lrT = (0.001 * Math.sqrt(1 - 0.999 ** t)) / (1 - 0.9 ** t);
+          K.adam(n, lrT, 0.9, 0.999, 1e-8, pi, gi, mi, vi);
+        }
+        res.push({ ss, sc: get(K, xi, n), ad: get(K, yi, n), adam: [get(K, pi, n), get(K, mi, n), get(K, vi, n)] });
+        K.release(mk);
+      }
+      expect(Math.abs(res[0].ss - res[1].ss)).toBeLessThanOrEqual(1e-12 * res[1].ss);
+      expectBits(res[0].sc, res[1].sc, "scale");
+      expectBits(res[0].ad, res[1].ad, "add");
+      for (let q = 0; q < 3; q++) expectBits(res[0].adam[q], res[1].adam[q], `adam ${["p", "m", "v"][q]}`);
+    }
+  });
+});
+
+describe("wasm kernels: threads and memory", () => {
+  it("threaded gemm, LSTM cell and softmax are bit-identical to single-threaded", async () => {
+    const builds: ("simd" | "relaxed")[] = relaxedAvailable ? ["simd", "relaxed"] : ["simd"];
+    for (const simd of builds) {
+      const one = await createWasmKernels({ simd, threads: 1 });
+      const many = await createWasmKernels({ simd, threads: 4, gemmParallelMinFlops: 0, rowsParallelMinElements: 0 });
+      try {
+        const r = rng(11);
+        for (const [ta, tb, m, n, k] of [
+          [false, false, 64, 256, 64],
+          [false, true, 64, 1024, 33],
+          [true, false, 257, 100, 300],
+          [false, false, 300, 259, 65],
+          [true, true, 13, 70, 9],
+        ] as [boolean, boolean, number, number, number][]) {
+          const A = randoms(m * k, r);
+          const B = randoms(k * n, r);
+          const C = randoms(m * n, r);
+          const out: Float32Array[] = [];
+          for (const K of [one, many]) {
+            const mk = K.mark();
+            const a = put(K, A);
+            const b = put(K, B);
+            const c = put(K, C);
+            K.gemm(ta, tb, m, n, k, 0.75, a, ta ? m : k, b, tb ? k : n, 0.5, c, n);
+            out.push(get(K, c, m * n));
+            K.release(mk);
+          }
+          expectBits(out[1], out[0], `threaded gemm ${m}×${n}×${k}`);
+        }
+        const rows = 37;
+        const hidden = 19;
+        const gates = randoms(rows * 4 * hidden, r, 4);
+        const cPrev = randoms(rows * hidden, r);
+        const dh = randoms(rows * hidden, r);
+        const logits = randoms(rows * 29, r, 5);
+        const labels = Int32Array.from({ length: rows }, (_, i) => (i % 7 === 0 ? -1 : i % 29));
+        const res: Float32Array[][] = [];
+        const totals: number[] = [];
+        for (const K of [one, many]) {
+          const mk = K.mark();
+          const g = put(K, gates);
+          const cp = put(K, cPrev);
+          const c = K.alloc(rows * hidden);
+          const h = K.alloc(rows * hidden);
+          K.lstmCellForward(rows, hidden, 1, g, cp, c, h);
+          const dH = put(K, dh);
+          const dC = K.alloc(rows * hidden);
+          const dG = K.alloc(rows * 4 * hidden);
+          K.lstmCellBackward(rows, hidden, g, cp, c, dH, dC, dG, dC);
+          const x = put(K, logits);
+          const l = put(K, labels);
+          const d = K.alloc(rows * 29);
+          const losses = K.alloc(rows);
+          totals.push(K.softmaxCrossEntropy(rows, 29, x, l, 0.5, d, losses, K.alloc(rows)));
+          res.push([get(K, g, gates.length), get(K, h, rows * hidden), get(K, dG, gates.length), get(K, d, rows * 29)]);
+          K.release(mk);
+        }
+        for (let q = 0; q < res[0].length; q++) expectBits(res[1][q], res[0][q], `threaded row kernel ${q}`);
+        expect(totals[1]).toBeCloseTo(totals[0], 9);
+      } finally {
+        one.dispose();
+        many.dispose();
+      }
+    }
+  });
+
+  it("alloc is aligned and zero-filled, grows the memory past its start, and release reuses it", async () => {
+    const k = await createWasmKernels({ threads: 2, gemmParallelMinFlops: 0 });
+    try {
+      const start = k.mark();
+      const a = k.alloc(3);
+      const b = k.alloc(5);
+      expect(a % 4).toBe(0);
+      expect(b % 4).toBe(0);
+      expect(b).toBeGreaterThanOrEqual(a + 3);
+      k.f32().fill(7, a, a + 3);
+      k.release(start);
+      const again = k.alloc(3);
+      expect(again).toBe(a);
+      expect(Array.from(k.f32().subarray(again, again + 3))).toEqual([0, 0, 0]);
+      const before = k.memory.buffer.byteLength;
+      const big = k.alloc(16 << 20); // 64 MiB: grows the memory
+      expect(k.memory.buffer.byteLength).toBeGreaterThan(before);
+      expect(k.f32().length).toBe(k.memory.buffer.byteLength / 4); // the view was refreshed
+      // A product at the far end of the grown memory, on both threads.
+      const m = 8;
+      const n = 64;
+      const kk = 16;
+      const x = big + (16 << 20) - (m * kk + kk * n + m * n);
+      k.f32().fill(1, x, x + m * kk + kk * n);
+      k.gemm(false, false, m, n, kk, 1, x, kk, x + m * kk, n, 0, x + m * kk + kk * n, n);
+      expect(k.f32()[x + m * kk + kk * n + m * n - 1]).toBe(kk);
+      expect(() => k.release(start + 1)).toThrow(RangeError);
+    } finally {
+      k.dispose();
+    }
+  });
+
+  it("dispose stops the workers; the kernels then refuse parallel work", async () => {
+    const k = await createWasmKernels({ threads: 2, gemmParallelMinFlops: 0 });
+    const a = k.alloc(64 * 64);
+    k.gemm(false, false, 64, 64, 64, 1, a, 64, a, 64, 0, a, 64);
+    k.dispose();
+    expect(() => k.gemm(false, false, 64, 64, 64, 1, a, 64, a, 64, 0, a, 64)).toThrow(/disposed/);
+  });
+});
