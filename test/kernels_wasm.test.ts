@@ -515,8 +515,9 @@ describe("wasm kernels: threads and memory", () => {
   it("dispose stops the workers; the kernels then refuse parallel work", async () => {
     const k = await createWasmKernels({ threads: 2, gemmParallelMinFlops: 0 });
     const a = k.alloc(64 * 64);
-    k.gemm(false, false, 64, 64, 64, 1, a, 64, a, 64, 0, a, 64);
+    const c = k.alloc(64 * 64);
+    k.gemm(false, false, 64, 64, 64, 1, a, 64, a, 64, 0, c, 64);
     k.dispose();
-    expect(() => k.gemm(false, false, 64, 64, 64, 1, a, 64, a, 64, 0, a, 64)).toThrow(/disposed/);
+    expect(() => k.gemm(false, false, 64, 64, 64, 1, a, 64, a, 64, 0, c, 64)).toThrow(/disposed/);
   });
 });

@@ -9,7 +9,11 @@ import { convertDirectory, NothingToConvertError } from "./convert_job.js";
 import { Progress } from "./progress.js";
 
 export const CONVERT_FLAGS = {
-  input_dir: { type: "string", required: true, help: "Folder of MIDI files to convert." },
+  input_dir: {
+    type: "string",
+    required: true,
+    help: "Folder of MIDI (.mid, .midi), MusicXML (.xml, .mxl, .musicxml) and ABC (.abc) files to convert.",
+  },
   output_file: {
     type: "string",
     required: true,
@@ -24,7 +28,7 @@ export const CONVERT_FLAGS = {
   log: { type: "string", default: "INFO", help: "Accepted for Magenta compatibility: INFO, WARN or ERROR." },
 } satisfies FlagTable;
 
-export const CONVERT_DESCRIPTION = `Converts a folder of MIDI files into a TFRecord file of NoteSequences, the input of
+export const CONVERT_DESCRIPTION = `Converts a folder of MIDI, MusicXML and ABC files into a TFRecord file of NoteSequences, the input of
 \`polyrnn dataset\` (Magenta's polyphony_rnn_create_dataset). Files that cannot be read are reported
 with the reason and skipped; the rest are converted. Exit status 0 when at least one file converted.`;
 
@@ -80,7 +84,7 @@ export async function runConvert(argv: string[], usage: string): Promise<number>
     console.error(lines.join("\n"));
     if (summary.converted === 0) {
       console.error(
-        `error: none of the ${summary.failed.length} MIDI file(s) could be converted; nothing written.`,
+        `error: none of the ${summary.failed.length} file(s) could be converted; nothing written.`,
       );
       return 1;
     }

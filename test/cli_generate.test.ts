@@ -1,0 +1,171 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { readMidi, writeMidi } from "../src/io/midi.js";
+import { createReferenceKernels } from "../src/kernels/reference.js";
+import { encodeBundle, loadBundle } from "../src/model/bundle.js";
+import { createPolyphonyModel } from "../src/model/lstm.js";
+import { createNote, createNoteSequence } from "../src/notesequence.js";
+import { runCli, tempDir } from "./helpers/cli.js";
+
+const hparams = { batchSize: 4, rnnLayerSizes: [8], dropoutKeepProb: 0.5, clipNorm: 5, learningRate: 0.001 };
+let dir: string;
+let bundle: string;
+
+beforeAll(() => {
+  dir = tempDir();
+  const weights = createPolyphonyModel(createReferenceKernels(), hparams, { seed: 1 }).exportWeights();
+  // An untrained model rarely ends a step; favour STEP_END so generation finishes in a few rounds.
+  for (const t of weights) if (t.name === "fully_connected/biases") t.data[2] = 4;
+  bundle = join(dir, "tiny.safetensors");
+  writeFileSync(bundle, encodeBundle({ weights, hparams, step: 0, description: "tiny test model" }));
+});
+
+const gen = (out: string, ...args: string[]) =>
+  runCli("polyphony_rnn_generate", [
+    `--bundle_file=${bundle}`,
+    `--output_dir=${out}`,
+    "--kernels=reference",
+    ...args,
+  ]);
+
+describe("polyphony_rnn_generate / polyrnn generate", () => {
+  it("writes num_outputs MIDI files named <date>_<i>.mid; the same seed gives the same files", () => {
+    const a = join(dir, "a");
+    const b = join(dir, "b");
+    const args = ["--num_outputs=10", "--num_steps=32", "--primer_pitches=[67,64,60]", "--seed=5"];
+    const r = gen(a, ...args);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain("Wrote 10 MIDI files to");
+    expect(gen(b, ...args).status).toBe(0);
+    const files = readdirSync(a).sort();
+    expect(files).toHaveLength(10);
+    expect(files[0]).toMatch(/^\d{4}-\d\d-\d\d_\d{6}_01\.mid$/);
+    expect(files[9]).toMatch(/_10\.mid$/);
+    const filesB = readdirSync(b).sort();
+    for (let i = 0; i < 10; i++) {
+      const ns = readMidi(readFileSync(join(a, files[i])));
+      expect(readFileSync(join(a, files[i])).equals(readFileSync(join(b, filesB[i])))).toBe(true);
+      // The primer chord is there verbatim (condition_on_primer=false copies it), and nothing passes 4.0 s.
+      const chord = ns.notes
+        .filter((n) => n.startTime === 0 && Math.abs(n.endTime - 0.5) < 1e-6)
+        .map((n) => n.pitch);
+      expect(chord.sort()).toEqual([60, 64, 67]);
+      expect(Math.max(...ns.notes.map((n) => n.endTime))).toBeLessThanOrEqual(4.0 + 1e-6);
+      // The one-step gap after the primer: nothing starts in step 4 (0.5 s … 0.625 s).
+      expect(ns.notes.some((n) => n.startTime >= 0.5 - 1e-6 && n.startTime < 0.625 - 1e-6)).toBe(false);
+    }
+  });
+
+  it("--exclude_primer writes only the new music", () => {
+    const out = join(dir, "ex");
+    const r = gen(
+      out,
+      "--num_outputs=1",
+      "--num_steps=32",
+      "--primer_pitches=[67,64,60]",
+      "--seed=5",
+      "--exclude_primer",
+      "--noinject_primer_during_generation",
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const [file] = readdirSync(out);
+    const ns = readMidi(readFileSync(join(out, file)));
+    expect(
+      ns.notes.some(
+        (n) => n.startTime === 0 && [60, 64, 67].includes(n.pitch) && Math.abs(n.endTime - 0.5) < 1e-6,
+      ),
+    ).toBe(false);
+  });
+
+  it("--save_generator_bundle writes a bundle from a run's checkpoint", () => {
+    const run = join(dir, "run");
+    const ds = join(dir, "ds");
+    const notes = join(dir, "notes.tfrecord");
+    expect(runCli("polyrnn", ["convert", "--input_dir=examples/midi", `--output_file=${notes}`]).status).toBe(
+      0,
+    );
+    expect(
+      runCli("polyrnn", [
+        "dataset",
+        `--input=${notes}`,
+        `--output_dir=${ds}`,
+        "--eval_ratio=0",
+        "--min_steps=1",
+      ]).status,
+    ).toBe(0);
+    const t = runCli("polyrnn", [
+      "train",
+      `--run_dir=${run}`,
+      `--sequence_example_file=${join(ds, "training_poly_tracks.tfrecord")}`,
+      "--hparams=batch_size=2,rnn_layer_sizes=[6]",
+      "--num_training_steps=2",
+      "--kernels=reference",
+    ]);
+    expect(t.status, t.stderr).toBe(0);
+    const out = join(dir, "saved.safetensors");
+    const r = runCli("polyrnn", [
+      "generate",
+      `--run_dir=${run}`,
+      "--save_generator_bundle",
+      `--bundle_file=${out}`,
+      "--bundle_description=two steps",
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const b = loadBundle(readFileSync(out));
+    expect(b.description).toBe("two steps");
+    expect(b.step).toBe(2);
+    expect(b.hparams.rnnLayerSizes).toEqual([6]);
+    expect(b.weights.some((w) => w.name.endsWith("/Adam"))).toBe(false);
+  });
+
+  it("bad input is one clear line, and no files are written", () => {
+    const cases: [string[], number, RegExp][] = [
+      [["--num_steps=2", "--primer_pitches=[60]"], 1, /primer .* is not shorter than the 2 steps requested/],
+      [["--beam_size=0"], 2, /--beam_size must be at least 1/],
+      [["--temperature=-1"], 2, /--temperature must be 0 or more/],
+      [["--hparams=rnn_layer_sizes=[64,64]"], 2, /was trained with rnn_layer_sizes=\[8\]/],
+      [["--primer_pitches=60,64"], 2, /--primer_pitches takes a list/],
+    ];
+    for (const [args, status, message] of cases) {
+      const out = join(tempDir(), "out");
+      const r = gen(out, ...args);
+      expect(r.status, r.stderr).toBe(status);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toContain("    at ");
+      expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+    }
+    const notBundle = join(dir, "not.safetensors");
+    writeFileSync(notBundle, "garbage");
+    const r = runCli("polyrnn", ["generate", `--bundle_file=${notBundle}`, `--output_dir=${join(dir, "x")}`]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/not\.safetensors: not a polyrnn bundle/);
+    const both = runCli("polyrnn", ["generate", `--bundle_file=${bundle}`, "--run_dir=/tmp/x"]);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain("Cannot specify both --bundle_file and --run_dir");
+    const blocker = join(dir, "blocker");
+    writeFileSync(blocker, "x");
+    const r2 = gen(join(blocker, "out"), "--num_steps=8");
+    expect(r2.status).toBe(1);
+    expect(r2.stderr).toMatch(/cannot create .*blocker\/out/);
+  });
+
+  it("says what happens to a primer MIDI with several programs", () => {
+    const primer = createNoteSequence({
+      ticksPerQuarter: 220,
+      tempos: [{ time: 0, qpm: 120 }],
+      notes: [
+        createNote({ pitch: 60, velocity: 90, startTime: 0, endTime: 0.5, program: 0 }),
+        createNote({ pitch: 48, velocity: 90, startTime: 0, endTime: 0.5, program: 32, instrument: 1 }),
+      ],
+      totalTime: 0.5,
+    });
+    const file = join(dir, "two_programs.mid");
+    writeFileSync(file, writeMidi(primer));
+    const r = gen(join(dir, "tp"), `--primer_midi=${file}`, "--num_steps=16", "--num_outputs=1", "--seed=1");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /uses 2 programs; .*nothing is injected; the primer is still copied into the output/,
+    );
+  });
+});
