@@ -49,8 +49,11 @@ export interface WasmKernelOptions {
   gemmParallelMinFlops?: number;
   /** Row-wise kernels (LSTM cell, softmax) below this many elements stay on the calling thread. */
   rowsParallelMinElements?: number;
-  /** Busy-wait iterations before a thread sleeps in Atomics.wait. */
-  spin?: number;
+  /**
+   * How long a thread busy-waits for the next job (workers) or for the workers (caller) before it sleeps
+   * in Atomics.wait (default 200 µs: waking a sleeping thread costs tens of µs, more than a small product).
+   */
+  spinMicroseconds?: number;
   /** The hardware's parallelism, when the caller knows it better than navigator.hardwareConcurrency. */
   hardwareConcurrency?: number;
 }
@@ -68,7 +71,7 @@ export interface WasmKernels extends Kernels {
 // thread than woken workers make it.
 const DEFAULT_GEMM_PARALLEL_MIN_FLOPS = 1 << 20;
 const DEFAULT_ROWS_PARALLEL_MIN_ELEMENTS = 1 << 15;
-const DEFAULT_SPIN = 1 << 15;
+const DEFAULT_SPIN_MICROSECONDS = 200;
 
 // Micro-kernel tile of assembly/gemm.ts: splits of C fall on these multiples.
 const MR = 4;
@@ -184,7 +187,7 @@ const WORKER_SOURCE = `"use strict";
 const nodeWorker = typeof require === "function" && typeof process === "object" && !!process.versions && !!process.versions.node;
 const port = nodeWorker ? require("node:worker_threads").parentPort : self;
 function start(init) {
-  const { module, memory, ctrl, slot, ops, spin } = init;
+  const { module, memory, ctrl, slot, ops, spinMs } = init;
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const fns = ops.map((name) => instance.exports[name]);
   const I = new Int32Array(memory.buffer, ctrl, ${SLOTS_BYTE / 4});
@@ -195,7 +198,12 @@ function start(init) {
   port.postMessage("ready");
   for (;;) {
     let g = Atomics.load(I, ${GEN});
-    for (let s = 0; g === seen && s < spin; s++) g = Atomics.load(I, ${GEN});
+    if (g === seen) {
+      const until = performance.now() + spinMs;
+      do {
+        for (let s = 0; s < 256 && g === seen; s++) g = Atomics.load(I, ${GEN});
+      } while (g === seen && performance.now() < until);
+    }
     while (g === seen) {
       Atomics.wait(I, ${GEN}, seen);
       g = Atomics.load(I, ${GEN});
@@ -219,7 +227,11 @@ else self.onmessage = (e) => { self.onmessage = null; start(e.data); };
 `;
 
 function defaultSpawner(source: string): WorkerHandle {
-  if (typeof Worker !== "function" || typeof Blob !== "function" || typeof URL?.createObjectURL !== "function") {
+  if (
+    typeof Worker !== "function" ||
+    typeof Blob !== "function" ||
+    typeof URL?.createObjectURL !== "function"
+  ) {
     throw new Error("no Web Workers here: pass spawnWorker, or threads: 1");
   }
   const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
@@ -259,7 +271,7 @@ export async function createWasmKernelsFromBinaries(
     1;
   const threads = Math.max(1, Math.floor(options.threads ?? hw));
   const workers = threads - 1;
-  const spin = options.spin ?? DEFAULT_SPIN;
+  const spinMs = (options.spinMicroseconds ?? DEFAULT_SPIN_MICROSECONDS) / 1000;
   const gemmMinFlops = options.gemmParallelMinFlops ?? DEFAULT_GEMM_PARALLEL_MIN_FLOPS;
   const rowsMinElements = options.rowsParallelMinElements ?? DEFAULT_ROWS_PARALLEL_MIN_ELEMENTS;
 
@@ -309,7 +321,7 @@ export async function createWasmKernelsFromBinaries(
           h.onError(reject);
         }),
       );
-      h.postMessage({ module, memory, ctrl, slot: s, ops: WORKER_OPS, spin });
+      h.postMessage({ module, memory, ctrl, slot: s, ops: WORKER_OPS, spinMs });
     }
     try {
       await Promise.all(ready);
@@ -354,7 +366,12 @@ export async function createWasmKernelsFromBinaries(
     const fn = ex[op] as (...a: number[]) => number;
     const results = [fn(...parts[0])];
     let done = Atomics.load(I, DONE);
-    for (let s = 0; done < workers && s < spin; s++) done = Atomics.load(I, DONE);
+    if (done < workers) {
+      const until = performance.now() + spinMs;
+      do {
+        for (let s = 0; s < 256 && done < workers; s++) done = Atomics.load(I, DONE);
+      } while (done < workers && performance.now() < until);
+    }
     while (done < workers) {
       if (canWait) Atomics.wait(I, DONE, done);
       done = Atomics.load(I, DONE);
@@ -400,7 +417,9 @@ export async function createWasmKernelsFromBinaries(
         // Grow by at least a quarter, so a growing model does not grow page by page.
         const want = Math.min(maxPages - current, Math.max(pages, Math.ceil(current / 4)));
         if (want < pages) {
-          throw new RangeError(`alloc: ${count} elements do not fit in ${maxPages * (PAGE >> 20)} MiB of memory`);
+          throw new RangeError(
+            `alloc: ${count} elements do not fit in ${maxPages * (PAGE >> 20)} MiB of memory`,
+          );
         }
         memory.grow(want);
         refreshViews();
@@ -432,13 +451,43 @@ export async function createWasmKernelsFromBinaries(
         for (const [i0, i1] of split(m, MR)) {
           const aa = transA ? a + i0 : a + i0 * lda;
           const t = parts.length;
-          parts.push([ta, tb, i1 - i0, n, k, alpha, aa * 4, lda, b * 4, ldb, beta, (c + i0 * ldc) * 4, ldc, work(t)]);
+          parts.push([
+            ta,
+            tb,
+            i1 - i0,
+            n,
+            k,
+            alpha,
+            aa * 4,
+            lda,
+            b * 4,
+            ldb,
+            beta,
+            (c + i0 * ldc) * 4,
+            ldc,
+            work(t),
+          ]);
         }
       } else {
         for (const [j0, j1] of split(n, NR)) {
           const bb = transB ? b + j0 * ldb : b + j0;
           const t = parts.length;
-          parts.push([ta, tb, m, j1 - j0, k, alpha, a * 4, lda, bb * 4, ldb, beta, (c + j0) * 4, ldc, work(t)]);
+          parts.push([
+            ta,
+            tb,
+            m,
+            j1 - j0,
+            k,
+            alpha,
+            a * 4,
+            lda,
+            bb * 4,
+            ldb,
+            beta,
+            (c + j0) * 4,
+            ldc,
+            work(t),
+          ]);
         }
       }
       if (parts.length === 1) ex.gemm(...(parts[0] as Parameters<Exports["gemm"]>));
@@ -446,7 +495,15 @@ export async function createWasmKernelsFromBinaries(
     },
 
     embeddingForward(rows, width, ids, table, bias, out): void {
-      ex.embedding_forward(rows, width, ids * 4, table * 4, bias >= 0 ? bias * 4 : 0, bias >= 0 ? 1 : 0, out * 4);
+      ex.embedding_forward(
+        rows,
+        width,
+        ids * 4,
+        table * 4,
+        bias >= 0 ? bias * 4 : 0,
+        bias >= 0 ? 1 : 0,
+        out * 4,
+      );
     },
 
     embeddingBackward(rows, width, ids, dOut, dTable): void {
@@ -515,7 +572,16 @@ export async function createWasmKernelsFromBinaries(
         if (label >= classes) throw new RangeError(`softmaxCrossEntropy: label ${label} ≥ ${classes}`);
       }
       if (workers === 0 || rows < 2 || rows * classes < rowsMinElements) {
-        return ex.softmax_xent(rows, classes, logits * 4, labels * 4, scale, dLogits * 4, losses * 4, preds * 4);
+        return ex.softmax_xent(
+          rows,
+          classes,
+          logits * 4,
+          labels * 4,
+          scale,
+          dLogits * 4,
+          losses * 4,
+          preds * 4,
+        );
       }
       const parts = split(rows, 1).map(([r0, r1]) => [
         r1 - r0,
@@ -571,7 +637,8 @@ export async function createWasmKernelsFromBinaries(
 /** min(floor(keep·2³²), 2³² − 1): the unsigned hash threshold (as in reference.ts); NaN keeps nothing. */
 function dropoutThreshold(keep: number): number {
   const t = Math.min(Math.floor(keep * 2 ** 32), 2 ** 32 - 1);
-  return t > 0 ? t : 0;
+  if (!(t > 0)) return 0; // keep ≤ 0 or NaN
+  return t;
 }
 
 function alignUp(x: number, a: number): number {
