@@ -45,7 +45,11 @@ export async function buildWasm() {
   for (const [name, args] of Object.entries(TARGETS)) {
     let binary = null;
     let log = "";
-    const sink = { write: (s) => void (log += s) };
+    const sink = {
+      write: (s) => {
+        log += s;
+      },
+    };
     const { error } = await asc.main([...args, "-o", name], {
       stdout: sink,
       stderr: sink,

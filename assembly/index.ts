@@ -3,9 +3,9 @@
 // src/kernels/wasm.ts wraps these exports as the `Kernels` interface of src/kernels/types.ts.
 export { gemm, gemm_work_floats } from "./gemm";
 export {
+  adam,
   add,
   add_bias,
-  adam,
   bias_backward,
   dropout,
   embedding_backward,

@@ -42,45 +42,65 @@ function join32(lo: v128, hi: v128): v128 {
 
 // ---------------------------------------------------------------------------------------------------
 // exp, sigmoid, tanh on f32x4 (Cephes expf/tanhf polynomials, about 1–2 ulp)
+//
+// Instruction count is what matters here (these kernels run at a few ops per cycle, latency-bound):
+// pmin/pmax are one minps/maxps each where min/max's NaN rules cost V8 seven instructions; negation is a
+// subtraction from zero and |x| a mask (V8 rebuilds those constants on every use otherwise); the
+// relaxed build evaluates the polynomials with fused multiply-adds.
 
 // @ts-ignore: decorator
 @inline
-function vexp(x0: v128): v128 {
-  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-87.0)), f32x4.splat(88.0));
-  const fx = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+function fma(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** e^x for x ≤ 88 (larger x is clamped there); x < -87 gives about 1e-38, not 0 (see vexp). */
+// @ts-ignore: decorator
+@inline
+function vexpClamped(x0: v128): v128 {
+  // x0 as pmin/pmax's first operand: a NaN passes through.
+  const x = f32x4.pmin(f32x4.pmax(x0, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  // n = round(x·log2 e) by the 1.5·2²³ trick: t's low mantissa bits hold n, so 2ⁿ = (bits(t) + 127) << 23.
+  const t = fma(x, f32x4.splat(1.44269504088896341), f32x4.splat(12582912.0));
+  const fx = f32x4.sub(t, f32x4.splat(12582912.0));
   let r = f32x4.sub(x, f32x4.mul(fx, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(-2.12194440e-4)));
-  let y = f32x4.splat(1.9875691500e-4);
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.3981999507e-3));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(8.3334519073e-3));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(4.1665795894e-2));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(1.6666665459e-1));
-  y = f32x4.add(f32x4.mul(y, r), f32x4.splat(5.0000001201e-1));
-  y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(y, r), r), r), f32x4.splat(1));
-  const pow2 = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
-  // Below -87 the true value is (sub)normal-tiny: call it 0, so that exp(-inf) = 0.
-  return v128.andnot(f32x4.mul(y, pow2), f32x4.lt(x0, f32x4.splat(-87.0)));
+  let y = fma(f32x4.splat(1.9875691500e-4), r, f32x4.splat(1.3981999507e-3));
+  y = fma(y, r, f32x4.splat(8.3334519073e-3));
+  y = fma(y, r, f32x4.splat(4.1665795894e-2));
+  y = fma(y, r, f32x4.splat(1.6666665459e-1));
+  y = fma(y, r, f32x4.splat(5.0000001201e-1));
+  y = f32x4.add(fma(f32x4.mul(y, r), r, r), f32x4.splat(1));
+  return f32x4.mul(y, i32x4.shl(i32x4.add(t, i32x4.splat(127)), 23));
+}
+
+/** e^x, with e^x = 0 below -87 (so exp(-inf) = 0). */
+// @ts-ignore: decorator
+@inline
+function vexp(x: v128): v128 {
+  return v128.andnot(vexpClamped(x), f32x4.lt(x, f32x4.splat(-87.0)));
 }
 
 // @ts-ignore: decorator
 @inline
 function vsigmoid(x: v128): v128 {
-  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), vexp(f32x4.neg(x))));
+  // Below -87 the clamped exp keeps σ at ~1e-38 instead of a subnormal: no matter.
+  return f32x4.div(f32x4.splat(1), f32x4.add(f32x4.splat(1), vexpClamped(f32x4.sub(f32x4.splat(0), x))));
 }
 
 // @ts-ignore: decorator
 @inline
 function vtanh(x: v128): v128 {
-  const ax = f32x4.abs(x);
+  const ax = v128.and(x, i32x4.splat(0x7fffffff));
   // |x| < 0.625: odd polynomial; otherwise 1 − 2/(e^{2|x|} + 1) with the sign of x.
   const z = f32x4.mul(x, x);
-  let p = f32x4.splat(-5.70498872745e-3);
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(2.06390887954e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-5.37397155531e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.33314422036e-1));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.33332819422e-1));
-  const small = f32x4.add(f32x4.mul(f32x4.mul(p, z), x), x);
-  const e = vexp(f32x4.min(f32x4.add(ax, ax), f32x4.splat(88.0)));
+  let p = fma(f32x4.splat(-5.70498872745e-3), z, f32x4.splat(2.06390887954e-2));
+  p = fma(p, z, f32x4.splat(-5.37397155531e-2));
+  p = fma(p, z, f32x4.splat(1.33314422036e-1));
+  p = fma(p, z, f32x4.splat(-3.33332819422e-1));
+  const small = fma(f32x4.mul(p, z), x, x);
+  const e = vexpClamped(f32x4.add(ax, ax));
   const big = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));
   const signed = v128.or(big, v128.and(x, i32x4.splat(<i32>0x80000000)));
   return v128.bitselect(small, signed, f32x4.lt(ax, f32x4.splat(0.625)));
@@ -377,7 +397,7 @@ export function softmax_xent(
     // max, then the first index holding it
     let j = 0;
     let vmax = f32x4.splat(-Infinity);
-    for (; j + 4 <= classes; j += 4) vmax = f32x4.max(vmax, v128.load(x + (<usize>j << 2)));
+    for (; j + 4 <= classes; j += 4) vmax = f32x4.pmax(vmax, v128.load(x + (<usize>j << 2)));
     let mx = max(max(f32x4.extract_lane(vmax, 0), f32x4.extract_lane(vmax, 1)), max(f32x4.extract_lane(vmax, 2), f32x4.extract_lane(vmax, 3)));
     for (; j < classes; j++) mx = max(mx, load<f32>(x + (<usize>j << 2)));
     let argmax = 0;

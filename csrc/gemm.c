@@ -1,4 +1,13 @@
 // Matrix product C = alpha·op(A)·op(B) + beta·C in WebAssembly SIMD (f32x4), row-major.
+// The C candidate of the AssemblyScript-vs-C measurement (bench/README-kernels.md); not part of the build.
+// Build (Debian's clang 14 + lld), then `node bench/gemm.mjs --raw c.wasm ...`:
+//   clang --target=wasm32 -O3 -msimd128 -matomics -mbulk-memory -nostdlib -mllvm -disable-lsr \
+//     -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=4294967296 \
+//     -o c.wasm csrc/gemm.c
+// (-mllvm -disable-lsr: without it LLVM's loop strength reduction turns the loads' constant offsets
+// into separate adds, which V8 then emits as lea instructions: 5–10% slower.)
+// -DRELAXED selects relaxed SIMD's fused multiply-add, but clang 14 still emits the proposal's old
+// opcode (0xfd 0xaf 0x01), which Node 20 and current browsers reject: that build cannot run.
 //
 // The algorithm (the same one as assembly/gemm.ts, the AssemblyScript candidate):
 //   for each KC-deep slice of k:  pack op(B)[slice, :] into NR-wide column panels (zero padded);
@@ -38,6 +47,15 @@
 #define GEMM_WORK_FLOATS (KC * NC + MC * KC + MR * NR)
 EXPORT(gemm_work_floats) int gemm_work_floats(void) { return GEMM_WORK_FLOATS; }
 
+static inline void transpose4(v128_t r0, v128_t r1, v128_t r2, v128_t r3, float *dst, int stride) {
+  v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+  v128_t t2 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+  wasm_v128_store(dst, wasm_i32x4_shuffle(t0, t1, 0, 1, 4, 5));
+  wasm_v128_store(dst + stride, wasm_i32x4_shuffle(t0, t1, 2, 3, 6, 7));
+  wasm_v128_store(dst + 2 * stride, wasm_i32x4_shuffle(t2, t3, 0, 1, 4, 5));
+  wasm_v128_store(dst + 3 * stride, wasm_i32x4_shuffle(t2, t3, 2, 3, 6, 7));
+}
+
 // Bp[panel][p][c] = op(B)[p, j0 + panel·NR + c] for p < kc, zero for columns ≥ nc.
 static void pack_b(int transB, int kc, int nc, const float *b, int ldb, float *bp) {
   for (int j = 0; j < nc; j += NR) {
@@ -58,17 +76,23 @@ static void pack_b(int transB, int kc, int nc, const float *b, int ldb, float *b
         }
       }
     } else {
-      // stored B is n×k: column j of op(B) is row j of B, contiguous along p.
+      // stored B is n×k: column j of op(B) is row j of B, contiguous along p. Transpose 4×4 blocks.
       const float *src = b + (long)j * ldb;
-      for (int c = 0; c < NR; c++) {
-        float *dst = bp + c;
-        if (c < w) {
-          const float *s = src + (long)c * ldb;
-          for (int p = 0; p < kc; p++) dst[p * NR] = s[p];
-        } else {
-          for (int p = 0; p < kc; p++) dst[p * NR] = 0.0f;
+      int p = 0;
+#if NR == 8
+      if (w == NR) {
+        for (; p + 4 <= kc; p += 4) {
+          const float *s0 = src + p;
+          transpose4(wasm_v128_load(s0), wasm_v128_load(s0 + ldb), wasm_v128_load(s0 + 2 * ldb),
+                     wasm_v128_load(s0 + 3 * ldb), bp + p * NR, NR);
+          const float *s4 = s0 + 4 * (long)ldb;
+          transpose4(wasm_v128_load(s4), wasm_v128_load(s4 + ldb), wasm_v128_load(s4 + 2 * ldb),
+                     wasm_v128_load(s4 + 3 * ldb), bp + p * NR + 4, NR);
         }
       }
+#endif
+      for (; p < kc; p++)
+        for (int c = 0; c < NR; c++) bp[p * NR + c] = c < w ? src[(long)c * ldb + p] : 0.0f;
       bp += kc * NR;
     }
   }
@@ -82,21 +106,26 @@ static void pack_a(int transA, int mc, int kc, const float *a, int lda, float *a
       // stored A is k×m: the MR values of one p are contiguous.
       const float *src = a + i;
       for (int p = 0; p < kc; p++) {
-        for (int r = 0; r < MR; r++) ap[r] = r < h ? src[r] : 0.0f;
+        if (h == 4 && MR == 4) wasm_v128_store(ap, wasm_v128_load(src));
+        else
+          for (int r = 0; r < MR; r++) ap[r] = r < h ? src[r] : 0.0f;
         src += lda;
         ap += MR;
       }
     } else {
       const float *src = a + (long)i * lda;
-      for (int r = 0; r < MR; r++) {
-        float *dst = ap + r;
-        if (r < h) {
-          const float *s = src + (long)r * lda;
-          for (int p = 0; p < kc; p++) dst[p * MR] = s[p];
-        } else {
-          for (int p = 0; p < kc; p++) dst[p * MR] = 0.0f;
+      int p = 0;
+#if MR == 4
+      if (h == MR) {
+        for (; p + 4 <= kc; p += 4) {
+          const float *s0 = src + p;
+          transpose4(wasm_v128_load(s0), wasm_v128_load(s0 + lda), wasm_v128_load(s0 + 2 * lda),
+                     wasm_v128_load(s0 + 3 * lda), ap + p * MR, MR);
         }
       }
+#endif
+      for (; p < kc; p++)
+        for (int r = 0; r < MR; r++) ap[p * MR + r] = r < h ? src[(long)r * lda + p] : 0.0f;
       ap += kc * MR;
     }
   }
@@ -110,10 +139,8 @@ static void micro(int kc, const float *restrict ap, const float *restrict bp, fl
   for (int r = 0; r < MR; r++)
 #pragma clang loop unroll(full)
     for (int v = 0; v < NV; v++) acc[r][v] = wasm_f32x4_splat(0.0f);
-#ifdef UNROLL
-#pragma clang loop unroll_count(UNROLL)
-#endif
-  for (int p = 0; p < kc; p++) {
+  int p = kc;
+  do {
     v128_t bv[NV];
 #pragma clang loop unroll(full)
     for (int v = 0; v < NV; v++) bv[v] = wasm_v128_load(bp + 4 * v);
@@ -125,7 +152,7 @@ static void micro(int kc, const float *restrict ap, const float *restrict bp, fl
     }
     ap += MR;
     bp += NR;
-  }
+  } while (--p);
   v128_t va = wasm_f32x4_splat(alpha), vb = wasm_f32x4_splat(beta);
   if (h == MR && w == NR) {
 #pragma clang loop unroll(full)
@@ -139,14 +166,18 @@ static void micro(int kc, const float *restrict ap, const float *restrict bp, fl
       }
     }
   } else {
+    // A partial tile: the same vector arithmetic on a copy, so every element of C gets the same bits.
+    if (beta != 0.0f)
+      for (int r = 0; r < h; r++) __builtin_memcpy(edge + r * NR, c + (long)r * ldc, w * sizeof(float));
 #pragma clang loop unroll(full)
     for (int r = 0; r < MR; r++)
 #pragma clang loop unroll(full)
-      for (int v = 0; v < NV; v++) wasm_v128_store(edge + r * NR + 4 * v, wasm_f32x4_mul(acc[r][v], va));
-    for (int r = 0; r < h; r++) {
-      float *cr = c + (long)r * ldc;
-      for (int j = 0; j < w; j++) cr[j] = beta == 0.0f ? edge[r * NR + j] : edge[r * NR + j] + beta * cr[j];
-    }
+      for (int v = 0; v < NV; v++) {
+        v128_t x = wasm_f32x4_mul(acc[r][v], va);
+        if (beta != 0.0f) x = MADD(x, vb, wasm_v128_load(edge + r * NR + 4 * v));
+        wasm_v128_store(edge + r * NR + 4 * v, x);
+      }
+    for (int r = 0; r < h; r++) __builtin_memcpy(c + (long)r * ldc, edge + r * NR, w * sizeof(float));
   }
 }
 

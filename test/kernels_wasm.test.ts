@@ -48,12 +48,20 @@ function expectBits(actual: Float32Array, expected: Float32Array, what: string):
   for (let i = 0; i < a.length; i++) {
     if (a[i] !== e[i]) {
       // -0 and 0 and NaN payloads would show here too: the reference is replayed exactly.
-      expect.fail(`${what}: element ${i}: ${actual[i]} (0x${a[i].toString(16)}) ≠ ${expected[i]} (0x${e[i].toString(16)})`);
+      expect.fail(
+        `${what}: element ${i}: ${actual[i]} (0x${a[i].toString(16)}) ≠ ${expected[i]} (0x${e[i].toString(16)})`,
+      );
     }
   }
 }
 
-function expectClose(actual: Float32Array, expected: Float32Array, abs: number, rel: number, what: string): void {
+function expectClose(
+  actual: Float32Array,
+  expected: Float32Array,
+  abs: number,
+  rel: number,
+  what: string,
+): void {
   expect(actual.length).toBe(expected.length);
   for (let i = 0; i < actual.length; i++) {
     const tol = abs + rel * Math.abs(expected[i]);
@@ -160,7 +168,9 @@ describe.each(VARIANTS)("wasm kernels ($label)", ({ simd, threads }) => {
                 const old = beta === 0 ? 0 : Math.abs(beta * C[e]);
                 const tol = (k + 2) * EPS * Math.abs(alpha) * S[e] + 2 * EPS * old + 1e-30;
                 if (!(Math.abs(out[0][e] - out[1][e]) <= tol)) {
-                  expect.fail(`${m}×${n}×${k} α=${alpha} β=${beta} C[${i},${j}] = ${out[0][e]} vs ${out[1][e]}`);
+                  expect.fail(
+                    `${m}×${n}×${k} α=${alpha} β=${beta} C[${i},${j}] = ${out[0][e]} vs ${out[1][e]}`,
+                  );
                 }
               }
               // The padding between rows of C is untouched.
@@ -185,7 +195,10 @@ describe.each(VARIANTS)("wasm kernels ($label)", ({ simd, threads }) => {
       const n = 5;
       const a = w.alloc(m * 5);
       const b = w.alloc(5 * n);
-      const c = put(w, Float32Array.from({ length: m * n }, (_, i) => (i === 4 ? Number.NaN : i)));
+      const c = put(
+        w,
+        Float32Array.from({ length: m * n }, (_, i) => (i === 4 ? Number.NaN : i)),
+      );
       w.gemm(false, false, m, n, k, alpha, a, 5, b, n, beta, c, n);
       const got = get(w, c, m * n);
       for (let i = 0; i < m * n; i++) {
@@ -336,7 +349,9 @@ describe.each(VARIANTS)("wasm kernels ($label)", ({ simd, threads }) => {
     ]) {
       for (const scale of [1, 1 / 64]) {
         const logits = randoms(rows * classes, r, 8);
-        const labels = Int32Array.from({ length: rows }, (_, i) => (i % 4 === 2 ? -1 : Math.floor(r() * classes)));
+        const labels = Int32Array.from({ length: rows }, (_, i) =>
+          i % 4 === 2 ? -1 : Math.floor(r() * classes),
+        );
         const res: { d: Float32Array; losses: Float32Array; preds: Int32Array; total: number }[] = [];
         for (const K of [w, ref]) {
           const mk = K.mark();
@@ -346,7 +361,12 @@ describe.each(VARIANTS)("wasm kernels ($label)", ({ simd, threads }) => {
           const losses = K.alloc(rows);
           const preds = K.alloc(rows);
           const total = K.softmaxCrossEntropy(rows, classes, x, l, scale, d, losses, preds);
-          res.push({ d: get(K, d, rows * classes), losses: get(K, losses, rows), preds: getI(K, preds, rows), total });
+          res.push({
+            d: get(K, d, rows * classes),
+            losses: get(K, losses, rows),
+            preds: getI(K, preds, rows),
+            total,
+          });
           K.release(mk);
         }
         expectClose(res[0].d, res[1].d, 2e-7 * scale, 2e-6, "dLogits");
@@ -374,7 +394,9 @@ describe.each(VARIANTS)("wasm kernels ($label)", ({ simd, threads }) => {
     }
     expectClose(res[0], res[1], 1e-7, 1e-6, "aliased dLogits");
     const l = put(w, Int32Array.from([3]));
-    expect(() => w.softmaxCrossEntropy(1, 3, w.alloc(3), l, 1, w.alloc(3), w.alloc(1), w.alloc(1))).toThrow(RangeError);
+    expect(() => w.softmaxCrossEntropy(1, 3, w.alloc(3), l, 1, w.alloc(3), w.alloc(1), w.alloc(1))).toThrow(
+      RangeError,
+    );
   });
 
   it("sumSquares (float64), scale, add and adam match the reference", () => {
@@ -402,7 +424,12 @@ describe.each(VARIANTS)("wasm kernels ($label)", ({ simd, threads }) => {
           const lrT = (0.001 * Math.sqrt(1 - 0.999 ** t)) / (1 - 0.9 ** t);
           K.adam(n, lrT, 0.9, 0.999, 1e-8, pi, gi, mi, vi);
         }
-        res.push({ ss, sc: get(K, xi, n), ad: get(K, yi, n), adam: [get(K, pi, n), get(K, mi, n), get(K, vi, n)] });
+        res.push({
+          ss,
+          sc: get(K, xi, n),
+          ad: get(K, yi, n),
+          adam: [get(K, pi, n), get(K, mi, n), get(K, vi, n)],
+        });
         K.release(mk);
       }
       expect(Math.abs(res[0].ss - res[1].ss)).toBeLessThanOrEqual(1e-12 * res[1].ss);
@@ -418,7 +445,12 @@ describe("wasm kernels: threads and memory", () => {
     const builds: ("simd" | "relaxed")[] = relaxedAvailable ? ["simd", "relaxed"] : ["simd"];
     for (const simd of builds) {
       const one = await createWasmKernels({ simd, threads: 1 });
-      const many = await createWasmKernels({ simd, threads: 4, gemmParallelMinFlops: 0, rowsParallelMinElements: 0 });
+      const many = await createWasmKernels({
+        simd,
+        threads: 4,
+        gemmParallelMinFlops: 0,
+        rowsParallelMinElements: 0,
+      });
       try {
         const r = rng(11);
         for (const [ta, tb, m, n, k] of [
@@ -468,7 +500,12 @@ describe("wasm kernels: threads and memory", () => {
           const d = K.alloc(rows * 29);
           const losses = K.alloc(rows);
           totals.push(K.softmaxCrossEntropy(rows, 29, x, l, 0.5, d, losses, K.alloc(rows)));
-          res.push([get(K, g, gates.length), get(K, h, rows * hidden), get(K, dG, gates.length), get(K, d, rows * 29)]);
+          res.push([
+            get(K, g, gates.length),
+            get(K, h, rows * hidden),
+            get(K, dG, gates.length),
+            get(K, d, rows * 29),
+          ]);
           K.release(mk);
         }
         for (let q = 0; q < res[0].length; q++) expectBits(res[1][q], res[0][q], `threaded row kernel ${q}`);
@@ -477,6 +514,62 @@ describe("wasm kernels: threads and memory", () => {
         one.dispose();
         many.dispose();
       }
+    }
+  });
+
+  it("many quick parallel calls of different kernels, 6 threads on this machine's cores, stay exact", async () => {
+    // Oversubscribed on purpose: workers wake late and claim chunks of later calls than they woke for.
+    const one = await createWasmKernels({ simd: "simd", threads: 1 });
+    const many = await createWasmKernels({
+      simd: "simd",
+      threads: 6,
+      gemmParallelMinFlops: 0,
+      rowsParallelMinElements: 0,
+      spinMicroseconds: 0,
+    });
+    try {
+      const r = rng(12);
+      const m = 24;
+      const n = 40;
+      const k = 16;
+      const A = randoms(m * k, r);
+      const B = randoms(k * n, r);
+      const G = randoms(m * 4 * n, r, 3);
+      const X = randoms(m * n, r, 4);
+      const L = Int32Array.from({ length: m }, (_, i) => i % n);
+      const finals: Float32Array[] = [];
+      let totals = 0;
+      for (const K of [one, many]) {
+        const a = put(K, A);
+        const b = put(K, B);
+        const c = K.alloc(m * n);
+        const g = put(K, G);
+        const cp = K.alloc(m * n);
+        const cc = K.alloc(m * n);
+        const h = K.alloc(m * n);
+        const x = put(K, X);
+        const l = put(K, L);
+        const d = K.alloc(m * n);
+        const losses = K.alloc(m);
+        const preds = K.alloc(m);
+        let total = 0;
+        for (let it = 0; it < 300; it++) {
+          K.gemm(false, it % 2 === 1, m, n, k, 1, a, k, b, it % 2 === 1 ? k : n, 0.5, c, n);
+          K.lstmCellForward(m, n, 1, g, c, cc, h);
+          K.scale(m * n, 0.5, cc);
+          total += K.softmaxCrossEntropy(m, n, x, l, 1, d, losses, preds);
+          K.add(m * n, d, x);
+          K.scale(m * 4 * n, 1.01, g);
+          K.add(m * n, h, cp);
+        }
+        finals.push(get(K, c, m * n), get(K, cp, m * n), get(K, x, m * n));
+        if (K === one) totals = total;
+        else expect(Math.abs(total - totals)).toBeLessThanOrEqual(1e-9 * Math.abs(totals));
+      }
+      for (let q = 0; q < 3; q++) expectBits(finals[q + 3], finals[q], `after 300 mixed calls, result ${q}`);
+    } finally {
+      one.dispose();
+      many.dispose();
     }
   });
 

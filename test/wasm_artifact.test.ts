@@ -21,7 +21,9 @@ function toolchainPresent(): boolean {
 
 const present = toolchainPresent();
 if (!present) {
-  console.warn("wasm_artifact: skipped — the assemblyscript devDependency is not installed (npm ci installs it)");
+  console.warn(
+    "wasm_artifact: skipped — the assemblyscript devDependency is not installed (npm ci installs it)",
+  );
 }
 
 describe.skipIf(!present)("committed WebAssembly kernels", () => {

@@ -14,11 +14,11 @@ import { randomSeed } from "../generate/rng.js";
 import { writeFileAtomic } from "../io/fs.js";
 import { writeMidi } from "../io/midi.js";
 import { createKernels, KERNEL_KINDS, type KernelKind } from "../kernels/index.js";
-import type { HParams, NamedTensor } from "../model/api.js";
-import { type Bundle, encodeBundle, loadBundle } from "../model/bundle.js";
-import { hparamsFromJson, parseHParams } from "../model/hparams.js";
-import { latestCheckpoint, loadCheckpoint } from "../train/checkpoint.js";
+import type { HParams } from "../model/api.js";
+import { encodeBundle } from "../model/bundle.js";
+import { parseHParams } from "../model/hparams.js";
 import { type FlagTable, formatHelp, parseArgs } from "./args.js";
+import { describeModelSource, loadModelSource, readRunDir } from "./model_source.js";
 
 /** The model `polyrnn generate` uses when given none: the Bach bundle shipped in the repository. */
 export const DEFAULT_BUNDLE = new URL("../../models/bach.safetensors", import.meta.url);
@@ -99,35 +99,13 @@ function timestamp(d = new Date()): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
 }
 
-function fileError(path: string, e: unknown): never {
-  if (e instanceof PolyrnnError) throw new PolyrnnError(`${path}: ${e.message.replace(`${path}: `, "")}`);
-  const err = e as NodeJS.ErrnoException;
-  throw new PolyrnnError(
-    `cannot read ${path}: ${err.code === "ENOENT" ? "no such file" : (err.code ?? err.message)}`,
-  );
-}
-
-async function readBundle(path: string): Promise<Bundle> {
+async function readPrimerMidi(path: string): Promise<Uint8Array> {
   try {
-    return loadBundle(await readFile(path));
+    return await readFile(path);
   } catch (e) {
-    fileError(path, e);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new PolyrnnError(`cannot read ${path}: ${code === "ENOENT" ? "no such file" : code}`);
   }
-}
-
-async function readRunDir(
-  runDir: string,
-): Promise<{ weights: NamedTensor[]; hparams: HParams; step: number; path: string }> {
-  const trainDir = join(runDir, "train");
-  const ref = await latestCheckpoint(trainDir).catch(() => undefined);
-  if (!ref)
-    throw new PolyrnnError(
-      `no checkpoint in ${trainDir} (train a model first with polyrnn train --run_dir=${runDir})`,
-    );
-  const ckpt = await loadCheckpoint(ref.path);
-  const json = ckpt.metadata.hparams_json;
-  if (!json) throw new PolyrnnError(`${ref.path}: the checkpoint records no hparams`);
-  return { weights: ckpt.weights, hparams: hparamsFromJson(json), step: ckpt.step, path: ref.path };
 }
 
 /** Magenta users hit "Key … not found" when --hparams disagreed with the checkpoint (#621, #964): say it plainly. */
@@ -194,32 +172,20 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
       );
       return 0;
     }
-    if (flags.run_dir && flags.bundle_file)
-      throw new UsageError("Cannot specify both --bundle_file and --run_dir");
-
-    let weights: NamedTensor[];
-    if (flags.run_dir) {
-      const run = await readRunDir(flags.run_dir);
-      checkHParams(flags.hparams, run.hparams, run.path);
-      weights = run.weights;
-      info(`Model: ${run.path} (step ${run.step}, ${run.hparams.rnnLayerSizes.join("×")}).`);
-    } else {
-      const path = flags.bundle_file ?? DEFAULT_BUNDLE.pathname;
-      if (!flags.bundle_file && !existsSync(path)) {
-        throw new UsageError("no model given: pass --bundle_file=BUNDLE.safetensors or --run_dir=RUN_DIR");
-      }
-      const bundle = await readBundle(path);
-      checkHParams(flags.hparams, bundle.hparams, path);
-      weights = bundle.weights;
-      info(
-        `Model: ${path} (${bundle.hparams.rnnLayerSizes.join("×")}, step ${bundle.step}${bundle.description ? `: ${bundle.description}` : ""}).`,
-      );
-    }
+    // No model flag: the Bach bundle shipped in the repository, when there is one.
+    const useDefault = !flags.run_dir && !flags.bundle_file && existsSync(DEFAULT_BUNDLE);
+    const source = await loadModelSource({
+      bundleFile: useDefault ? DEFAULT_BUNDLE.pathname : flags.bundle_file,
+      runDir: flags.run_dir,
+    });
+    checkHParams(flags.hparams, source.hparams, source.path);
+    const weights = source.weights;
+    info(`Model: ${describeModelSource(source)}.`);
 
     const primerMidi = flags.primer_midi
       ? {
           path: flags.primer_midi,
-          bytes: await readFile(flags.primer_midi).catch((e) => fileError(flags.primer_midi as string, e)),
+          bytes: await readPrimerMidi(flags.primer_midi),
         }
       : undefined;
     let primer: ReturnType<typeof primerFromFlags>;
@@ -231,7 +197,9 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
         qpm: flags.qpm,
       });
     } catch (e) {
-      if (primerMidi && !(e instanceof UsageError)) fileError(primerMidi.path, e);
+      if (primerMidi && e instanceof PolyrnnError && !(e instanceof UsageError)) {
+        throw new PolyrnnError(`${primerMidi.path}: ${e.message}`);
+      }
       throw e;
     }
     if (primer.source === "none") info("No priming sequence specified. Defaulting to empty sequence.");

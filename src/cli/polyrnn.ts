@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { runConvert } from "./convert.js";
 import { runDataset } from "./dataset.js";
+import { runEval } from "./eval.js";
 import { runGenerate } from "./generate.js";
 import { main } from "./main.js";
 import { runTrain } from "./train.js";
@@ -37,6 +38,14 @@ const VERBS: Record<string, { summary: string; run: (argv: string[]) => Promise<
       runGenerate(
         argv,
         "polyrnn generate [--bundle_file=B | --run_dir=DIR] [--primer_pitches=...] [--num_steps=128]",
+      ),
+  },
+  eval: {
+    summary: "a trained model's metrics on SequenceExamples, or its frame NLL on a benchmark split",
+    run: (argv) =>
+      runEval(
+        argv,
+        "polyrnn eval (--bundle_file=B | --run_dir=DIR) (--sequence_example_file=F | --frames=BENCH.json [--split=valid] [--satb])",
       ),
   },
 };

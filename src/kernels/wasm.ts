@@ -7,11 +7,15 @@
  *
  *   const k = await createWasmKernelsFromBinaries({ simd, relaxedSimd }, { threads: 4 });
  *
- * Threads: the calling thread and threads−1 workers. For a parallel call the caller writes each worker's
- * arguments into a control block at the start of the memory, bumps a generation counter and notifies;
- * the workers spin briefly, then sleep in Atomics.wait, on that counter; each does its share, adds one
- * to a done counter, and the caller (which did share 0 itself) waits for the count. Atomics.wait is
- * allowed on Node's main thread and in browser workers; on a browser's main thread the caller spins.
+ * Threads: the calling thread and threads−1 workers. A parallel call is cut into chunks (row or column
+ * blocks of C, row blocks of the LSTM cell and softmax); the caller writes them into a table in a control
+ * block at the start of the memory, bumps a generation counter and notifies. Every thread, the caller
+ * included, then claims chunks with Atomics.add on a shared index until none are left, and the caller waits
+ * until all are done. Workers busy-wait briefly for the next generation, then sleep in Atomics.wait.
+ * Claiming (rather than one fixed share per thread) means a worker that is slow to wake, or descheduled
+ * by another process, leaves its chunks to the others instead of stalling the call.
+ * Atomics.wait is allowed on Node's main thread and in browser workers; on a browser's main thread the
+ * caller spins instead.
  *
  * Memory layout (bytes): [control block][one gemm scratch area per thread][the arena: alloc/mark/release].
  */
@@ -77,20 +81,24 @@ const DEFAULT_SPIN_MICROSECONDS = 200;
 const MR = 4;
 const NR = 8;
 
-// Control block (Int32 indices / byte offsets). Each worker has one 256-byte slot: op (i32) at +0, the
-// result (f64) at +8, up to 16 arguments (f64) from +16.
-const GEN = 0;
-const DONE = 1;
-const PROBE = 2;
-const SLOTS_BYTE = 64;
-const SLOT_BYTES = 256;
+// Control block: Int32 words, then a table of chunks (256 bytes each: the result (f64), then up to 16
+// arguments (f64)).
+const GEN = 0; // bumped to start a call
+const DONE = 1; // chunks finished in this call
+const PROBE = 2; // never written: Atomics.wait on it tells whether this thread may wait
+const NEXT = 3; // the next chunk to claim
+const COUNT = 4; // chunks in this call
+const OP = 5; // what the chunks run (an index into WORKER_OPS), or OP_EXIT
+const FAILED = 6; // set when a worker's chunk threw
+const TABLE_BYTE = 64;
+const CHUNK_BYTES = 256;
 const MAX_ARGS = 16;
-const OP_NONE = -1;
+const MAX_CHUNKS = 64;
 const OP_EXIT = -2;
-const OP_FAILED = -3;
 
-/** Exports the workers may be asked to run, by index. */
+/** Exports the workers may run, by index, with the position of their scratch (`work`) argument or -1. */
 const WORKER_OPS = ["gemm", "lstm_forward", "lstm_backward", "softmax_xent"] as const;
+const WORK_ARG = [13, -1, -1, -1];
 type WorkerOp = (typeof WORKER_OPS)[number];
 
 interface Exports {
@@ -187,13 +195,12 @@ const WORKER_SOURCE = `"use strict";
 const nodeWorker = typeof require === "function" && typeof process === "object" && !!process.versions && !!process.versions.node;
 const port = nodeWorker ? require("node:worker_threads").parentPort : self;
 function start(init) {
-  const { module, memory, ctrl, slot, ops, spinMs } = init;
+  const { module, memory, ctrl, work, ops, workArg, spinMs } = init;
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const fns = ops.map((name) => instance.exports[name]);
-  const I = new Int32Array(memory.buffer, ctrl, ${SLOTS_BYTE / 4});
-  const base = ctrl + ${SLOTS_BYTE} + slot * ${SLOT_BYTES};
-  const op = new Int32Array(memory.buffer, base, 1);
-  const D = new Float64Array(memory.buffer, base + 8, ${1 + MAX_ARGS});
+  const I = new Int32Array(memory.buffer, ctrl, ${TABLE_BYTE / 4});
+  const T = new Float64Array(memory.buffer, ctrl + ${TABLE_BYTE}, ${(MAX_CHUNKS * CHUNK_BYTES) / 8});
+  const a = new Float64Array(${MAX_ARGS});
   let seen = Atomics.load(I, ${GEN});
   port.postMessage("ready");
   for (;;) {
@@ -209,17 +216,24 @@ function start(init) {
       g = Atomics.load(I, ${GEN});
     }
     seen = g;
-    const o = op[0];
-    if (o === ${OP_EXIT}) break;
-    if (o >= 0) {
+    if (Atomics.load(I, ${OP}) === ${OP_EXIT}) break;
+    for (;;) {
+      const c = Atomics.add(I, ${NEXT}, 1);
+      if (c >= Atomics.load(I, ${COUNT})) break;
+      // Read after the claim: a late worker may be claiming a chunk of a later call than it woke for.
+      const op = Atomics.load(I, ${OP});
+      const fn = fns[op];
+      const base = (c * ${CHUNK_BYTES}) / 8;
+      for (let i = 0; i < ${MAX_ARGS}; i++) a[i] = T[base + 1 + i];
+      if (workArg[op] >= 0) a[workArg[op]] = work;
       try {
-        D[0] = fns[o](D[1], D[2], D[3], D[4], D[5], D[6], D[7], D[8], D[9], D[10], D[11], D[12], D[13], D[14], D[15], D[16]);
+        T[base] = fn(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
       } catch (e) {
-        op[0] = ${OP_FAILED};
+        Atomics.store(I, ${FAILED}, 1);
       }
+      Atomics.add(I, ${DONE}, 1);
+      Atomics.notify(I, ${DONE});
     }
-    Atomics.add(I, ${DONE}, 1);
-    Atomics.notify(I, ${DONE});
   }
 }
 if (nodeWorker) port.once("message", start);
@@ -276,7 +290,7 @@ export async function createWasmKernelsFromBinaries(
   const rowsMinElements = options.rowsParallelMinElements ?? DEFAULT_ROWS_PARALLEL_MIN_ELEMENTS;
 
   // Lay out the fixed part; the arena follows it.
-  const ctrlBytes = SLOTS_BYTE + workers * SLOT_BYTES;
+  const ctrlBytes = TABLE_BYTE + MAX_CHUNKS * CHUNK_BYTES;
   const probe = new WebAssembly.Instance(module, {
     env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }) },
   }).exports as unknown as Exports;
@@ -289,14 +303,9 @@ export async function createWasmKernelsFromBinaries(
   const memory = new WebAssembly.Memory({ initial: initialPages, maximum: maxPages, shared: true });
   const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
 
-  const I = new Int32Array(memory.buffer, ctrl, SLOTS_BYTE / 4);
-  const slotOps: Int32Array[] = [];
-  const slotArgs: Float64Array[] = [];
-  for (let s = 0; s < workers; s++) {
-    const base = ctrl + SLOTS_BYTE + s * SLOT_BYTES;
-    slotOps.push(new Int32Array(memory.buffer, base, 1));
-    slotArgs.push(new Float64Array(memory.buffer, base + 8, 1 + MAX_ARGS));
-  }
+  const I = new Int32Array(memory.buffer, ctrl, TABLE_BYTE / 4);
+  const table = new Float64Array(memory.buffer, ctrl + TABLE_BYTE, (MAX_CHUNKS * CHUNK_BYTES) / 8);
+  Atomics.store(I, NEXT, MAX_CHUNKS);
   const work = (t: number): number => workBase + t * workBytes;
 
   // Atomics.wait throws on a browser's main thread: spin there instead.
@@ -321,7 +330,7 @@ export async function createWasmKernelsFromBinaries(
           h.onError(reject);
         }),
       );
-      h.postMessage({ module, memory, ctrl, slot: s, ops: WORKER_OPS, spinMs });
+      h.postMessage({ module, memory, ctrl, work: work(s + 1), ops: WORKER_OPS, workArg: WORK_ARG, spinMs });
     }
     try {
       await Promise.all(ready);
@@ -344,53 +353,62 @@ export async function createWasmKernelsFromBinaries(
     }
   }
 
-  /**
-   * Runs `op` with parts[0] on this thread and parts[1..] on workers (missing ones idle); returns the
-   * results in part order.
-   */
-  function parallel(op: WorkerOp, parts: number[][]): number[] {
+  /** Runs `op` once per chunk (argument lists), on every thread; returns the results in chunk order. */
+  function parallel(op: WorkerOp, chunks: number[][]): number[] {
     if (disposed) throw new Error("the WebAssembly kernels were disposed");
     const code = WORKER_OPS.indexOf(op);
-    for (let s = 0; s < workers; s++) {
-      const args = parts[s + 1];
-      if (args) {
-        slotOps[s][0] = code;
-        slotArgs[s].set(args, 1);
-      } else {
-        slotOps[s][0] = OP_NONE;
-      }
-    }
+    const count = chunks.length;
+    // NEXT is ≥ MAX_CHUNKS here (set when the last call ended): a late worker claims nothing while the
+    // table is rewritten.
+    for (let c = 0; c < count; c++) table.set(chunks[c], (c * CHUNK_BYTES) / 8 + 1);
+    Atomics.store(I, OP, code);
+    Atomics.store(I, COUNT, count);
     Atomics.store(I, DONE, 0);
+    Atomics.store(I, NEXT, 0);
     Atomics.add(I, GEN, 1);
     Atomics.notify(I, GEN);
     const fn = ex[op] as (...a: number[]) => number;
-    const results = [fn(...parts[0])];
+    const workArg = WORK_ARG[code];
+    let error: unknown;
+    for (;;) {
+      const c = Atomics.add(I, NEXT, 1);
+      if (c >= count) break;
+      const args = chunks[c];
+      if (workArg >= 0) args[workArg] = work(0);
+      try {
+        table[(c * CHUNK_BYTES) / 8] = fn(...args);
+      } catch (e) {
+        error = e;
+      }
+      Atomics.add(I, DONE, 1);
+    }
     let done = Atomics.load(I, DONE);
-    if (done < workers) {
+    if (done < count) {
       const until = performance.now() + spinMs;
       do {
-        for (let s = 0; s < 256 && done < workers; s++) done = Atomics.load(I, DONE);
-      } while (done < workers && performance.now() < until);
+        for (let s = 0; s < 256 && done < count; s++) done = Atomics.load(I, DONE);
+      } while (done < count && performance.now() < until);
     }
-    while (done < workers) {
+    while (done < count) {
       if (canWait) Atomics.wait(I, DONE, done);
       done = Atomics.load(I, DONE);
     }
-    for (let s = 1; s < parts.length; s++) {
-      if (slotOps[s - 1][0] === OP_FAILED) throw new Error(`the ${op} kernel failed in worker ${s}`);
-      results.push(slotArgs[s - 1][0]);
-    }
+    Atomics.store(I, NEXT, MAX_CHUNKS);
+    if (error !== undefined) throw error;
+    if (Atomics.exchange(I, FAILED, 0) !== 0) throw new Error(`the ${op} kernel failed in a worker`);
+    const results: number[] = [];
+    for (let c = 0; c < count; c++) results.push(table[(c * CHUNK_BYTES) / 8]);
     return results;
   }
 
-  /** Splits [0, total) into at most `threads` runs, multiples of `unit` except the last. */
-  function split(total: number, unit: number): [number, number][] {
+  /** Splits [0, total) into at most `parts` runs, multiples of `unit` except the last. */
+  function split(total: number, unit: number, parts: number): [number, number][] {
     const units = Math.ceil(total / unit);
-    const parts = Math.min(threads, units);
+    const n = Math.max(1, Math.min(parts, units, MAX_CHUNKS));
     const out: [number, number][] = [];
     let start = 0;
-    for (let p = 0; p < parts; p++) {
-      const end = Math.min(total, Math.round(((p + 1) * units) / parts) * unit);
+    for (let p = 0; p < n; p++) {
+      const end = Math.min(total, Math.round(((p + 1) * units) / n) * unit);
       if (end > start) out.push([start, end]);
       start = end;
     }
@@ -445,13 +463,16 @@ export async function createWasmKernelsFromBinaries(
         ex.gemm(ta, tb, m, n, k, alpha, a * 4, lda, b * 4, ldb, beta, c * 4, ldc, work(0));
         return;
       }
-      // Split C into row blocks when it is tall, column blocks when it is wide (in tiles).
-      const parts: number[][] = [];
+      // Split C into row blocks when it is tall, column blocks when it is wide (in tiles). Large products
+      // get a few chunks per thread (balance, and room for a late worker); small ones one each, as every
+      // chunk packs its own copy of the shared operand.
+      const flops = 2 * m * n * k;
+      const pieces = threads * (flops >= 32e6 ? 3 : 1);
+      const chunks: number[][] = [];
       if (m / MR >= n / NR) {
-        for (const [i0, i1] of split(m, MR)) {
+        for (const [i0, i1] of split(m, MR, pieces)) {
           const aa = transA ? a + i0 : a + i0 * lda;
-          const t = parts.length;
-          parts.push([
+          chunks.push([
             ta,
             tb,
             i1 - i0,
@@ -465,33 +486,21 @@ export async function createWasmKernelsFromBinaries(
             beta,
             (c + i0 * ldc) * 4,
             ldc,
-            work(t),
+            0,
           ]);
         }
       } else {
-        for (const [j0, j1] of split(n, NR)) {
+        for (const [j0, j1] of split(n, NR, pieces)) {
           const bb = transB ? b + j0 * ldb : b + j0;
-          const t = parts.length;
-          parts.push([
-            ta,
-            tb,
-            m,
-            j1 - j0,
-            k,
-            alpha,
-            a * 4,
-            lda,
-            bb * 4,
-            ldb,
-            beta,
-            (c + j0) * 4,
-            ldc,
-            work(t),
-          ]);
+          chunks.push([ta, tb, m, j1 - j0, k, alpha, a * 4, lda, bb * 4, ldb, beta, (c + j0) * 4, ldc, 0]);
         }
       }
-      if (parts.length === 1) ex.gemm(...(parts[0] as Parameters<Exports["gemm"]>));
-      else parallel("gemm", parts);
+      if (chunks.length === 1) {
+        chunks[0][13] = work(0);
+        ex.gemm(...(chunks[0] as Parameters<Exports["gemm"]>));
+      } else {
+        parallel("gemm", chunks);
+      }
     },
 
     embeddingForward(rows, width, ids, table, bias, out): void {
@@ -524,7 +533,7 @@ export async function createWasmKernelsFromBinaries(
         ex.lstm_forward(rows, H, forgetBias, gates * 4, cPrev * 4, c * 4, h * 4);
         return;
       }
-      const parts = split(rows, 1).map(([r0, r1]) => [
+      const parts = split(rows, 1, threads * 2).map(([r0, r1]) => [
         r1 - r0,
         H,
         forgetBias,
@@ -542,7 +551,7 @@ export async function createWasmKernelsFromBinaries(
         ex.lstm_backward(rows, H, gates * 4, cPrev * 4, c * 4, dh * 4, dc * 4, dGates * 4, dcPrev * 4);
         return;
       }
-      const parts = split(rows, 1).map(([r0, r1]) => [
+      const parts = split(rows, 1, threads * 2).map(([r0, r1]) => [
         r1 - r0,
         H,
         (gates + r0 * 4 * H) * 4,
@@ -583,7 +592,7 @@ export async function createWasmKernelsFromBinaries(
           preds * 4,
         );
       }
-      const parts = split(rows, 1).map(([r0, r1]) => [
+      const parts = split(rows, 1, threads * 2).map(([r0, r1]) => [
         r1 - r0,
         classes,
         (logits + r0 * classes) * 4,
@@ -617,7 +626,7 @@ export async function createWasmKernelsFromBinaries(
     dispose(): void {
       if (disposed) return;
       disposed = true;
-      for (let s = 0; s < workers; s++) slotOps[s][0] = OP_EXIT;
+      Atomics.store(I, OP, OP_EXIT);
       Atomics.add(I, GEN, 1);
       Atomics.notify(I, GEN);
       for (const h of handles) h.terminate();

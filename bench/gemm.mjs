@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+// Matrix-product micro-benchmark: GFLOP/s per shape of the WebAssembly kernels, single- and multi-threaded.
+//
+//   npm run bench:gemm                      (= npm run build && node bench/gemm.mjs)
+//   node bench/gemm.mjs --threads=1,2 --trials=15
+//   node bench/gemm.mjs --crossover --parallel-min-flops=0
+//                                           small products: 1 thread vs all, to place gemmParallelMinFlops
+//   node bench/gemm.mjs --torch             adds torch.mm (/usr/bin/python3, OpenBLAS) at 1 and all threads
+//   node bench/gemm.mjs --raw a.wasm b.wasm compares bare modules exporting gemm(...)/gemm_work_floats()
+//                                           (how AssemblyScript and C were compared: bench/README-kernels.md)
+//
+// The machine may be shared: every number is the best of --trials timed runs, the variants interleaved, so
+// a burst of someone else's work hurts all columns alike and the best run is the uncontended one.
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+
+const args = process.argv.slice(2);
+const flag = (name, fallback) => {
+  const a = args.find((x) => x === `--${name}` || x.startsWith(`--${name}=`));
+  if (!a) return fallback;
+  return a.includes("=") ? a.slice(a.indexOf("=") + 1) : true;
+};
+const TRIALS = Number(flag("trials", 15));
+const CORES = availableParallelism();
+
+// (transA, transB, m, n, k) — the products of training a stacked LSTM at batch 64, length 64:
+// recurrent step h·Wᵀ-like (64 rows), batched input projection (4096 rows), weight gradient (transA,
+// k = 4096 time-steps × batch), softmax layer (259 classes), and their transposed variants.
+const SHAPES = [
+  [false, false, 64, 256, 64],
+  [false, false, 64, 256, 128],
+  [false, false, 64, 1024, 256],
+  [false, false, 64, 1024, 512],
+  [false, false, 4096, 1024, 256],
+  [true, false, 256, 1024, 4096],
+  [false, false, 4096, 259, 256],
+  [false, true, 64, 1024, 256],
+  [false, true, 4096, 256, 1024],
+  [true, false, 64, 1024, 4096],
+  [false, true, 4096, 259, 256],
+  [true, false, 256, 259, 4096],
+];
+const label = ([ta, tb, m, n, k]) => `${ta ? "T" : "N"}${tb ? "T" : "N"} ${m}×${n}×${k}`;
+
+function fill(f, from, to) {
+  let s = 12345;
+  for (let i = from; i < to; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    f[i] = s / 4294967296 - 0.5;
+  }
+}
+
+/** Best GFLOP/s of each runner over TRIALS interleaved trials. */
+function measure(runners, flop) {
+  const reps = Math.max(2, Math.ceil(4e7 / flop));
+  for (const r of runners) for (let i = 0; i < reps * 3; i++) r();
+  const best = runners.map(() => 0);
+  for (let t = 0; t < TRIALS; t++) {
+    runners.forEach((r, i) => {
+      const t0 = performance.now();
+      for (let q = 0; q < reps; q++) r();
+      const g = (flop * reps) / ((performance.now() - t0) / 1000) / 1e9;
+      if (g > best[i]) best[i] = g;
+    });
+  }
+  return best;
+}
+
+function printTable(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (r) => `| ${r.map((c, i) => String(c).padEnd(widths[i])).join(" | ")} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  for (const r of rows) console.log(line(r));
+}
+
+function torchColumns(shapes, threads) {
+  const py = `
+import sys, time, json
+import torch
+shapes = json.loads(sys.argv[1]); out = []
+for nt in json.loads(sys.argv[2]):
+  torch.set_num_threads(nt); col = []
+  for ta, tb, m, n, k in shapes:
+    a = torch.randn(k, m).t() if ta else torch.randn(m, k)
+    b = torch.randn(n, k).t() if tb else torch.randn(k, n)
+    c = torch.empty(m, n); flop = 2*m*n*k; reps = max(2, int(4e7/flop))
+    for _ in range(reps*3): torch.mm(a, b, out=c)
+    best = 0
+    for _ in range(${TRIALS}):
+      t0 = time.perf_counter()
+      for _ in range(reps): torch.mm(a, b, out=c)
+      best = max(best, flop*reps/(time.perf_counter()-t0)/1e9)
+    col.append(round(best, 1))
+  out.append(col)
+print(json.dumps(out))`;
+  const r = spawnSync("/usr/bin/python3", ["-c", py, JSON.stringify(shapes), JSON.stringify(threads)], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) {
+    console.error(`(torch not measured: ${(r.stderr || r.error?.message || "").trim().split("\n").pop()})`);
+    return null;
+  }
+  return JSON.parse(r.stdout);
+}
+
+async function rawMode(files) {
+  const mods = [];
+  for (const file of files) {
+    const memory = new WebAssembly.Memory({ initial: 4096, maximum: 65536, shared: true });
+    const { instance } = await WebAssembly.instantiate(readFileSync(file), { env: { memory } });
+    mods.push({ memory, ex: instance.exports });
+  }
+  const rows = [];
+  for (const shape of SHAPES) {
+    const [ta, tb, m, n, k] = shape;
+    const runners = mods.map(({ memory, ex }) => {
+      const work = 1 << 18; // floats
+      const a = work + ex.gemm_work_floats() + 64;
+      const b = a + m * k + 64;
+      const c = b + k * n + 64;
+      const need = (c + m * n + 64) * 4;
+      if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / 65536));
+      fill(new Float32Array(memory.buffer), a, c + m * n);
+      const lda = ta ? m : k;
+      const ldb = tb ? k : n;
+      return () => ex.gemm(ta, tb, m, n, k, 1, a * 4, lda, b * 4, ldb, 0, c * 4, n, work * 4);
+    });
+    rows.push([label(shape), ...measure(runners, 2 * m * n * k).map((g) => g.toFixed(1))]);
+  }
+  printTable(["shape (1 thread)", ...files.map((f) => f.split("/").pop())], rows);
+}
+
+async function kernelsMode() {
+  const { createWasmKernels } = await import("../dist/kernels/wasm_node.js");
+  const threadList = String(flag("threads", `1,${CORES}`))
+    .split(",")
+    .map(Number)
+    .filter((t, i, all) => all.indexOf(t) === i);
+  const builds = flag("simd", "both") === "both" ? ["simd", "relaxed"] : [flag("simd")];
+  const variants = [];
+  for (const simd of builds) {
+    for (const threads of threadList) {
+      try {
+        const minFlops = flag("parallel-min-flops", undefined);
+        const k = await createWasmKernels({
+          simd,
+          threads,
+          ...(minFlops === undefined ? {} : { gemmParallelMinFlops: Number(minFlops) }),
+        });
+        variants.push({ name: `${k.simd} ×${threads}`, k });
+      } catch (e) {
+        console.error(`(${simd} ×${threads} unavailable: ${e.message})`);
+      }
+    }
+  }
+  const crossover = flag("crossover", false);
+  const shapes = crossover
+    ? [4, 8, 12, 16, 24, 32, 48, 64].map((s) => [false, false, 64, 4 * s, s])
+    : SHAPES.map((s) => s);
+  const rows = [];
+  for (const shape of shapes) {
+    const [ta, tb, m, n, k] = shape;
+    const runners = variants.map(({ k: K }) => {
+      const mk = K.mark();
+      const a = K.alloc(m * k);
+      const b = K.alloc(k * n);
+      const c = K.alloc(m * n);
+      fill(K.f32(), a, c + m * n);
+      const lda = ta ? m : k;
+      const ldb = tb ? k : n;
+      const run = () => K.gemm(ta, tb, m, n, k, 1, a, lda, b, ldb, 0, c, n);
+      run.release = () => K.release(mk);
+      return run;
+    });
+    const g = measure(runners, 2 * m * n * k);
+    for (const r of runners) r.release();
+    rows.push([label(shape), `${((2 * m * n * k) / 1e6).toFixed(2)}`, ...g.map((x) => x.toFixed(1))]);
+  }
+  const header = ["shape", "MFLOP", ...variants.map((v) => v.name)];
+  if (flag("torch", false)) {
+    const cols = torchColumns(shapes, threadList);
+    if (cols) {
+      cols.forEach((col, i) => {
+        header.push(`torch ×${threadList[i]}`);
+        col.forEach((x, r) => rows[r].push(x.toFixed(1)));
+      });
+    }
+  }
+  console.log(`GFLOP/s, best of ${TRIALS}; ${CORES} cores; Node ${process.versions.node}`);
+  printTable(header, rows);
+  for (const v of variants) v.k.dispose();
+}
+
+const raw = args.filter((a) => !a.startsWith("--"));
+if (flag("raw", false)) await rawMode(raw);
+else await kernelsMode();

@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// One implementation of bench/train.mjs: polyrnn's own model (dist/model/lstm.js) on its kernels, as the
+// trainer runs it (forward with dropout and backward, then per-tensor clip and Adam). Prints
+// `RESULT {json}` as its last line; the driver runs it in a child process so that maxRSS is its own.
+//
+//   node bench/polyrnn_train_worker.mjs --batches=FILE --layers=256,256,256 [--threads=2]
+//       [--kernels=wasm|reference|auto] [--seed=1] [--profile]
+//
+// --profile times every kernel call (performance.now around each; adds a little overhead) and prints
+// where a step goes: gemm vs the pointwise kernels vs the rest (JS between the calls).
+import { availableParallelism } from "node:os";
+import { createKernels } from "../dist/kernels/index.js";
+import { createPolyphonyModel } from "../dist/model/lstm.js";
+import { DEFAULT_HPARAMS } from "../dist/model/hparams.js";
+import { parseFlags, printResult, readBatchFile, realTokens } from "./train.mjs";
+
+const flags = parseFlags(process.argv.slice(2));
+const layers = String(flags.layers).split(",").map(Number);
+const threads = Number(flags.threads ?? availableParallelism());
+const seed = Number(flags.seed ?? 1);
+const { warmup, timed } = readBatchFile(String(flags.batches));
+const B = timed[0].batchSize;
+const maxLength = Math.max(...[...warmup, ...timed].map((b) => b.length));
+
+/** Wraps every kernel method with a timer (synchronous calls): name → [calls, ms]. */
+function profiled(kernels, table) {
+  const untimed = new Set(["f32", "i32", "alloc", "mark", "release", "dispose"]);
+  const wrapped = {};
+  for (let o = kernels; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
+    for (const name of Object.getOwnPropertyNames(o)) {
+      if (name === "constructor" || name in wrapped) continue;
+      const f = kernels[name];
+      if (typeof f !== "function") {
+        Object.defineProperty(wrapped, name, { get: () => kernels[name] });
+      } else if (untimed.has(name)) {
+        wrapped[name] = f.bind(kernels);
+      } else {
+        const entry = (table[name] = [0, 0]);
+        wrapped[name] = (...args) => {
+          const t0 = performance.now();
+          const r = f.apply(kernels, args);
+          entry[0]++;
+          entry[1] += performance.now() - t0;
+          return r;
+        };
+      }
+    }
+  }
+  return wrapped;
+}
+
+const kernels = await createKernels(flags.kernels ?? "wasm", { threads });
+const table = {};
+const k = flags.profile ? profiled(kernels, table) : kernels;
+const hparams = { ...DEFAULT_HPARAMS, batchSize: B, rnnLayerSizes: layers };
+// maxLength grows the heap once for the longest batch, as the trainer does.
+const model = createPolyphonyModel(k, hparams, { seed, maxLength });
+
+let step = 0;
+function trainStep(batch) {
+  const r = model.forward(batch, { dropout: true, backward: true, seed: (seed * 1_000_003 + step++) >>> 0 });
+  model.applyGradients();
+  return r.lossSum / r.tokens;
+}
+
+for (const b of warmup) trainStep(b);
+for (const entry of Object.values(table)) entry.fill(0);
+const tokens = timed.reduce((n, b) => n + realTokens(b), 0);
+const positions = timed.reduce((n, b) => n + b.length * b.batchSize, 0);
+let lossSum = 0;
+const stepMs = [];
+const t0 = performance.now();
+for (const b of timed) {
+  const s0 = performance.now();
+  lossSum += trainStep(b);
+  stepMs.push(performance.now() - s0);
+}
+const seconds = (performance.now() - t0) / 1000;
+
+if (flags.profile) {
+  const total = seconds * 1000;
+  const rows = Object.entries(table)
+    .filter(([, [n]]) => n > 0)
+    .sort((a, b) => b[1][1] - a[1][1]);
+  let inKernels = 0;
+  console.error(`profile over ${timed.length} timed steps (${total.toFixed(0)} ms):`);
+  for (const [name, [n, ms]] of rows) {
+    inKernels += ms;
+    console.error(`  ${name.padEnd(22)} ${String(n).padStart(8)} calls ${ms.toFixed(0).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)} %`);
+  }
+  console.error(`  ${"(outside kernels)".padEnd(22)} ${"".padStart(14)} ${(total - inKernels).toFixed(0).padStart(8)} ms ${((100 * (total - inKernels)) / total).toFixed(1).padStart(5)} %`);
+}
+
+const rss = process.resourceUsage().maxRSS; // KiB
+printResult({
+  steps: timed.length,
+  tokens,
+  positions,
+  seconds,
+  tokensPerS: tokens / seconds,
+  msPerStep: (seconds * 1000) / timed.length,
+  stepMs,
+  peakRssMB: (rss * 1024) / 1e6,
+  loss: lossSum / timed.length,
+  info: { kernels: kernels.name, threads, layers, batchSize: B },
+  profile: flags.profile ? table : undefined,
+});
+model.dispose();
+kernels.dispose();
+process.exit(0);

@@ -1,0 +1,145 @@
+#!/usr/bin/python3
+"""One implementation of bench/train.mjs: Magenta's Polyphony RNN as a PyTorch user writes it.
+
+    /usr/bin/python3 bench/torch_train.py --batches=FILE --layers=256,256,256 [--threads=2] [--seed=1]
+
+Debian's python3-torch (OpenBLAS). The model: one-hot inputs (259) into one nn.LSTM per layer
+(time-major), nn.Dropout(0.5) after EVERY layer including the last (Magenta's DropoutWrapper; nn.LSTM's
+own dropout= skips the last layer), nn.Linear(H, 259), CrossEntropyLoss(ignore_index=-1) (the token
+mean over real positions), clip_grad_norm_(p, 5) per parameter (tf_slim clips each tensor), Adam(1e-3).
+The LSTMs run straight through the end padding like polyrnn does (padding is at the end, so nothing real
+depends on it, and its loss is ignored). Batches come from the driver's file (bench/train.mjs:
+writeBatchFile). Prints `RESULT {json}` as the last line; peak memory is this process's ru_maxrss.
+"""
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+import torch
+from torch import nn
+
+NUM_CLASSES = 259
+MAGIC = 0x424E5250
+
+
+def read_batches(path):
+    """The driver's batch file: int32 header, then per batch T, lengths[B], inputs[T*B], labels[T*B]."""
+    a = np.fromfile(path, dtype="<i4")
+    magic, version, B, N, W = (int(x) for x in a[:5])
+    if magic != MAGIC or version != 1:
+        sys.exit(f"{path}: not a batch file")
+    at = 6
+    batches = []
+    for _ in range(N):
+        T = int(a[at])
+        at += 1 + B
+        inputs = torch.from_numpy(a[at : at + T * B].reshape(T, B).astype(np.int64))
+        at += T * B
+        labels = torch.from_numpy(a[at : at + T * B].reshape(T, B).astype(np.int64))
+        at += T * B
+        batches.append((inputs, labels))
+    return batches[:W], batches[W:]
+
+
+class PolyphonyRnn(nn.Module):
+    def __init__(self, sizes, keep_prob=0.5):
+        super().__init__()
+        ins = [NUM_CLASSES] + sizes[:-1]
+        self.lstms = nn.ModuleList(nn.LSTM(i, h) for i, h in zip(ins, sizes))
+        self.drop = nn.Dropout(1 - keep_prob)
+        self.fc = nn.Linear(sizes[-1], NUM_CLASSES)
+        # TF's initialisation: Glorot-uniform over the [in + H, 4H] kernel, zero biases, forget bias 1
+        # (nn.LSTM's gate order is i, f, g, o).
+        for lstm, i, h in zip(self.lstms, ins, sizes):
+            limit = (6 / (i + h + 4 * h)) ** 0.5
+            nn.init.uniform_(lstm.weight_ih_l0, -limit, limit)
+            nn.init.uniform_(lstm.weight_hh_l0, -limit, limit)
+            nn.init.zeros_(lstm.bias_ih_l0)
+            nn.init.zeros_(lstm.bias_hh_l0)
+            with torch.no_grad():
+                lstm.bias_ih_l0[h : 2 * h] = 1.0
+        nn.init.xavier_uniform_(self.fc.weight)
+        nn.init.zeros_(self.fc.bias)
+
+    def forward(self, ids):
+        # One-hot of the event ids (a zero row at padding); [T, B, 259].
+        T, B = ids.shape
+        x = torch.zeros(T, B, NUM_CLASSES)
+        x.scatter_(2, ids.clamp(min=0).unsqueeze(2), (ids >= 0).float().unsqueeze(2))
+        for lstm in self.lstms:
+            x, _ = lstm(x)
+            x = self.drop(x)
+        return self.fc(x)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--batches", required=True)
+    ap.add_argument("--layers", required=True)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    sizes = [int(s) for s in args.layers.split(",")]
+    warmup, timed = read_batches(args.batches)
+
+    model = PolyphonyRnn(sizes)
+    model.train()
+    loss_fn = nn.CrossEntropyLoss(ignore_index=-1)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    params = list(model.parameters())
+
+    def step(inputs, labels):
+        opt.zero_grad(set_to_none=True)
+        logits = model(inputs)
+        loss = loss_fn(logits.reshape(-1, NUM_CLASSES), labels.reshape(-1))
+        loss.backward()
+        for p in params:
+            nn.utils.clip_grad_norm_(p, 5.0)
+        opt.step()
+        return loss.item()
+
+    for inputs, labels in warmup:
+        step(inputs, labels)
+
+    tokens = sum(int((labels >= 0).sum()) for _, labels in timed)
+    positions = sum(labels.numel() for _, labels in timed)
+    loss_sum = 0.0
+    step_ms = []
+    t0 = time.perf_counter()
+    for inputs, labels in timed:
+        s0 = time.perf_counter()
+        loss_sum += step(inputs, labels)
+        step_ms.append((time.perf_counter() - s0) * 1000)
+    seconds = time.perf_counter() - t0
+
+    rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result = {
+        "steps": len(timed),
+        "tokens": tokens,
+        "positions": positions,
+        "seconds": seconds,
+        "tokensPerS": tokens / seconds,
+        "msPerStep": seconds * 1000 / len(timed),
+        "stepMs": step_ms,
+        "peakRssMB": rss_kib * 1024 / 1e6,
+        "loss": loss_sum / len(timed),
+        "info": {
+            "torch": torch.__version__,
+            "threads": torch.get_num_threads(),
+            "layers": sizes,
+            "mkldnn": torch.backends.mkldnn.is_available(),
+        },
+    }
+    print("RESULT " + json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()

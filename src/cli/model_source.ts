@@ -1,0 +1,100 @@
+/**
+ * Where a command's model comes from: a generator bundle (`--bundle_file`) or the newest checkpoint of a
+ * training run (`--run_dir`). Errors name the file and say what to do; none is a stack trace.
+ *
+ *   const src = await loadModelSource({ bundleFile: flags.bundle_file, runDir: flags.run_dir });
+ *   model.importWeights(src.weights);   // src.hparams, src.step, src.path, src.description
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { PolyrnnError, UsageError } from "../errors.js";
+import type { HParams, NamedTensor } from "../model/api.js";
+import { loadBundle } from "../model/bundle.js";
+import { hparamsFromJson } from "../model/hparams.js";
+import { latestCheckpoint, loadCheckpoint } from "../train/checkpoint.js";
+
+export interface ModelSource {
+  kind: "bundle" | "checkpoint";
+  /** The file the weights came from. */
+  path: string;
+  weights: NamedTensor[];
+  hparams: HParams;
+  /** Training step of the weights. */
+  step: number;
+  /** The bundle's description ("" for a checkpoint). */
+  description: string;
+}
+
+/** Rethrows a read error as one line naming the file. */
+function fileError(path: string, e: unknown): never {
+  if (e instanceof PolyrnnError) throw new PolyrnnError(`${path}: ${e.message.replace(`${path}: `, "")}`);
+  const err = e as NodeJS.ErrnoException;
+  throw new PolyrnnError(
+    `cannot read ${path}: ${err.code === "ENOENT" ? "no such file" : (err.code ?? err.message)}`,
+  );
+}
+
+export async function readBundleFile(path: string): Promise<ModelSource> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (e) {
+    fileError(path, e);
+  }
+  try {
+    const b = loadBundle(bytes);
+    return {
+      kind: "bundle",
+      path,
+      weights: b.weights,
+      hparams: b.hparams,
+      step: b.step,
+      description: b.description,
+    };
+  } catch (e) {
+    fileError(path, e);
+  }
+}
+
+/** The newest checkpoint in `<runDir>/train`. */
+export async function readRunDir(runDir: string): Promise<ModelSource> {
+  const trainDir = join(runDir, "train");
+  const ref = await latestCheckpoint(trainDir).catch(() => undefined);
+  if (!ref) {
+    throw new PolyrnnError(
+      `no checkpoint in ${trainDir} (train a model first with polyrnn train --run_dir=${runDir})`,
+    );
+  }
+  const ckpt = await loadCheckpoint(ref.path);
+  const json = ckpt.metadata.hparams_json;
+  if (!json) throw new PolyrnnError(`${ref.path}: the checkpoint records no hparams`);
+  let hparams: HParams;
+  try {
+    hparams = hparamsFromJson(json);
+  } catch (e) {
+    fileError(ref.path, e);
+  }
+  return {
+    kind: "checkpoint",
+    path: ref.path,
+    weights: ckpt.weights,
+    hparams,
+    step: ckpt.step,
+    description: "",
+  };
+}
+
+/** Exactly one of the two: a UsageError when both or neither are given. */
+export async function loadModelSource(flags: { bundleFile?: string; runDir?: string }): Promise<ModelSource> {
+  if (flags.bundleFile && flags.runDir)
+    throw new UsageError("Cannot specify both --bundle_file and --run_dir");
+  if (flags.runDir) return readRunDir(flags.runDir);
+  if (flags.bundleFile) return readBundleFile(flags.bundleFile);
+  throw new UsageError("no model given: pass --bundle_file=BUNDLE.safetensors or --run_dir=RUN_DIR");
+}
+
+/** One line describing the model, e.g. `run/train/model.ckpt-200.safetensors (step 200, 64×64)`. */
+export function describeModelSource(src: ModelSource): string {
+  const sizes = src.hparams.rnnLayerSizes.join("×");
+  return `${src.path} (${sizes}, step ${src.step}${src.description ? `: ${src.description}` : ""})`;
+}
