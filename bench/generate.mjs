@@ -4,9 +4,11 @@
 // (bench/torch_generate.py) with the same weights, measured in the same run.
 //
 //   npm run bench:generate                  (= npm run build && node bench/generate.mjs)
-//   node bench/generate.mjs --events=512 --trials=3 --models=3x256,2x64 --json=out/bench-generate.json
+//   node bench/generate.mjs --events=512 --trials=5 --models=3x256,2x64 --json=out/bench-generate.json
 //   node bench/generate.mjs --kernels=wasm,reference     adds the TypeScript reference kernels
-//   node bench/generate.mjs --torch=math|cell|best       PyTorch variant (default best: the faster per case)
+//   node bench/generate.mjs --threads=1,2 --torch-threads=1,2 --torch=math,cell
+//                             thread counts of the WASM kernels and of torch (default 1 and all cores each),
+//                             PyTorch step variants (default math); each side's best configuration counts
 //
 // Cases (temperature 1, from the same 9-event primer, `--events` sampled events per sequence):
 //   1 output                one sequence stepped per RNN step
@@ -22,11 +24,18 @@
 // the sampled music plausible. As a check that both sides run the same model, PyTorch re-scores polyrnn's
 // first output (teacher forcing) and the two log-likelihoods are printed side by side.
 //
-// The machine may be shared: each number is the best of --trials runs, polyrnn and PyTorch interleaved
-// run by run, so a burst of someone else's work hurts both columns alike.
+// Configurations: each side is run at 1 thread and at all cores (torch.set_num_threads; the WASM kernels'
+// `threads`), and each case's number is that side's fastest configuration, named in the table: on a busy
+// machine a second thread can cost either side 10× (a thread waiting for a descheduled partner), and a
+// baseline crippled that way would flatter the ratio.
+//
+// The machine may be shared: each number is the best of --trials runs, all configurations interleaved run
+// by run, so a burst of someone else's work hurts all columns alike; a configuration more than 3× slower
+// than its side's best in the first trial is not run again for that case (its first number stays in the
+// JSON). The 1-minute load average at the start and end is printed: above the core count, expect noise.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, tmpdir } from "node:os";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -46,24 +55,29 @@ const flag = (name, fallback) => {
   if (!a) return fallback;
   return a.includes("=") ? a.slice(a.indexOf("=") + 1) : true;
 };
+const list = (name, fallback) => [...new Set(String(flag(name, fallback)).split(","))];
+const CORES = availableParallelism();
 const EVENTS = Number(flag("events", 512));
-const TRIALS = Number(flag("trials", 3));
-const MODELS = String(flag("models", "3x256,2x64")).split(",");
-const KERNELS = String(flag("kernels", "wasm")).split(",");
-const TORCH = String(flag("torch", "best"));
+const TRIALS = Number(flag("trials", 5));
+const MODELS = list("models", "3x256,2x64");
+const KERNELS = list("kernels", "wasm");
+const THREADS = list("threads", `1,${CORES}`).map(Number);
+const TORCH_THREADS = list("torch-threads", `1,${CORES}`).map(Number);
+const VARIANTS = list("torch", "math");
 const STEP_END_BIAS = Number(flag("step-end-bias", 4.2));
 const SEED = Number(flag("seed", 2024));
-const THREADS = Number(flag("threads", 0)) || undefined;
 const PYTHON = String(flag("python", "/usr/bin/python3"));
 const JSON_OUT = flag("json", false);
 const TEMPERATURE = 1;
 
 if (!(EVENTS >= 1 && TRIALS >= 1)) throw new Error("--events and --trials must be ≥ 1");
-if (!["math", "cell", "best"].includes(TORCH)) throw new Error("--torch must be math, cell or best");
+for (const v of VARIANTS) if (v !== "math" && v !== "cell") throw new Error(`--torch: "${v}" (math, cell)`);
 for (const k of KERNELS) {
   if (k !== "wasm" && k !== "reference") throw new Error(`--kernels: unknown "${k}" (wasm, reference)`);
 }
-const VARIANTS = TORCH === "best" ? ["math", "cell"] : [TORCH];
+for (const t of [...THREADS, ...TORCH_THREADS]) {
+  if (!(Number.isInteger(t) && t >= 1)) throw new Error(`thread counts must be whole numbers ≥ 1, got ${t}`);
+}
 
 const CASES = [
   { name: "1 output", rows: 1, beam: 1, branch: 1 },
@@ -106,14 +120,12 @@ async function startTorch() {
   const child = spawn(PYTHON, [script], { stdio: ["pipe", "pipe", "inherit"] });
   const waiting = [];
   let exited = null;
-  child.on("exit", (code) => {
-    exited = new Error(`${PYTHON} ${script} exited (${code})`);
-    for (const w of waiting.splice(0)) w.reject(exited);
-  });
-  child.on("error", (e) => {
+  const fail = (e) => {
     exited = e;
     for (const w of waiting.splice(0)) w.reject(e);
-  });
+  };
+  child.on("exit", (code) => fail(new Error(`${PYTHON} ${script} exited (${code})`)));
+  child.on("error", fail);
   createInterface({ input: child.stdout }).on("line", (line) => {
     const w = waiting.shift();
     const r = JSON.parse(line);
@@ -155,14 +167,15 @@ function runPolyrnn(rnn, c, events) {
   for (const r of results) {
     for (const e of r.events.slice(PRIMER.length)) if (e.type === EventType.STEP_END) stepEnds++;
   }
-  return { seconds, sampled: stepped(c) * events, stepEnds, outputEvents: c.rows * events, results };
+  return { seconds, stepEnds, results };
 }
 
-function runTorch(torch, model, variant, c, events) {
-  return torch.call({
+async function runTorch(torch, model, cfg, c, events) {
+  const r = await torch.call({
     op: "run",
     model,
-    variant,
+    variant: cfg.variant,
+    threads: cfg.threads,
     primer: PRIMER_IDS,
     events,
     rows: c.rows,
@@ -171,6 +184,7 @@ function runTorch(torch, model, variant, c, events) {
     temperature: TEMPERATURE,
     seed: SEED,
   });
+  return { seconds: r.seconds, stepEnds: r.step_end };
 }
 
 function printTable(header, rows) {
@@ -182,22 +196,44 @@ function printTable(header, rows) {
 }
 
 const fmt = (x) => (x >= 100 ? x.toFixed(0) : x.toPrecision(3));
+const load = () => loadavg()[0].toFixed(2);
 
 const started = performance.now();
-const kernels = {};
-for (const kind of KERNELS) kernels[kind] = await createKernels(kind, THREADS ? { threads: THREADS } : {});
+const loadStart = load();
+// The configurations of each side ("group"): polyrnn per kernel kind × thread count, torch per variant ×
+// thread count. Each group's fastest configuration is its number for a case.
+const kernels = [];
+for (const kind of KERNELS) {
+  for (const threads of kind === "wasm" ? THREADS : [1]) {
+    const k = await createKernels(kind, { threads });
+    kernels.push({
+      group: `polyrnn ${kind}`,
+      kind,
+      threads,
+      k,
+      label: kind === "wasm" ? `${threads} thr` : "",
+    });
+  }
+}
+const torchConfigs = VARIANTS.flatMap((variant) =>
+  TORCH_THREADS.map((threads) => ({
+    group: "PyTorch",
+    variant,
+    threads,
+    label: `${variant}, ${threads} thr`,
+  })),
+);
+const GROUPS = [...KERNELS.map((k) => `polyrnn ${k}`), "PyTorch"];
 const torch = await startTorch();
 const tmp = mkdtempSync(join(tmpdir(), "polyrnn-bench-generate-"));
-const cores = availableParallelism();
 console.log(
-  `cpu: ${cpus()[0]?.model ?? "?"} × ${cores}  node ${process.version}  polyrnn kernels: ` +
-    `${KERNELS.map((k) => `${kernels[k].name}${kernels[k].threads ? ` (${kernels[k].threads} threads)` : ""}`).join(", ")}` +
-    `  torch ${torch.torch} (${torch.threads} threads)`,
+  `cpu: ${cpus()[0]?.model ?? "?"} × ${CORES}  node ${process.version}  polyrnn kernels: ` +
+    `${[...new Set(kernels.map((x) => x.k.name))].join(", ")}  torch ${torch.torch}  load average ${loadStart}`,
 );
 console.log(
   `${EVENTS} sampled events per sequence, temperature ${TEMPERATURE}, ${PRIMER.length}-event primer, ` +
     `best of ${TRIALS}; weights: createPolyphonyModel seed ${SEED} (untrained) with ` +
-    `fully_connected/biases[${STEP_END_ID}] (STEP_END) += ${STEP_END_BIAS}`,
+    `fully_connected/biases[${STEP_END_ID}] (STEP_END) += ${STEP_END_BIAS} so that steps end at a realistic rate`,
 );
 
 const table = [];
@@ -209,93 +245,105 @@ try {
     const path = join(tmp, `${spec}.safetensors`);
     writeFileSync(path, encodeSafetensors(weights));
     await torch.call({ op: "load", model: spec, path });
-    const rnns = Object.fromEntries(KERNELS.map((k) => [k, createLstmRnn(kernels[k], weights)]));
+    const configs = [
+      ...kernels.map((x) => ({ ...x, rnn: createLstmRnn(x.k, weights) })),
+      ...torchConfigs.map((x) => ({ ...x })),
+    ];
+    const run = (cfg, c, events) =>
+      cfg.rnn ? runPolyrnn(cfg.rnn, c, events) : runTorch(torch, spec, cfg, c, events);
 
     // Warm-up (JIT, heap growth, torch's first calls), then the check that both run the same model.
     const warm = Math.min(EVENTS, 32);
-    for (const c of CASES) {
-      for (const k of KERNELS) runPolyrnn(rnns[k], c, warm);
-      for (const v of VARIANTS) await runTorch(torch, spec, v, c, warm);
+    for (const c of CASES) for (const cfg of configs) await run(cfg, c, warm);
+    const probe = runPolyrnn(configs[0].rnn, CASES[0], Math.min(EVENTS, 128)).results[0];
+    const check = { polyrnn: probe.score };
+    for (const variant of VARIANTS) {
+      const r = await torch.call({
+        op: "score",
+        model: spec,
+        variant,
+        ids: probe.events.map(eventToId),
+        temperature: TEMPERATURE,
+      });
+      check[`torch ${variant}`] = r.score;
     }
-    const probe = runPolyrnn(rnns[KERNELS[0]], CASES[0], Math.min(EVENTS, 128)).results[0];
-    const torchScore = await torch.call({
-      op: "score",
-      model: spec,
-      ids: probe.events.map(eventToId),
-      temperature: TEMPERATURE,
-    });
-    const check = { polyrnn: probe.score, torch: torchScore.score };
     console.log(
       `${spec}: log-likelihood of polyrnn's ${probe.events.length}-event output: polyrnn ` +
-        `${check.polyrnn.toFixed(4)}, PyTorch (teacher-forced) ${check.torch.toFixed(4)}`,
+        `${check.polyrnn.toFixed(4)}, PyTorch (teacher-forced) ` +
+        VARIANTS.map((v) => `${v} ${check[`torch ${v}`].toFixed(4)}`).join(", "),
     );
-    if (Math.abs(check.polyrnn - check.torch) > 1e-3 * Math.max(1, Math.abs(check.torch))) {
-      throw new Error(`${spec}: polyrnn and PyTorch disagree on the model (see the log-likelihoods above)`);
+    for (const v of VARIANTS) {
+      const t = check[`torch ${v}`];
+      if (Math.abs(check.polyrnn - t) > 1e-3 * Math.max(1, Math.abs(t))) {
+        throw new Error(`${spec}: polyrnn and PyTorch (${v}) disagree on the model (log-likelihoods above)`);
+      }
     }
 
-    const best = CASES.map(() => ({ poly: {}, torch: {} }));
-    const keep = (slot, key, r) => {
-      if (!slot[key] || r.seconds < slot[key].seconds) slot[key] = r;
-    };
+    // best[case][config index] = fastest run so far; dropped configurations stop being run.
+    const best = CASES.map(() => configs.map(() => null));
+    const dropped = CASES.map(() => configs.map(() => false));
     for (let t = 0; t < TRIALS; t++) {
       for (const [ci, c] of CASES.entries()) {
-        for (const k of KERNELS) {
-          const { results: _, ...r } = runPolyrnn(rnns[k], c, EVENTS);
-          keep(best[ci].poly, k, r);
+        for (const [i, cfg] of configs.entries()) {
+          if (dropped[ci][i]) continue;
+          const { seconds, stepEnds } = await run(cfg, c, EVENTS);
+          if (!best[ci][i] || seconds < best[ci][i].seconds) best[ci][i] = { seconds, stepEnds };
         }
-        for (const v of VARIANTS) {
-          const r = await runTorch(torch, spec, v, c, EVENTS);
-          keep(best[ci].torch, v, { ...r, stepEnds: r.step_end, outputEvents: c.rows * EVENTS });
+        if (t === 0) {
+          for (const [i, cfg] of configs.entries()) {
+            const fastest = Math.min(
+              ...configs.flatMap((o, j) => (o.group === cfg.group ? [best[ci][j].seconds] : [])),
+            );
+            dropped[ci][i] = best[ci][i].seconds > 3 * fastest;
+          }
         }
       }
     }
-    for (const k of KERNELS) rnns[k].dispose();
+    for (const cfg of configs) cfg.rnn?.dispose();
 
     for (const [ci, c] of CASES.entries()) {
-      const b = best[ci];
-      const rate = (r) => r.sampled / r.seconds;
-      const [variant, tb] = Object.entries(b.torch).sort(([, x], [, y]) => x.seconds - y.seconds)[0];
+      const sampled = stepped(c) * EVENTS;
+      const all = configs.map((cfg, i) => ({
+        group: cfg.group,
+        config: cfg.label,
+        eventsPerSecond: sampled / best[ci][i].seconds,
+        seconds: best[ci][i].seconds,
+        stepEndShare: best[ci][i].stepEnds / (c.rows * EVENTS),
+        runs: dropped[ci][i] ? 1 : TRIALS,
+      }));
+      const top = Object.fromEntries(
+        GROUPS.map((g) => [
+          g,
+          all.filter((x) => x.group === g).sort((x, y) => y.eventsPerSecond - x.eventsPerSecond)[0],
+        ]),
+      );
+      const base = top.PyTorch.eventsPerSecond;
       const row = {
         model: spec,
         case: c.name,
         sequencesPerStep: stepped(c),
-        sampledEvents: stepped(c) * EVENTS,
-        torch: {
-          variant,
-          eventsPerSecond: rate(tb),
-          seconds: tb.seconds,
-          stepEndShare: tb.stepEnds / tb.outputEvents,
-        },
-        torchVariants: Object.fromEntries(Object.entries(b.torch).map(([v, r]) => [v, rate(r)])),
-        polyrnn: Object.fromEntries(
-          Object.entries(b.poly).map(([k, r]) => [
-            k,
-            {
-              eventsPerSecond: rate(r),
-              seconds: r.seconds,
-              ratio: rate(r) / rate(tb),
-              stepEndShare: r.stepEnds / r.outputEvents,
-            },
-          ]),
-        ),
+        sampledEvents: sampled,
+        best: top,
+        ratios: Object.fromEntries(KERNELS.map((k) => [k, top[`polyrnn ${k}`].eventsPerSecond / base])),
+        configurations: all,
         check,
       };
       report.push(row);
+      const cell = (x) => `${fmt(x.eventsPerSecond)}${x.config ? ` (${x.config})` : ""}`;
       table.push([
         spec,
         c.name,
         row.sequencesPerStep,
-        row.sampledEvents,
-        ...KERNELS.map((k) => fmt(row.polyrnn[k].eventsPerSecond)),
-        `${fmt(row.torch.eventsPerSecond)} (${variant})`,
-        ...KERNELS.map((k) => `${row.polyrnn[k].ratio.toFixed(2)}×`),
-        `${(row.polyrnn[KERNELS[0]].stepEndShare * 100).toFixed(0)}% / ${(row.torch.stepEndShare * 100).toFixed(0)}%`,
+        sampled,
+        ...GROUPS.map((g) => cell(top[g])),
+        ...KERNELS.map((k) => `${row.ratios[k].toFixed(2)}×`),
+        `${(top[GROUPS[0]].stepEndShare * 100).toFixed(0)}% / ${(top.PyTorch.stepEndShare * 100).toFixed(0)}%`,
       ]);
     }
   }
 } finally {
   torch.close();
-  for (const k of KERNELS) kernels[k].dispose();
+  for (const x of kernels) x.k.dispose();
   rmSync(tmp, { recursive: true, force: true });
 }
 
@@ -306,28 +354,31 @@ printTable(
     "case",
     "seqs/step",
     "events",
-    ...KERNELS.map((k) => `polyrnn ${k} events/s`),
-    "PyTorch events/s",
+    ...GROUPS.map((g) => `${g} events/s`),
     ...KERNELS.map((k) => (KERNELS.length > 1 ? `ratio (${k})` : "ratio")),
     "STEP_END share (polyrnn / torch)",
   ],
   table,
 );
-if (TORCH === "best") {
-  console.log(
-    "PyTorch: the faster of `math` (BasicLSTMCell written out with torch ops) and `cell` (nn.LSTMCell) per case; " +
-      report
-        .map(
-          (r) =>
-            `${r.model} ${r.case}: ${Object.entries(r.torchVariants)
-              .map(([v, x]) => `${v} ${fmt(x)}`)
-              .join(", ")}`,
-        )
-        .join("; "),
-  );
-}
+console.log(
+  "all configurations (events/s; * = dropped after the first trial): " +
+    report
+      .map(
+        (r) =>
+          `${r.model} ${r.case}: ${r.configurations
+            .map(
+              (x) =>
+                `${x.group}${x.config ? ` ${x.config}` : ""} ${fmt(x.eventsPerSecond)}${x.runs < TRIALS ? "*" : ""}`,
+            )
+            .join(", ")}`,
+      )
+      .join("; "),
+);
 const seconds = (performance.now() - started) / 1000;
-console.log(`total ${seconds.toFixed(0)} s`);
+const loadEnd = load();
+console.log(
+  `total ${seconds.toFixed(0)} s; load average (1 min) ${loadStart} at the start, ${loadEnd} at the end`,
+);
 if (JSON_OUT) {
   const file = JSON_OUT === true ? "bench-generate.json" : JSON_OUT;
   writeFileSync(
@@ -335,17 +386,17 @@ if (JSON_OUT) {
     `${JSON.stringify(
       {
         cpu: cpus()[0]?.model,
-        cores,
+        cores: CORES,
         node: process.version,
         torch: torch.torch,
-        torchThreads: torch.threads,
-        kernels: Object.fromEntries(KERNELS.map((k) => [k, kernels[k].name])),
+        kernels: Object.fromEntries(kernels.map((x) => [x.kind, x.k.name])),
         events: EVENTS,
         trials: TRIALS,
         temperature: TEMPERATURE,
         seed: SEED,
         stepEndBias: STEP_END_BIAS,
         primer: PRIMER_IDS,
+        loadAverage: { start: Number(loadStart), end: Number(loadEnd) },
         rows: report,
         seconds,
       },

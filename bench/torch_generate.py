@@ -5,8 +5,9 @@
 
 A worker: reads one JSON command per line on stdin, answers one JSON line on stdout.
   {"op": "load", "model": NAME, "path": FILE}            weights (safetensors, Magenta's names, TF shapes)
-  {"op": "run", "model": NAME, "variant": "math"|"cell", "primer": [ids], "events": E, "rows": R,
-   "beam": K, "branch": B, "temperature": T, "seed": S}     -> {"seconds", "sampled", "step_end", "score"}
+  {"op": "run", "model": NAME, "variant": "math"|"cell", "threads": N, "primer": [ids], "events": E,
+   "rows": R, "beam": K, "branch": B, "temperature": T, "seed": S}
+                                          -> {"seconds", "sampled", "step_end", "score"}
   {"op": "score", "model": NAME, "ids": [ids], "temperature": T} -> {"score"}  (teacher-forced log-likelihood)
 
 The generation loop is written as a PyTorch user would write it: float32, torch.no_grad(), all sequences
@@ -16,7 +17,7 @@ cumulative log-likelihood kept per sequence. "rows" independent outputs are one 
 of the primed sequence, every step branches each entry B times (entries repeated in order, [e0..eK-1] * B),
 steps and samples all K*B, then keeps the K highest cumulative scores (stable for ties); at the end the best.
 
-Two ways to write the LSTM step (both map the same weights; bench/generate.mjs takes the faster):
+Two ways to write the LSTM step (both map the same weights; bench/generate.mjs uses math unless told):
   math  TF's BasicLSTMCell written out: z = x @ W_x + h @ W_h + b, gates (i, j, f, o), forget bias 1.0,
         layer 0's one-hot input as a row lookup in W_x
   cell  torch.nn.LSTMCell per layer with the weights reordered to (i, f, g, o), one-hot input
@@ -200,6 +201,7 @@ def main():
                 reply({"ok": True})
             elif cmd["op"] == "run":
                 model = models[cmd["model"]][cmd["variant"]]
+                torch.set_num_threads(cmd.get("threads") or os.cpu_count() or 1)
                 gen = torch.Generator().manual_seed(cmd["seed"])
                 t0 = time.perf_counter()
                 _, score, sampled, step_ends = generate(

@@ -20,3 +20,5 @@ export type { HParams, NamedTensor } from "./model/api.js";
 export { type Bundle, encodeBundle, loadBundle } from "./model/bundle.js";
 export { DEFAULT_HPARAMS, formatHParams, parseHParams } from "./model/hparams.js";
 export * from "./notesequence.js";
+export { pianoRollPng, pianoRollSvg } from "./render/pianoroll.js";
+export { renderSamples, renderWav } from "./render/synth.js";

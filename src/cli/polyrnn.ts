@@ -11,6 +11,8 @@ import { runDataset } from "./dataset.js";
 import { runEval } from "./eval.js";
 import { runGenerate } from "./generate.js";
 import { main } from "./main.js";
+import { runPlot } from "./plot.js";
+import { runRender } from "./render.js";
 import { runTrain } from "./train.js";
 
 const VERBS: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
@@ -47,6 +49,15 @@ const VERBS: Record<string, { summary: string; run: (argv: string[]) => Promise<
         argv,
         "polyrnn eval (--bundle_file=B | --run_dir=DIR) (--sequence_example_file=F | --frames=BENCH.json [--split=valid] [--satb])",
       ),
+  },
+  plot: {
+    summary: "a MIDI file → piano-roll picture (SVG and PNG), primer and generated notes in two colours",
+    run: (argv) =>
+      runPlot(argv, "polyrnn plot FILE.mid [--output=FILE.svg|.png] [--split_time=S | --split_step=N]"),
+  },
+  render: {
+    summary: "a MIDI file → WAV, played by a built-in synthesizer (no downloads)",
+    run: (argv) => runRender(argv, "polyrnn render FILE.mid [--output=FILE.wav] [--sample_rate=44100]"),
   },
 };
 

@@ -184,7 +184,8 @@ function buildScene(ns: NoteSequence, opts: PianoRollOptions): Scene {
     if (!BLACK_KEYS.has(p % 12)) continue;
     const y0 = yOf(p);
     const y1 = yOf(p - 1);
-    if (y1 > y0) shapes.push({ kind: "rect", x: plotX, y: y0, w: plotW, h: y1 - y0, fill: C.blackKeyRow, cls: "lane" });
+    if (y1 > y0)
+      shapes.push({ kind: "rect", x: plotX, y: y0, w: plotW, h: y1 - y0, fill: C.blackKeyRow, cls: "lane" });
   }
 
   // Beat and bar lines from the first tempo and time signature.
@@ -270,22 +271,63 @@ function buildScene(ns: NoteSequence, opts: PianoRollOptions): Scene {
   // The end of the primer.
   if (split !== undefined) {
     const x = Math.min(xOf(split), plotX + plotW - 1);
-    shapes.push({ kind: "line", x1: x, y1: plotY, x2: x, y2: plotBottom, stroke: C.split, dash: true, cls: "split" });
+    shapes.push({
+      kind: "line",
+      x1: x,
+      y1: plotY,
+      x2: x,
+      y2: plotBottom,
+      stroke: C.split,
+      dash: true,
+      cls: "split",
+    });
   }
 
   // Frame.
   const right = plotX + plotW - 1;
   shapes.push({ kind: "line", x1: plotX, y1: plotY, x2: right, y2: plotY, stroke: C.frame, cls: "frame" });
-  shapes.push({ kind: "line", x1: plotX, y1: plotBottom, x2: right, y2: plotBottom, stroke: C.frame, cls: "frame" });
-  shapes.push({ kind: "line", x1: plotX, y1: plotY, x2: plotX, y2: plotBottom, stroke: C.frame, cls: "frame" });
-  shapes.push({ kind: "line", x1: right, y1: plotY, x2: right, y2: plotBottom, stroke: C.frame, cls: "frame" });
+  shapes.push({
+    kind: "line",
+    x1: plotX,
+    y1: plotBottom,
+    x2: right,
+    y2: plotBottom,
+    stroke: C.frame,
+    cls: "frame",
+  });
+  shapes.push({
+    kind: "line",
+    x1: plotX,
+    y1: plotY,
+    x2: plotX,
+    y2: plotBottom,
+    stroke: C.frame,
+    cls: "frame",
+  });
+  shapes.push({
+    kind: "line",
+    x1: right,
+    y1: plotY,
+    x2: right,
+    y2: plotBottom,
+    stroke: C.frame,
+    cls: "frame",
+  });
 
   // Time axis: ticks and labels in seconds, about 60 px apart or more.
   const step = TIME_STEPS.find((s) => s * sx >= 60) ?? Math.ceil(end / 10);
   for (let i = 0; i * step <= end + 1e-9; i++) {
     const t = i * step;
     const x = Math.min(xOf(t), right);
-    shapes.push({ kind: "line", x1: x, y1: plotBottom + 1, x2: x, y2: plotBottom + 4, stroke: C.frame, cls: "tick" });
+    shapes.push({
+      kind: "line",
+      x1: x,
+      y1: plotBottom + 1,
+      x2: x,
+      y2: plotBottom + 4,
+      stroke: C.frame,
+      cls: "tick",
+    });
     shapes.push({
       kind: "text",
       x,
@@ -321,7 +363,15 @@ function buildScene(ns: NoteSequence, opts: PianoRollOptions): Scene {
       cls: "legend",
     });
     lx -= tw + 4 + 10;
-    shapes.push({ kind: "rect", x: lx, y: baseline - 9, w: 10, h: 10, fill: C[role], cls: `legend-swatch ${role}` });
+    shapes.push({
+      kind: "rect",
+      x: lx,
+      y: baseline - 9,
+      w: 10,
+      h: 10,
+      fill: C[role],
+      cls: `legend-swatch ${role}`,
+    });
     lx -= 16;
   }
   // Title, then the tempo and metre the grid was drawn with.
@@ -474,7 +524,10 @@ const GLYPHS: Record<string, string> = {
 
 const GLYPH_BITS = new Map<string, Uint8Array>();
 for (const [ch, rows] of Object.entries(GLYPHS)) {
-  GLYPH_BITS.set(ch, Uint8Array.from(rows.replace(/ /g, ""), (c) => (c === "#" ? 1 : 0)));
+  GLYPH_BITS.set(
+    ch,
+    Uint8Array.from(rows.replace(/ /g, ""), (c) => (c === "#" ? 1 : 0)),
+  );
 }
 
 function parseColor(hex: string): [number, number, number] {
@@ -518,9 +571,11 @@ class Raster {
 
   line(s: Extract<Shape, { kind: "line" }>): void {
     if (s.y1 === s.y2) {
-      for (let x = s.x1; x <= s.x2; x++) if (!s.dash || (x - s.x1) % 7 < 4) this.fillRect(x, s.y1, 1, 1, s.stroke);
+      for (let x = s.x1; x <= s.x2; x++)
+        if (!s.dash || (x - s.x1) % 7 < 4) this.fillRect(x, s.y1, 1, 1, s.stroke);
     } else {
-      for (let y = s.y1; y <= s.y2; y++) if (!s.dash || (y - s.y1) % 7 < 4) this.fillRect(s.x1, y, 1, 1, s.stroke);
+      for (let y = s.y1; y <= s.y2; y++)
+        if (!s.dash || (y - s.y1) % 7 < 4) this.fillRect(s.x1, y, 1, 1, s.stroke);
     }
   }
 

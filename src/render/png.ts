@@ -56,7 +56,9 @@ export function encodePng(
   if (width > 0x7fffffff || height > 0x7fffffff) throw new RangeError("PNG size too large");
   const stride = width * 4;
   if (data.length !== stride * height) {
-    throw new RangeError(`RGBA data has ${data.length} bytes, expected ${stride * height} for ${width}×${height}`);
+    throw new RangeError(
+      `RGBA data has ${data.length} bytes, expected ${stride * height} for ${width}×${height}`,
+    );
   }
 
   const ihdr = new Uint8Array(13);

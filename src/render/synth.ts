@@ -55,51 +55,113 @@ const SILENCE = 1e-5;
 const ATTACK_SECONDS = 0.004;
 const RELEASE_TAU = 0.07;
 /** Relative amplitudes of the partials of the piano voice. */
-const PARTIALS = [1, 0.5, 0.28, 0.16, 0.09, 0.05, 0.03];
+const PARTIALS = [1, 0.5, 0.28, 0.16, 0.09, 0.05];
 /** Stiff-string inharmonicity: partial k sounds at k·f·√(1 + B·k²). */
 const INHARMONICITY = 0.0002;
 
+interface Overtone {
+  amp: number;
+  freq: number;
+  /** Decay time constant while the key is down, seconds. */
+  tau: number;
+}
+
+/** The oscillator constants of a partial: per-sample rotation-and-decay while held and once released. */
+function oscillator(p: Overtone, sampleRate: number) {
+  const w = (2 * Math.PI * p.freq) / sampleRate;
+  const heldRate = 1 / (p.tau * sampleRate);
+  const releasedRate = heldRate + 1 / (RELEASE_TAU * sampleRate);
+  const rh = Math.exp(-heldRate);
+  const rr = Math.exp(-releasedRate);
+  return {
+    heldA: rh * Math.cos(w),
+    heldB: rh * Math.sin(w),
+    relA: rr * Math.cos(w),
+    relB: rr * Math.sin(w),
+    heldRate,
+    releasedRate,
+  };
+}
+
+/** The sample where a partial struck at `start` and released at `release` falls below `SILENCE`. */
+function partialEnd(p: Overtone, start: number, release: number, heldRate: number, releasedRate: number) {
+  if (p.amp <= SILENCE) return start;
+  const heldLength = Math.log(p.amp / SILENCE) / heldRate;
+  if (start + heldLength <= release) return start + Math.ceil(heldLength);
+  const atRelease = p.amp * Math.exp(-(release - start) * heldRate);
+  return release + Math.ceil(Math.log(atRelease / SILENCE) / releasedRate);
+}
+
 /**
- * Adds a decaying sinusoid to `out`, starting at sample `start` with amplitude `amp`: decay time
- * constant `tau` while the key is down (until sample `release`), then also the release's. An attack
- * ramp of `attack` samples fades it in.
+ * Adds two partials of a piano note to `out` from sample `start` (the second may have amplitude 0):
+ * each a sinusoid decaying with its time constant while the key is down (until sample `release`) and
+ * faster after, faded in over `attack` samples. Each is a recursive oscillator, a rotation-and-decay
+ * of (re, im) per sample, with the output the imaginary part (so it starts at 0, without a click).
+ * Two at a time because the two multiply chains then overlap in the CPU: about twice the speed of one.
+ * The loops stop where both partials have fallen below `SILENCE`, computed up front.
  */
-function addPartial(
+function addPartialPair(
   out: Float64Array,
   start: number,
   release: number,
-  amp: number,
-  freq: number,
-  tau: number,
+  p: Overtone,
+  q: Overtone,
   attack: number,
   sampleRate: number,
 ): void {
-  const w = (2 * Math.PI * freq) / sampleRate;
-  const cw = Math.cos(w);
-  const sw = Math.sin(w);
-  const rHeld = Math.exp(-1 / (tau * sampleRate));
-  const rReleased = rHeld * Math.exp(-1 / (RELEASE_TAU * sampleRate));
-  // (re, im) = amp · e^{iφ}·decay; the output is the imaginary part, so it starts at 0 (no click).
-  let re = amp;
-  let im = 0;
-  let r = rHeld;
-  let a = r * cw;
-  let b = r * sw;
-  const n = out.length;
-  const floor = SILENCE * SILENCE;
-  for (let i = start; i < n; i++) {
-    if (i === release) {
-      r = rReleased;
-      a = r * cw;
-      b = r * sw;
+  const op = oscillator(p, sampleRate);
+  const oq = oscillator(q, sampleRate);
+  const end = Math.min(
+    out.length,
+    Math.max(
+      partialEnd(p, start, release, op.heldRate, op.releasedRate),
+      partialEnd(q, start, release, oq.heldRate, oq.releasedRate),
+    ),
+  );
+  if (end <= start) return;
+  let re1 = p.amp;
+  let im1 = 0;
+  let re2 = q.amp;
+  let im2 = 0;
+  let a1 = op.heldA;
+  let b1 = op.heldB;
+  let a2 = oq.heldA;
+  let b2 = oq.heldB;
+  const held = Math.min(release, end);
+  const attackEnd = Math.min(start + attack, end);
+  let i = start;
+  for (; i < attackEnd; i++) {
+    if (i === held) {
+      a1 = op.relA;
+      b1 = op.relB;
+      a2 = oq.relA;
+      b2 = oq.relB;
     }
-    const k = i - start;
-    out[i] += k < attack ? (im * k) / attack : im;
-    const nre = re * a - im * b;
-    im = re * b + im * a;
-    re = nre;
-    // Checked every 256 samples: stop when the partial has died away.
-    if ((k & 255) === 255 && re * re + im * im < floor) break;
+    out[i] += ((im1 + im2) * (i - start)) / attack;
+    const r1 = re1 * a1 - im1 * b1;
+    im1 = re1 * b1 + im1 * a1;
+    re1 = r1;
+    const r2 = re2 * a2 - im2 * b2;
+    im2 = re2 * b2 + im2 * a2;
+    re2 = r2;
+  }
+  for (let segment = 0; segment < 2; segment++) {
+    const segmentEnd = segment === 0 ? held : end;
+    if (segment === 1 && i >= held) {
+      a1 = op.relA;
+      b1 = op.relB;
+      a2 = oq.relA;
+      b2 = oq.relB;
+    }
+    for (; i < segmentEnd; i++) {
+      out[i] += im1 + im2;
+      const r1 = re1 * a1 - im1 * b1;
+      im1 = re1 * b1 + im1 * a1;
+      re1 = r1;
+      const r2 = re2 * a2 - im2 * b2;
+      im2 = re2 * b2 + im2 * a2;
+      re2 = r2;
+    }
   }
 }
 
@@ -116,18 +178,17 @@ function pianoNote(out: Float64Array, note: Note, sampleRate: number, gain: numb
   const tau1 = Math.min(6, Math.max(0.3, 2 * (261.63 / f0) ** 0.6));
   const attack = Math.max(1, Math.round(ATTACK_SECONDS * sampleRate));
 
-  const weights: number[] = [];
-  const freqs: number[] = [];
+  const partials: Overtone[] = [];
   for (let k = 1; k <= PARTIALS.length; k++) {
-    const f = k * f0 * Math.sqrt(1 + INHARMONICITY * k * k);
-    if (f >= 0.45 * sampleRate) break;
-    weights.push(PARTIALS[k - 1] * brightness ** (k - 1));
-    freqs.push(f);
+    const freq = k * f0 * Math.sqrt(1 + INHARMONICITY * k * k);
+    if (freq >= 0.45 * sampleRate) break;
+    partials.push({ amp: PARTIALS[k - 1] * brightness ** (k - 1), freq, tau: tau1 / (1 + 0.7 * (k - 1)) });
   }
-  const total = weights.reduce((s, x) => s + x, 0);
-  for (let k = 0; k < weights.length; k++) {
-    const tau = tau1 / (1 + 0.7 * k);
-    addPartial(out, start, release, (amp * weights[k]) / total, freqs[k], tau, attack, sampleRate);
+  const total = partials.reduce((s, p) => s + p.amp, 0);
+  for (const p of partials) p.amp *= amp / total;
+  for (let k = 0; k < partials.length; k += 2) {
+    const q = partials[k + 1] ?? { amp: 0, freq: 0, tau: 1 };
+    addPartialPair(out, start, release, partials[k], q, attack, sampleRate);
   }
 }
 
