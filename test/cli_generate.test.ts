@@ -37,7 +37,8 @@ describe("polyphony_rnn_generate / polyrnn generate", () => {
     const r = gen(a, ...args);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain("Wrote 10 MIDI files to");
-    expect(gen(b, ...args).status).toBe(0);
+    const rb = gen(b, ...args);
+    expect(rb.status, rb.stderr).toBe(0);
     const files = readdirSync(a).sort();
     expect(files).toHaveLength(10);
     expect(files[0]).toMatch(/^\d{4}-\d\d-\d\d_\d{6}_01\.mid$/);
