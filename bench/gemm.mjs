@@ -5,6 +5,7 @@
 //   node bench/gemm.mjs --threads=1,2 --trials=15
 //   node bench/gemm.mjs --crossover --parallel-min-flops=0
 //                                           small products: 1 thread vs all, to place gemmParallelMinFlops
+//   node bench/gemm.mjs --pointwise         µs per call of the other kernels (LSTM cell, softmax, adam, …)
 //   node bench/gemm.mjs --torch             adds torch.mm (/usr/bin/python3, OpenBLAS) at 1 and all threads
 //   node bench/gemm.mjs --raw a.wasm b.wasm compares bare modules exporting gemm(...)/gemm_work_floats()
 //                                           (how AssemblyScript and C were compared: bench/README-kernels.md)
@@ -57,12 +58,12 @@ function measure(runners, flop) {
   for (const r of runners) for (let i = 0; i < reps * 3; i++) r();
   const best = runners.map(() => 0);
   for (let t = 0; t < TRIALS; t++) {
-    runners.forEach((r, i) => {
+    for (let i = 0; i < runners.length; i++) {
       const t0 = performance.now();
-      for (let q = 0; q < reps; q++) r();
+      for (let q = 0; q < reps; q++) runners[i]();
       const g = (flop * reps) / ((performance.now() - t0) / 1000) / 1e9;
       if (g > best[i]) best[i] = g;
-    });
+    }
   }
   return best;
 }
@@ -75,34 +76,37 @@ function printTable(header, rows) {
   for (const r of rows) console.log(line(r));
 }
 
-function torchColumns(shapes, threads) {
+/** torch.mm GFLOP/s per shape, one Python process per thread count (BLAS pools sized by environment). */
+function torchColumns(shapes, threadCounts) {
   const py = `
 import sys, time, json
 import torch
-shapes = json.loads(sys.argv[1]); out = []
-for nt in json.loads(sys.argv[2]):
-  torch.set_num_threads(nt); col = []
-  for ta, tb, m, n, k in shapes:
-    a = torch.randn(k, m).t() if ta else torch.randn(m, k)
-    b = torch.randn(n, k).t() if tb else torch.randn(k, n)
-    c = torch.empty(m, n); flop = 2*m*n*k; reps = max(2, int(4e7/flop))
-    for _ in range(reps*3): torch.mm(a, b, out=c)
-    best = 0
-    for _ in range(${TRIALS}):
-      t0 = time.perf_counter()
-      for _ in range(reps): torch.mm(a, b, out=c)
-      best = max(best, flop*reps/(time.perf_counter()-t0)/1e9)
-    col.append(round(best, 1))
-  out.append(col)
-print(json.dumps(out))`;
-  const r = spawnSync("/usr/bin/python3", ["-c", py, JSON.stringify(shapes), JSON.stringify(threads)], {
-    encoding: "utf8",
-  });
-  if (r.status !== 0) {
-    console.error(`(torch not measured: ${(r.stderr || r.error?.message || "").trim().split("\n").pop()})`);
-    return null;
+shapes = json.loads(sys.argv[1]); nt = int(sys.argv[2])
+torch.set_num_threads(nt); col = []
+for ta, tb, m, n, k in shapes:
+  a = torch.randn(k, m).t() if ta else torch.randn(m, k)
+  b = torch.randn(n, k).t() if tb else torch.randn(k, n)
+  c = torch.empty(m, n); flop = 2*m*n*k; reps = max(2, int(4e7/flop))
+  for _ in range(reps*3): torch.mm(a, b, out=c)
+  best = 0
+  for _ in range(${TRIALS}):
+    t0 = time.perf_counter()
+    for _ in range(reps): torch.mm(a, b, out=c)
+    best = max(best, flop*reps/(time.perf_counter()-t0)/1e9)
+  col.append(round(best, 1))
+print(json.dumps(col))`;
+  const cols = [];
+  for (const nt of threadCounts) {
+    const n = String(nt);
+    const env = { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n };
+    const r = spawnSync("/usr/bin/python3", ["-c", py, JSON.stringify(shapes), n], { encoding: "utf8", env });
+    if (r.status !== 0) {
+      console.error(`(torch not measured: ${(r.stderr || r.error?.message || "").trim().split("\n").pop()})`);
+      return null;
+    }
+    cols.push(JSON.parse(r.stdout));
   }
-  return JSON.parse(r.stdout);
+  return cols;
 }
 
 async function rawMode(files) {
@@ -182,10 +186,10 @@ async function kernelsMode() {
   if (flag("torch", false)) {
     const cols = torchColumns(shapes, threadList);
     if (cols) {
-      cols.forEach((col, i) => {
+      for (let i = 0; i < cols.length; i++) {
         header.push(`torch ×${threadList[i]}`);
-        col.forEach((x, r) => rows[r].push(x.toFixed(1)));
-      });
+        for (let r = 0; r < rows.length; r++) rows[r].push(cols[i][r].toFixed(1));
+      }
     }
   }
   console.log(`GFLOP/s, best of ${TRIALS}; ${CORES} cores; Node ${process.versions.node}`);
@@ -193,6 +197,106 @@ async function kernelsMode() {
   for (const v of variants) v.k.dispose();
 }
 
+/** µs per call of the non-gemm kernels: the reference, and the wasm build on 1 and all threads. */
+async function pointwiseMode() {
+  const { createWasmKernels } = await import("../dist/kernels/wasm_node.js");
+  const { createReferenceKernels } = await import("../dist/kernels/reference.js");
+  const kernels = [
+    createReferenceKernels(),
+    await createWasmKernels({ threads: 1 }),
+    await createWasmKernels({ threads: CORES }),
+  ];
+  const names = ["reference", `${kernels[1].simd} ×1`, `${kernels[2].simd} ×${CORES}`];
+  const time = (fn, slow) => {
+    const reps = slow ? 1 : 20;
+    for (let i = 0; i < reps; i++) fn();
+    let best = Number.POSITIVE_INFINITY;
+    for (let t = 0; t < (slow ? 3 : TRIALS); t++) {
+      const t0 = performance.now();
+      for (let i = 0; i < reps; i++) fn();
+      best = Math.min(best, (performance.now() - t0) / reps);
+    }
+    return (best * 1000).toFixed(1);
+  };
+  const cases = [
+    ...[64, 256, 512].flatMap((H) => [
+      [
+        `lstmCellForward 64×${H}`,
+        (K) => {
+          const g = K.alloc(64 * 4 * H);
+          const [cp, c, h] = [K.alloc(64 * H), K.alloc(64 * H), K.alloc(64 * H)];
+          fill(K.f32(), g, g + 64 * 4 * H);
+          return () => K.lstmCellForward(64, H, 1, g, cp, c, h);
+        },
+      ],
+      [
+        `lstmCellBackward 64×${H}`,
+        (K) => {
+          const [g, dg] = [K.alloc(64 * 4 * H), K.alloc(64 * 4 * H)];
+          const [cp, c, dh, dc] = [K.alloc(64 * H), K.alloc(64 * H), K.alloc(64 * H), K.alloc(64 * H)];
+          fill(K.f32(), g, g + 64 * 4 * H);
+          return () => K.lstmCellBackward(64, H, g, cp, c, dh, dc, dg, dc);
+        },
+      ],
+    ]),
+    ...[64, 4096].map((rows) => [
+      `softmaxCrossEntropy ${rows}×259`,
+      (K) => {
+        const [x, d] = [K.alloc(rows * 259), K.alloc(rows * 259)];
+        const [l, losses, preds] = [K.alloc(rows), K.alloc(rows), K.alloc(rows)];
+        fill(K.f32(), x, x + rows * 259);
+        for (let r = 0; r < rows; r++) K.i32()[l + r] = r % 259;
+        return () => K.softmaxCrossEntropy(rows, 259, x, l, 1, d, losses, preds);
+      },
+    ]),
+    [
+      "adam 1.6M",
+      (K) => {
+        const [p, g, m, v] = [K.alloc(1.6e6), K.alloc(1.6e6), K.alloc(1.6e6), K.alloc(1.6e6)];
+        return () => K.adam(1.6e6, 1e-3, 0.9, 0.999, 1e-8, p, g, m, v);
+      },
+    ],
+    [
+      "biasBackward 4096×1024",
+      (K) => {
+        const [d, b] = [K.alloc(4096 * 1024), K.alloc(1024)];
+        return () => K.biasBackward(4096, 1024, d, b);
+      },
+    ],
+    [
+      "dropoutForward 4096×256",
+      (K) => {
+        const [x, y] = [K.alloc(4096 * 256), K.alloc(4096 * 256)];
+        return () => K.dropoutForward(4096 * 256, 0.5, 7, x, y);
+      },
+    ],
+    [
+      "embeddingForward 4096×256",
+      (K) => {
+        const [ids, t, o] = [K.alloc(4096), K.alloc(259 * 256), K.alloc(4096 * 256)];
+        for (let r = 0; r < 4096; r++) K.i32()[ids + r] = r % 259;
+        return () => K.embeddingForward(4096, 256, ids, t, -1, o);
+      },
+    ],
+  ];
+  const rows = [];
+  for (const [name, setup] of cases) {
+    rows.push([
+      name,
+      ...kernels.map((K, i) => {
+        const mk = K.mark();
+        const out = time(setup(K), i === 0);
+        K.release(mk);
+        return out;
+      }),
+    ]);
+  }
+  console.log(`µs per call, best of ${TRIALS}; ${CORES} cores; Node ${process.versions.node}`);
+  printTable(["kernel", ...names], rows);
+  for (const K of kernels) K.dispose();
+}
+
 const raw = args.filter((a) => !a.startsWith("--"));
 if (flag("raw", false)) await rawMode(raw);
+else if (flag("pointwise", false)) await pointwiseMode();
 else await kernelsMode();

@@ -10,8 +10,8 @@
 // where a step goes: gemm vs the pointwise kernels vs the rest (JS between the calls).
 import { availableParallelism } from "node:os";
 import { createKernels } from "../dist/kernels/index.js";
-import { createPolyphonyModel } from "../dist/model/lstm.js";
 import { DEFAULT_HPARAMS } from "../dist/model/hparams.js";
+import { createPolyphonyModel } from "../dist/model/lstm.js";
 import { parseFlags, printResult, readBatchFile, realTokens } from "./train.mjs";
 
 const flags = parseFlags(process.argv.slice(2));
@@ -35,7 +35,8 @@ function profiled(kernels, table) {
       } else if (untimed.has(name)) {
         wrapped[name] = f.bind(kernels);
       } else {
-        const entry = (table[name] = [0, 0]);
+        const entry = [0, 0];
+        table[name] = entry;
         wrapped[name] = (...args) => {
           const t0 = performance.now();
           const r = f.apply(kernels, args);
@@ -69,11 +70,13 @@ const tokens = timed.reduce((n, b) => n + realTokens(b), 0);
 const positions = timed.reduce((n, b) => n + b.length * b.batchSize, 0);
 let lossSum = 0;
 const stepMs = [];
+process.stdout.write("TIMED\n");
 const t0 = performance.now();
 for (const b of timed) {
   const s0 = performance.now();
   lossSum += trainStep(b);
   stepMs.push(performance.now() - s0);
+  process.stdout.write(`STEP ${stepMs.at(-1)}\n`);
 }
 const seconds = (performance.now() - t0) / 1000;
 
@@ -86,9 +89,13 @@ if (flags.profile) {
   console.error(`profile over ${timed.length} timed steps (${total.toFixed(0)} ms):`);
   for (const [name, [n, ms]] of rows) {
     inKernels += ms;
-    console.error(`  ${name.padEnd(22)} ${String(n).padStart(8)} calls ${ms.toFixed(0).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)} %`);
+    console.error(
+      `  ${name.padEnd(22)} ${String(n).padStart(8)} calls ${ms.toFixed(0).padStart(8)} ms ${((100 * ms) / total).toFixed(1).padStart(5)} %`,
+    );
   }
-  console.error(`  ${"(outside kernels)".padEnd(22)} ${"".padStart(14)} ${(total - inKernels).toFixed(0).padStart(8)} ms ${((100 * (total - inKernels)) / total).toFixed(1).padStart(5)} %`);
+  console.error(
+    `  ${"(outside kernels)".padEnd(22)} ${"".padStart(14)} ${(total - inKernels).toFixed(0).padStart(8)} ms ${((100 * (total - inKernels)) / total).toFixed(1).padStart(5)} %`,
+  );
 }
 
 const rss = process.resourceUsage().maxRSS; // KiB

@@ -3,7 +3,7 @@
 // tf.variableGrads) on the WebAssembly backend (@tensorflow/tfjs-backend-wasm, whose .wasm files ship in
 // the npm package: nothing is downloaded). Prints `RESULT {json}` as its last line.
 //
-//   node bench/tfjs_train.mjs --batches=FILE --layers=64,64 [--seed=1]
+//   node bench/tfjs_train.mjs --batches=FILE --layers=64,64 [--seed=1] [--stock_grad]
 //
 // Written the way a performance-minded tfjs user would: each layer's input projection for all time steps
 // is one matMul (layer 0: one-hot × W_x; the wasm backend has no gradient kernel for gather), only
@@ -43,6 +43,25 @@ const fcW = glorot(layers.at(-1), V, layers.at(-1), V);
 const fcB = tf.variable(tf.zeros([V]));
 const optimizer = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
 
+// tfjs-backend-wasm's matMul with a transpose flag takes a slow path: 10× (dz·Wᵀ, 64×256×1024) to 35×
+// (Xᵀ·dZ, 256×1024×4096) slower than transposing first, measured here; the stock MatMul gradient uses
+// those flags, which left 3×256 at 140 tokens/s. This gradient transposes explicitly (--stock_grad: the
+// stock one). `needA`: false for the one-hot input, which needs no gradient.
+const matMulWith = (needA) =>
+  tf.customGrad((a, b, save) => {
+    save([a, b]);
+    return {
+      value: tf.matMul(a, b),
+      gradFunc: (dy, [sa, sb]) => [
+        needA ? tf.matMul(dy, tf.transpose(sb)) : tf.zerosLike(sa),
+        tf.matMul(tf.transpose(sa), dy),
+      ],
+    };
+  });
+const stock = Boolean(flags.stock_grad);
+const matMul = stock ? (a, b) => tf.matMul(a, b) : matMulWith(true);
+const matMulConstA = stock ? matMul : matMulWith(false);
+
 /** Token-mean loss of one batch (time-major ids, −1 padding). */
 function loss(batch) {
   const { batchSize: B, length: T } = batch;
@@ -51,12 +70,12 @@ function loss(batch) {
   let x = tf.cast(tf.oneHot(tf.tensor1d(batch.inputs, "int32"), V), "float32"); // [T·B, V]
   for (let li = 0; li < params.length; li++) {
     const { H, wx, wh, b } = params[li];
-    const proj = tf.split(tf.add(tf.matMul(x, wx), b), T, 0); // T × [B, 4H]
+    const proj = tf.split(tf.add((li === 0 ? matMulConstA : matMul)(x, wx), b), T, 0); // T × [B, 4H]
     let c = tf.zeros([B, H]);
     let h = tf.zeros([B, H]);
     const outs = [];
     for (let t = 0; t < T; t++) {
-      const z = tf.add(proj[t], tf.matMul(h, wh));
+      const z = tf.add(proj[t], matMul(h, wh));
       const [i, j, f, o] = tf.split(z, 4, 1);
       c = tf.add(tf.mul(c, tf.sigmoid(tf.add(f, 1))), tf.mul(tf.sigmoid(i), tf.tanh(j)));
       h = tf.mul(tf.tanh(c), tf.sigmoid(o));
@@ -64,7 +83,7 @@ function loss(batch) {
     }
     x = tf.dropout(tf.concat(outs, 0), 0.5); // [T·B, H]
   }
-  const logits = tf.add(tf.matMul(x, fcW), fcB);
+  const logits = tf.add(matMul(x, fcW), fcB);
   const labels = tf.tensor1d(batch.labels, "int32");
   const target = tf.cast(tf.oneHot(labels, V), "float32");
   const mask = tf.cast(tf.greaterEqual(labels, 0), "float32");
@@ -90,11 +109,13 @@ const tokens = timed.reduce((n, b) => n + realTokens(b), 0);
 const positions = timed.reduce((n, b) => n + b.length * b.batchSize, 0);
 let lossSum = 0;
 const stepMs = [];
+process.stdout.write("TIMED\n");
 const t0 = performance.now();
 for (const b of timed) {
   const s0 = performance.now();
   lossSum += trainStep(b);
   stepMs.push(performance.now() - s0);
+  process.stdout.write(`STEP ${stepMs.at(-1)}\n`);
 }
 const seconds = (performance.now() - t0) / 1000;
 
@@ -115,6 +136,7 @@ printResult({
     simd: tf.env().getBool("WASM_HAS_SIMD_SUPPORT"),
     threads: 1,
     layers,
+    matMulGrad: stock ? "stock" : "explicit transposes",
   },
 });
 process.exit(0);

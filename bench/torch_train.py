@@ -113,11 +113,13 @@ def main():
     positions = sum(labels.numel() for _, labels in timed)
     loss_sum = 0.0
     step_ms = []
+    print("TIMED", flush=True)
     t0 = time.perf_counter()
     for inputs, labels in timed:
         s0 = time.perf_counter()
         loss_sum += step(inputs, labels)
         step_ms.append((time.perf_counter() - s0) * 1000)
+        print(f"STEP {step_ms[-1]}", flush=True)
     seconds = time.perf_counter() - t0
 
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -71,10 +71,11 @@ export interface WasmKernels extends Kernels {
   readonly memory: WebAssembly.Memory;
 }
 
-// Measured on a 2-core AVX2 machine (bench/README-kernels.md): below ~0.5 MFLOP a product is faster on one
-// thread than woken workers make it.
+// Measured on the 2-core Zen 4 machine (bench/README-kernels.md): with the workers awake, 2 threads win
+// from ~0.05 MFLOP on; a sleeping worker takes 30–40 µs to wake, so below ~1 MFLOP a product stays on the
+// calling thread. The LSTM cell of a 64×64 layer (16K gate elements) takes 32 µs alone, 20 µs on two.
 const DEFAULT_GEMM_PARALLEL_MIN_FLOPS = 1 << 20;
-const DEFAULT_ROWS_PARALLEL_MIN_ELEMENTS = 1 << 15;
+const DEFAULT_ROWS_PARALLEL_MIN_ELEMENTS = 1 << 13;
 const DEFAULT_SPIN_MICROSECONDS = 200;
 
 // Micro-kernel tile of assembly/gemm.ts: splits of C fall on these multiples.
@@ -291,9 +292,13 @@ export async function createWasmKernelsFromBinaries(
 
   // Lay out the fixed part; the arena follows it.
   const ctrlBytes = TABLE_BYTE + MAX_CHUNKS * CHUNK_BYTES;
-  const probe = new WebAssembly.Instance(module, {
-    env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }) },
-  }).exports as unknown as Exports;
+  // (Asynchronous instantiation: browsers refuse the synchronous one for modules over 4 KB on a page's
+  // main thread.)
+  const probe = (
+    await WebAssembly.instantiate(module, {
+      env: { memory: new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }) },
+    })
+  ).exports as unknown as Exports;
   const workBytes = probe.gemm_work_floats() * 4;
   const ctrl = 1024; // byte 0 stays unused: offset 0 never names a tensor
   const workBase = alignUp(ctrl + ctrlBytes, 4096);
@@ -301,7 +306,7 @@ export async function createWasmKernelsFromBinaries(
   const maxPages = Math.min(65536, Math.floor(((options.maxMemoryMiB ?? 4096) * 1024 * 1024) / PAGE));
   const initialPages = Math.min(maxPages, Math.ceil((arenaBase * 4 + (16 << 20)) / PAGE));
   const memory = new WebAssembly.Memory({ initial: initialPages, maximum: maxPages, shared: true });
-  const ex = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
+  const ex = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as Exports;
 
   const I = new Int32Array(memory.buffer, ctrl, TABLE_BYTE / 4);
   const table = new Float64Array(memory.buffer, ctrl + TABLE_BYTE, (MAX_CHUNKS * CHUNK_BYTES) / 8);
