@@ -5,6 +5,8 @@
 //     for each MC-tall block of rows:   pack op(A)[block, slice] into MR-tall row panels (zero padded);
 //       for each NR panel, for each MR panel:   the MR×NR micro-kernel, its accumulators in registers.
 // Packing makes the micro-kernel blind to the transposes: it walks two contiguous buffers.
+// Exception: m ≤ SMALL_M with op(B) = B (NN, TN; one or a few sequences in generation) skips packing and
+// reads B's rows in place (gemmSmallM below), with the same per-element arithmetic.
 //
 // Why it is written the way it is (each point measured, see bench/README-kernels.md):
 // - 4×8 tile (8 accumulators): V8 hoists every load of an iteration to its top, so 8 accumulators + 2 B
@@ -249,6 +251,300 @@ function micro(
   }
 }
 
+// ---- Small m, op(B) = B (NN, TN): no packing. ----------------------------------------------------------
+// For a few rows of C, packing B (k×n floats, every call) costs more than the product itself. These
+// kernels read B's rows in place (row p at b + p·ldb) and A by strides, with the same per-element
+// arithmetic as the packed path: per KC slice, acc = Σ madd over p in order from 0, then
+// C = alpha·acc + bet·C (bet = beta on the first slice, 1 after). So every element of C is bit-identical to
+// what the packed path computes, whichever path a (threaded) chunk takes.
+
+// Rows at or below which NN/TN products skip packing. Measured single-threaded (1×1024×256: 120 → 34 µs;
+// 8×: 154 → 124; 12×: 199 → 192; 16×: 230 → 245 µs, relaxed build, 2-core EPYC): the crossover is 12–16.
+const SMALL_M: i32 = 12;
+
+// C[0:4] = alpha·acc + beta·C[0:4] (beta 0: C is not read).
+// @ts-ignore: decorator
+@inline
+function store4(cp: usize, acc: v128, va: v128, vb: v128, beta: f32): void {
+  let y = f32x4.mul(acc, va);
+  if (beta != 0) y = madd(y, vb, v128.load(cp));
+  v128.store(cp, y);
+}
+
+// The first w (1..3) floats at p, the other lanes 0.
+// @ts-ignore: decorator
+@inline
+function loadPart(p: usize, w: i32): v128 {
+  let v = v128.load32_zero(p);
+  if (w > 1) v = v128.load32_lane(p, v, 1, 4);
+  if (w > 2) v = v128.load32_lane(p, v, 2, 8);
+  return v;
+}
+
+// One row × 32 columns. a: op(A)[i, p0]; aps: bytes between consecutive p of A; b: B[p0, j]; c: C[i, j].
+function small1x32(kc: i32, a: usize, aps: usize, b: usize, ldbB: usize, c: usize, alpha: f32, beta: f32): void {
+  let c0 = f32x4.splat(0);
+  let c1 = c0;
+  let c2 = c0;
+  let c3 = c0;
+  let c4 = c0;
+  let c5 = c0;
+  let c6 = c0;
+  let c7 = c0;
+  let p = kc;
+  do {
+    const x = v128.load32_splat(a);
+    c0 = madd(c0, x, v128.load(b));
+    c1 = madd(c1, x, v128.load(b, 16));
+    c2 = madd(c2, x, v128.load(b, 32));
+    c3 = madd(c3, x, v128.load(b, 48));
+    c4 = madd(c4, x, v128.load(b, 64));
+    c5 = madd(c5, x, v128.load(b, 80));
+    c6 = madd(c6, x, v128.load(b, 96));
+    c7 = madd(c7, x, v128.load(b, 112));
+    a += aps;
+    b += ldbB;
+  } while (--p);
+  const va = f32x4.splat(alpha);
+  const vb = f32x4.splat(beta);
+  store4(c, c0, va, vb, beta);
+  store4(c + 16, c1, va, vb, beta);
+  store4(c + 32, c2, va, vb, beta);
+  store4(c + 48, c3, va, vb, beta);
+  store4(c + 64, c4, va, vb, beta);
+  store4(c + 80, c5, va, vb, beta);
+  store4(c + 96, c6, va, vb, beta);
+  store4(c + 112, c7, va, vb, beta);
+}
+
+// One row × 16 columns (as small1x16): faster while B stays in L2, see smallRows.
+function small1x16(kc: i32, a: usize, aps: usize, b: usize, ldbB: usize, c: usize, alpha: f32, beta: f32): void {
+  let c0 = f32x4.splat(0);
+  let c1 = c0;
+  let c2 = c0;
+  let c3 = c0;
+  let p = kc;
+  do {
+    const x = v128.load32_splat(a);
+    c0 = madd(c0, x, v128.load(b));
+    c1 = madd(c1, x, v128.load(b, 16));
+    c2 = madd(c2, x, v128.load(b, 32));
+    c3 = madd(c3, x, v128.load(b, 48));
+    a += aps;
+    b += ldbB;
+  } while (--p);
+  const va = f32x4.splat(alpha);
+  const vb = f32x4.splat(beta);
+  store4(c, c0, va, vb, beta);
+  store4(c + 16, c1, va, vb, beta);
+  store4(c + 32, c2, va, vb, beta);
+  store4(c + 48, c3, va, vb, beta);
+}
+
+// Two rows × 16 columns; ars: bytes between the two rows of op(A); ldcB: between the two rows of C.
+function small2x16(
+  kc: i32,
+  a: usize,
+  ars: usize,
+  aps: usize,
+  b: usize,
+  ldbB: usize,
+  c: usize,
+  ldcB: usize,
+  alpha: f32,
+  beta: f32,
+): void {
+  let c00 = f32x4.splat(0);
+  let c01 = c00;
+  let c02 = c00;
+  let c03 = c00;
+  let c10 = c00;
+  let c11 = c00;
+  let c12 = c00;
+  let c13 = c00;
+  let p = kc;
+  do {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    const b2 = v128.load(b, 32);
+    const b3 = v128.load(b, 48);
+    let x = v128.load32_splat(a);
+    c00 = madd(c00, x, b0);
+    c01 = madd(c01, x, b1);
+    c02 = madd(c02, x, b2);
+    c03 = madd(c03, x, b3);
+    x = v128.load32_splat(a + ars);
+    c10 = madd(c10, x, b0);
+    c11 = madd(c11, x, b1);
+    c12 = madd(c12, x, b2);
+    c13 = madd(c13, x, b3);
+    a += aps;
+    b += ldbB;
+  } while (--p);
+  const va = f32x4.splat(alpha);
+  const vb = f32x4.splat(beta);
+  store4(c, c00, va, vb, beta);
+  store4(c + 16, c01, va, vb, beta);
+  store4(c + 32, c02, va, vb, beta);
+  store4(c + 48, c03, va, vb, beta);
+  const d = c + ldcB;
+  store4(d, c10, va, vb, beta);
+  store4(d + 16, c11, va, vb, beta);
+  store4(d + 32, c12, va, vb, beta);
+  store4(d + 48, c13, va, vb, beta);
+}
+
+// Four rows × 8 columns (the packed micro-kernel's tile, read in place).
+function small4x8(
+  kc: i32,
+  a: usize,
+  ars: usize,
+  aps: usize,
+  b: usize,
+  ldbB: usize,
+  c: usize,
+  ldcB: usize,
+  alpha: f32,
+  beta: f32,
+): void {
+  let c00 = f32x4.splat(0);
+  let c01 = c00;
+  let c10 = c00;
+  let c11 = c00;
+  let c20 = c00;
+  let c21 = c00;
+  let c30 = c00;
+  let c31 = c00;
+  let p = kc;
+  do {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let x = v128.load32_splat(a);
+    c00 = madd(c00, x, b0);
+    c01 = madd(c01, x, b1);
+    x = v128.load32_splat(a + ars);
+    c10 = madd(c10, x, b0);
+    c11 = madd(c11, x, b1);
+    x = v128.load32_splat(a + 2 * ars);
+    c20 = madd(c20, x, b0);
+    c21 = madd(c21, x, b1);
+    x = v128.load32_splat(a + 3 * ars);
+    c30 = madd(c30, x, b0);
+    c31 = madd(c31, x, b1);
+    a += aps;
+    b += ldbB;
+  } while (--p);
+  const va = f32x4.splat(alpha);
+  const vb = f32x4.splat(beta);
+  storeRow(c, c00, c01, va, vb, beta);
+  storeRow(c + ldcB, c10, c11, va, vb, beta);
+  storeRow(c + 2 * ldcB, c20, c21, va, vb, beta);
+  storeRow(c + 3 * ldcB, c30, c31, va, vb, beta);
+}
+
+// One row × w (1..4) columns: the column tails.
+function small1xw(kc: i32, a: usize, aps: usize, b: usize, ldbB: usize, c: usize, w: i32, alpha: f32, beta: f32): void {
+  let acc = f32x4.splat(0);
+  let p = kc;
+  if (w == 4) {
+    do {
+      acc = madd(acc, v128.load32_splat(a), v128.load(b));
+      a += aps;
+      b += ldbB;
+    } while (--p);
+  } else {
+    do {
+      acc = madd(acc, v128.load32_splat(a), loadPart(b, w));
+      a += aps;
+      b += ldbB;
+    } while (--p);
+  }
+  let y = f32x4.mul(acc, f32x4.splat(alpha));
+  if (w == 4) {
+    if (beta != 0) y = madd(y, f32x4.splat(beta), v128.load(c));
+    v128.store(c, y);
+  } else {
+    if (beta != 0) y = madd(y, f32x4.splat(beta), loadPart(c, w));
+    v128.store32_lane(c, y, 0);
+    if (w > 1) v128.store32_lane(c, y, 1, 4);
+    if (w > 2) v128.store32_lane(c, y, 2, 8);
+  }
+}
+
+// C[i0 : i0+rows, :] for one KC slice, rows ∈ {1, 2, 4}: full-width blocks, then 4-column tails per row.
+function smallRows(
+  rows: i32,
+  kc: i32,
+  n: i32,
+  a: usize,
+  ars: usize,
+  aps: usize,
+  b: usize,
+  ldbB: usize,
+  c: usize,
+  ldcB: usize,
+  alpha: f32,
+  beta: f32,
+): void {
+  // One row: 32 columns (8 accumulators) spill registers in V8 but read 2 whole cache lines per row of B,
+  // which wins when B streams from L3 (1×1024×256: 32 µs vs 48 with 16 columns); while the slice of B fits
+  // in L2 (≤ 512 KiB) 16 columns win (1×256×256: 4.5 µs vs 7.3; 1×259×256: 5.3 vs 7.8).
+  const narrow = rows == 1 && <u64>kc * <u64>n <= 128 * 1024;
+  const width = narrow ? 16 : 32 / rows;
+  const full = n - (n % width);
+  let j = 0;
+  for (; j < full; j += width) {
+    const bj = b + (<usize>j << 2);
+    const cj = c + (<usize>j << 2);
+    if (narrow) small1x16(kc, a, aps, bj, ldbB, cj, alpha, beta);
+    else if (rows == 1) small1x32(kc, a, aps, bj, ldbB, cj, alpha, beta);
+    else if (rows == 2) small2x16(kc, a, ars, aps, bj, ldbB, cj, ldcB, alpha, beta);
+    else small4x8(kc, a, ars, aps, bj, ldbB, cj, ldcB, alpha, beta);
+  }
+  for (; j < n; j += 4) {
+    const w = min(n - j, 4);
+    for (let r = 0; r < rows; r++) {
+      small1xw(kc, a + <usize>r * ars, aps, b + (<usize>j << 2), ldbB, c + <usize>r * ldcB + (<usize>j << 2), w, alpha, beta);
+    }
+  }
+}
+
+// The whole product for m ≤ SMALL_M and op(B) = B (k ≥ 1, alpha ≠ 0).
+function gemmSmallM(
+  transA: bool,
+  m: i32,
+  n: i32,
+  k: i32,
+  alpha: f32,
+  a: usize,
+  lda: i32,
+  b: usize,
+  ldb: i32,
+  beta: f32,
+  c: usize,
+  ldc: i32,
+): void {
+  const ldaB = <usize>lda << 2;
+  const ldbB = <usize>ldb << 2;
+  const ldcB = <usize>ldc << 2;
+  // NN: A is m×k (rows lda apart, p contiguous); TN: A is k×m (p lda apart, rows contiguous).
+  const ars: usize = transA ? 4 : ldaB;
+  const aps: usize = transA ? ldaB : 4;
+  for (let pc = 0; pc < k; pc += KC) {
+    const kc = min(k - pc, KC);
+    const bet: f32 = pc == 0 ? beta : 1;
+    const ap = a + <usize>pc * aps;
+    const bp = b + <usize>pc * ldbB;
+    let i = 0;
+    while (i < m) {
+      const left = m - i;
+      const rows = left >= 4 ? 4 : left >= 2 ? 2 : 1;
+      smallRows(rows, kc, n, ap + <usize>i * ars, ars, aps, bp, ldbB, c + <usize>i * ldcB, ldcB, alpha, bet);
+      i += rows;
+    }
+  }
+}
+
 /** C = alpha·op(A)·op(B) + beta·C. Pointers are byte addresses; `work` is this thread's scratch. */
 export function gemm(
   transA: bool,
@@ -276,6 +572,10 @@ export function gemm(
         store<f32>(q, beta == 0 ? 0 : beta * load<f32>(q));
       }
     }
+    return;
+  }
+  if (!transB && m <= SMALL_M) {
+    gemmSmallM(transA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   const bp = work;

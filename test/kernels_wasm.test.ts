@@ -184,6 +184,69 @@ describe.each(VARIANTS)("wasm kernels ($label)", ({ simd, threads }) => {
     }
   }
 
+  // Small m (assembly/gemm.ts reads B in place, no packing, for m ≤ 12 when op(B) = B): every row-group
+  // kernel (4, 2, 1 rows; 1 row as 16 or 32 columns), full column blocks and 1–3 column tails, k past one
+  // KC = 256 slice; m = 16, 17 take the packed path.
+  it("gemm with small m (the unpacked path and its neighbours) matches the reference, all transposes", () => {
+    const r = rng(29);
+    const NK: [number, number][] = [
+      [1, 1],
+      [7, 5],
+      [33, 2],
+      [64, 300],
+      [71, 257],
+      [258, 64],
+      [603, 230], // one row: 32-column blocks (a slice of B over 512 KiB), not 16
+    ];
+    for (const m of [1, 2, 3, 7, 8, 9, 16, 17]) {
+      for (const [n, k] of NK) {
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            for (const [alpha, beta] of COEFS) {
+              const wm = w.mark();
+              const rm = ref.mark();
+              const lda = (transA ? m : k) + 1;
+              const ldb = (transB ? k : n) + 3;
+              const ldc = n + 1;
+              const A = randoms((transA ? k : m) * lda, r);
+              const B = randoms((transB ? n : k) * ldb, r);
+              const C = randoms(m * ldc, r);
+              if (beta === 0) C.fill(Number.NaN);
+              const out: Float32Array[] = [];
+              for (const K of [w, ref]) {
+                const a = put(K, A);
+                const b = put(K, B);
+                const c = put(K, C);
+                K.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                out.push(get(K, c, m * ldc));
+              }
+              const absA = A.map(Math.abs);
+              const absB = B.map(Math.abs);
+              const s = put(ref, new Float32Array(m * ldc));
+              ref.gemm(transA, transB, m, n, k, 1, put(ref, absA), lda, put(ref, absB), ldb, 0, s, ldc);
+              const S = get(ref, s, m * ldc);
+              const what = `${transA ? "T" : "N"}${transB ? "T" : "N"} ${m}×${n}×${k} α=${alpha} β=${beta}`;
+              for (let i = 0; i < m; i++) {
+                for (let j = 0; j < n; j++) {
+                  const e = i * ldc + j;
+                  const old = beta === 0 ? 0 : Math.abs(beta * C[e]);
+                  const tol = (k + 2) * EPS * Math.abs(alpha) * S[e] + 2 * EPS * old + 1e-30;
+                  if (!(Math.abs(out[0][e] - out[1][e]) <= tol)) {
+                    expect.fail(`${what} C[${i},${j}] = ${out[0][e]} vs ${out[1][e]}`);
+                  }
+                }
+                const pad = i * ldc + n;
+                if (!Object.is(out[0][pad], C[pad])) expect.fail(`${what}: padding of row ${i} written`);
+              }
+              w.release(wm);
+              ref.release(rm);
+            }
+          }
+        }
+      }
+    }
+  });
+
   it("gemm with k = 0 or alpha = 0 scales C by beta (beta 0 clears NaN)", () => {
     for (const [k, alpha, beta] of [
       [0, 1, 0],
@@ -459,6 +522,13 @@ describe("wasm kernels: threads and memory", () => {
           [true, false, 257, 100, 300],
           [false, false, 300, 259, 65],
           [true, true, 13, 70, 9],
+          // Small m: column chunks on the unpacked path; m = 20, 24 split into row chunks of ≤ 16 rows
+          // (unpacked) while one thread packs, which must agree bit for bit too.
+          [false, false, 1, 1024, 300],
+          [true, false, 3, 259, 65],
+          [false, false, 20, 16, 260],
+          [true, false, 24, 40, 33],
+          [false, false, 16, 71, 257],
         ] as [boolean, boolean, number, number, number][]) {
           const A = randoms(m * k, r);
           const B = randoms(k * n, r);

@@ -20,14 +20,20 @@ import { parseHParams } from "../model/hparams.js";
 import { type FlagTable, formatHelp, parseArgs } from "./args.js";
 import { describeModelSource, loadModelSource, readRunDir } from "./model_source.js";
 
-/** The model `polyrnn generate` uses when given none: the Bach bundle shipped in the repository. */
-export const DEFAULT_BUNDLE = new URL("../../models/bach.safetensors", import.meta.url);
+/**
+ * The models `polyrnn generate` uses when given none, in order of preference: the Bach bundle (Magenta's
+ * default hparams) once it is shipped, else the Schubert bundle of the notebook reproduction.
+ */
+export const DEFAULT_BUNDLES = [
+  new URL("../../models/bach.safetensors", import.meta.url),
+  new URL("../../models/schubert.safetensors", import.meta.url),
+];
 
 export const GENERATE_FLAGS = {
   run_dir: { type: "string", help: "Training folder: use the latest checkpoint in <run_dir>/train." },
   bundle_file: {
     type: "string",
-    help: "Bundle (.safetensors) to generate with; or, with --save_generator_bundle, the bundle to write. Default: the shipped Bach bundle.",
+    help: "Bundle (.safetensors) to generate with; or, with --save_generator_bundle, the bundle to write. Default: the model shipped in models/.",
   },
   save_generator_bundle: {
     type: "bool",
@@ -173,9 +179,10 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
       return 0;
     }
     // No model flag: the Bach bundle shipped in the repository, when there is one.
-    const useDefault = !flags.run_dir && !flags.bundle_file && existsSync(DEFAULT_BUNDLE);
+    const shipped = DEFAULT_BUNDLES.find((u) => existsSync(u));
+    const useDefault = !flags.run_dir && !flags.bundle_file && shipped !== undefined;
     const source = await loadModelSource({
-      bundleFile: useDefault ? DEFAULT_BUNDLE.pathname : flags.bundle_file,
+      bundleFile: useDefault ? shipped?.pathname : flags.bundle_file,
       runDir: flags.run_dir,
     });
     checkHParams(flags.hparams, source.hparams, source.path);

@@ -72,9 +72,15 @@ export interface WasmKernels extends Kernels {
 }
 
 // Measured on the 2-core Zen 4 machine (bench/README-kernels.md): with the workers awake, 2 threads win
-// from ~0.05 MFLOP on; a sleeping worker takes 30–40 µs to wake, so below ~1 MFLOP a product stays on the
-// calling thread. The LSTM cell of a 64×64 layer (16K gate elements) takes 32 µs alone, 20 µs on two.
-const DEFAULT_GEMM_PARALLEL_MIN_FLOPS = 1 << 20;
+// from ~0.05 MFLOP on; a sleeping worker takes 30–40 µs to wake, and with the other core busy (load 4 on
+// 2 cores, best of 9, relaxed) 2 threads lost up to ~10 MFLOP (64×256×64: 41 µs on 1 thread, 44 on 2;
+// 64×256×256: 166 vs 171; 8×1024×512 won once, 149 vs 240) and won clearly above (64×1024×256: 708 vs
+// 386), so below 4 MFLOP a product stays on the calling thread. The LSTM cell of a 64×64 layer (16K gate elements) takes 32 µs alone, 20 µs on two.
+const DEFAULT_GEMM_PARALLEL_MIN_FLOPS = 1 << 22;
+// NN/TN products of at most this many rows run the unpacked path of assembly/gemm.ts, bound by streaming
+// op(B) = B: they never gained from a second thread (1×1024×771: 109 µs on 1 thread, 157 on 2;
+// 4×1024×1024: 239 vs 248), so they always stay on the calling thread (generation with one sequence).
+const GEMM_SINGLE_THREAD_MAX_ROWS = 4;
 const DEFAULT_ROWS_PARALLEL_MIN_ELEMENTS = 1 << 13;
 const DEFAULT_SPIN_MICROSECONDS = 200;
 
@@ -464,7 +470,7 @@ export async function createWasmKernelsFromBinaries(
     gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc): void {
       const ta = transA ? 1 : 0;
       const tb = transB ? 1 : 0;
-      if (workers === 0 || 2 * m * n * k < gemmMinFlops) {
+      if (workers === 0 || 2 * m * n * k < gemmMinFlops || (!transB && m <= GEMM_SINGLE_THREAD_MAX_ROWS)) {
         ex.gemm(ta, tb, m, n, k, alpha, a * 4, lda, b * 4, ldb, beta, c * 4, ldc, work(0));
         return;
       }
