@@ -27,9 +27,9 @@
 //
 // Time limits. A child still running at its limit is stopped and its row reports the steps it finished;
 // with none finished, bounds: "< tokens/s" (the first step's real tokens over the time it had run) and
-// "≥ peak RSS" (its VmHWM when stopped). tfjs on bach gets 60 s by default: its tape keeps every step of a
-// 2,000–3,500-step batch in a wasm heap capped at 4 GB, and a single 2×64 batch did not finish in 4 minutes
-// here (--tfjs_bach_timeout=240) while the process grew past 4 GB.
+// "≥ peak RSS" (its VmHWM when stopped). tfjs on bach gets 60 s of timed steps by default: its tape keeps
+// every step of a 2,000–3,500-step batch in a wasm heap capped at 4 GB, and a single 2×64 batch did not
+// finish in 4 minutes here (--tfjs_bach_timeout=240) while the process grew past 4 GB.
 //
 // Data. synthetic: uniformly random event ids, every sequence 64 steps, no padding. bach: the trainer's own
 // shuffled stream of the real dataset (`TrainingBatches`), each batch padded to its longest track (Magenta's
@@ -224,11 +224,11 @@ function peakRssOf(pid) {
 
 /**
  * Runs one worker. Workers print `TIMED` when the warm-up is over, `STEP <ms>` after each timed step
- * and `RESULT {json}` at the end. Resolves to the RESULT object; past `limitS` seconds the worker is
- * killed and this resolves to { stopped: { limitS, stepMs, timedS, peakRssMB } } (what it had done);
+ * and `RESULT {json}` at the end. Resolves to the RESULT object; past `limitS` seconds (or
+ * `timedLimitS` seconds after TIMED, when that is less) the worker is killed and this resolves to { stopped: { limitS, stepMs, timedS, peakRssMB } } (what it had done);
  * a crash resolves to { error }.
  */
-function runWorker(cmd, args, limitS) {
+function runWorker(cmd, args, limitS, timedLimitS = limitS) {
   return new Promise((done) => {
     const child = spawn(cmd, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let pending = "";
@@ -244,8 +244,13 @@ function runWorker(cmd, args, limitS) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
         nl = pending.indexOf("\n");
-        if (line === "TIMED") timedAt = performance.now();
-        else if (line.startsWith("STEP ")) stepMs.push(Number(line.slice(5)));
+        if (line === "TIMED") {
+          timedAt = performance.now();
+          if (timedLimitS < limitS) {
+            clearTimeout(timer);
+            timer = setTimeout(stop, timedLimitS * 1000);
+          }
+        } else if (line.startsWith("STEP ")) stepMs.push(Number(line.slice(5)));
         else if (line.startsWith("RESULT ")) result = JSON.parse(line.slice(7));
       }
     });
@@ -253,15 +258,16 @@ function runWorker(cmd, args, limitS) {
       err += d;
       if (err.length > 100_000) err = err.slice(-50_000);
     });
-    const timer = setTimeout(() => {
+    const stop = () => {
       killed = {
-        limitS,
+        limitS: timedAt === undefined ? limitS : timedLimitS,
         stepMs: [...stepMs],
         timedS: timedAt === undefined ? undefined : (performance.now() - timedAt) / 1000,
         peakRssMB: peakRssOf(child.pid),
       };
       child.kill("SIGKILL");
-    }, limitS * 1000);
+    };
+    let timer = setTimeout(stop, limitS * 1000);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       if (result) return done(result);
@@ -329,7 +335,7 @@ function bestRow(results, impl, size, data) {
 }
 
 /** The markdown tables and the two bars, from the rows. */
-function report(results, ratios, head) {
+function report(results, ratios, head, cores) {
   const lines = [...head, ""];
   lines.push(
     "| implementation | size | data | threads | steps | tokens/step | tokens/s | ms/step | peak RSS MB | loss |",
@@ -354,7 +360,6 @@ function report(results, ratios, head) {
     lines.push(`${i === 0 ? "\n" : ""}${"*".repeat(i + 1)} ${n}`);
   });
   lines.push("");
-  const cores = Math.max(...ratios.map((q) => q.coresThreads ?? 0));
   lines.push(
     `| size | data | polyrnn / torch | polyrnn / tfjs | polyrnn peak RSS MB | threads polyrnn, torch | polyrnn / torch at ${cores} threads |`,
   );
@@ -477,16 +482,23 @@ async function main() {
         jobs.push(["torch", python, [join(HERE, "torch_train.py"), ...common], limitS, threadCounts]);
       }
       if (only.includes("tfjs")) {
-        const limit = data === "bach" ? Math.min(limitS, tfjsBachLimitS) : limitS;
-        jobs.push(["tfjs", process.execPath, [join(HERE, "tfjs_train.mjs"), ...common], limit, [1]]);
+        const timedLimit = data === "bach" ? Math.min(limitS, tfjsBachLimitS) : limitS;
+        jobs.push([
+          "tfjs",
+          process.execPath,
+          [join(HERE, "tfjs_train.mjs"), ...common],
+          limitS,
+          [1],
+          timedLimit,
+        ]);
       }
-      for (const [impl, cmd, args, limit, counts] of jobs) {
+      for (const [impl, cmd, args, limit, counts, timedLimit = limit] of jobs) {
         for (const threads of chosen[`${impl}/${size}`] ?? counts) {
           log(
-            `${impl} ${size} ${data} ${threads} thread(s): ${tokens.length} steps after ${warmup} warm-up (limit ${limit} s) …`,
+            `${impl} ${size} ${data} ${threads} thread(s): ${tokens.length} steps after ${warmup} warm-up (limit ${timedLimit < limit ? `${timedLimit} s of timed steps` : `${limit} s`}) …`,
           );
           const w0 = performance.now();
-          const r = await runWorker(cmd, [...args, `--threads=${threads}`], limit);
+          const r = await runWorker(cmd, [...args, `--threads=${threads}`], limit, timedLimit);
           const row = { impl, size, data, threads, ...(r.stopped ? stoppedRow(r.stopped, tokens) : r) };
           row.wallS = (performance.now() - w0) / 1000;
           results.push(row);
@@ -527,7 +539,6 @@ async function main() {
         threads: { polyrnn: p?.threads ?? null, torch: t?.threads ?? null },
         // torch at the most threads measured (all cores by default): the configuration the DESIGN's
         // reference numbers used; measured on the first data kind only.
-        coresThreads: tCores?.threads ?? null,
         polyrnnOverTorchAtCores: p && tCores ? p.tokensPerS / tCores.tokensPerS : null,
       });
     }
@@ -550,7 +561,7 @@ async function main() {
       .filter(Boolean)
       .join("; "),
   ];
-  const lines = report(results, ratios, head);
+  const lines = report(results, ratios, head, Math.max(...threadCounts));
   console.log(lines.join("\n"));
 
   if (flags.json) {
