@@ -105,8 +105,8 @@ describe("sampling and beam search (spec §5.5, §5.6)", () => {
         const keptScores = kept.map(trueScore);
         expect(keptScores.length).toBe(Math.min(kept.length, before.length));
         // The kept entries are the top-k by the independently computed log-likelihood.
-        keptScores.forEach((s, i) => expect(s).toBeCloseTo(scores[i], 4));
-        before.forEach((e) => expect(e.score).toBeCloseTo(trueScore(e), 4));
+        for (const [i, s] of keptScores.entries()) expect(s).toBeCloseTo(scores[i], 4);
+        for (const e of before) expect(e.score).toBeCloseTo(trueScore(e), 4);
       },
     });
     // first iteration (13-1)%2+1 = 1 step, then 6 iterations of 2 steps: 6 prunings + the final one.

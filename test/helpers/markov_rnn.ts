@@ -34,7 +34,7 @@ export function markovRnn(table: (last: number) => Float32Array): MarkovRnn {
       rnn.calls++;
       const logProbs = inputs.map((ids) => {
         const out = new Float32Array(ids.length * CLASSES);
-        ids.forEach((id, r) => out.set(rowFor(id, temperature), r * CLASSES));
+        for (const [r, id] of ids.entries()) out.set(rowFor(id, temperature), r * CLASSES);
         return out;
       });
       return { logProbs, states: inputs.map((ids, i) => (ids.length > 0 ? ids[ids.length - 1] : states[i])) };
