@@ -41,6 +41,7 @@
  */
 import { PolyrnnError } from "../errors.js";
 import { NUM_CLASSES } from "../events/codec.js";
+import { fmix32 } from "../kernels/reference.js";
 import type { Kernels } from "../kernels/types.js";
 import type {
   Batch,
@@ -106,19 +107,11 @@ export const cellName = (k: number, what: "kernel" | "bias"): string =>
 /**
  * Seed of the dropout mask of layer k's output at time step t: one dropoutForward call of B·H elements
  * (element b·H + u) per (layer, step), so the masks do not depend on how the batch is chunked.
- *   s = fmix32(batchSeed XOR imul(k + 1, 0x27d4eb2f));  seed = fmix32(s + imul(t + 1, 0x165667b1))
+ *   s = ffmix32(batchSeed XOR imul(k + 1, 0x27d4eb2f));  seed = ffmix32(s + imul(t + 1, 0x165667b1))
  */
 export function dropoutSeed(batchSeed: number, layer: number, t: number): number {
-  const s = mix32((batchSeed ^ Math.imul(layer + 1, 0x27d4eb2f)) >>> 0);
-  return mix32((s + Math.imul(t + 1, 0x165667b1)) >>> 0);
-}
-
-/** MurmurHash3's fmix32. */
-function mix32(x: number): number {
-  let h = x >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
+  const s = fmix32((batchSeed ^ Math.imul(layer + 1, 0x27d4eb2f)) >>> 0);
+  return fmix32((s + Math.imul(t + 1, 0x165667b1)) >>> 0);
 }
 
 /** A small seeded PRNG (splitmix32): uniform in [0, 1). */
