@@ -2,6 +2,7 @@
  * `polyrnn eval`: a model's numbers on data.
  *   polyrnn eval --bundle_file=B --sequence_example_file=DIR/eval_poly_tracks.tfrecord   # Magenta's metrics
  *   polyrnn eval --run_dir=RUN --frames=bl2012_jsb_chorales.json --split=valid           # frame NLL
+ *   polyrnn eval --music=out/generated --reference=notes.tfrecord                         # music statistics
  */
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
@@ -16,6 +17,7 @@ import { createPolyphonyModel } from "../model/lstm.js";
 import { satbToQuantizedSequence } from "../pipeline/frames.js";
 import { expandGlob } from "../train/trainer.js";
 import { type FlagTable, formatHelp, parseArgs } from "./args.js";
+import { runMusicEval } from "./eval_music.js";
 import { describeModelSource, loadModelSource, type ModelSource } from "./model_source.js";
 import { Progress } from "./progress.js";
 
@@ -31,6 +33,14 @@ export const EVAL_FLAGS = {
     help: 'Benchmark JSON ({"train": [...], "valid": [...]}, sequences of frames of MIDI pitches): report the frame-level NLL of --split.',
   },
   split: { type: "string", default: "valid", help: "With --frames: the split to score." },
+  music: {
+    type: "string",
+    help: "Music statistics (no model needed) of MIDI files: a folder (searched recursively) or a .mid file; commas separate several.",
+  },
+  reference: {
+    type: "string",
+    help: "With --music: the music to compare with, e.g. the training data: a folder of MIDI/MusicXML/ABC files or a NoteSequence .tfrecord from `polyrnn convert`; commas separate several.",
+  },
   satb: {
     type: "bool",
     default: false,
@@ -61,6 +71,9 @@ export const EVAL_DESCRIPTION = `Reports a trained model's numbers on data.
 With --sequence_example_file: Magenta's evaluation metrics (loss, metrics/perplexity, metrics/accuracy,
 metrics/event_accuracy, metrics/no_event_accuracy, metrics/loss_per_step, metrics/perplexity_per_step,
 metrics/per_class_accuracy), dropout on by default as in Magenta's eval.
+With --music (and --reference): objective statistics of MIDI files beside reference music:
+pitch-class histogram (and its total-variation distance to the reference's), share of notes in the
+estimated key, polyphony, silent steps, note density and pitch; no model is needed.
 With --frames: the frame-level negative log-likelihood of a benchmark split in nats per frame (micro
 average over all frames; lower is better), with dropout off: each frame is scored as the model's
 events for it (pitches high to low, then STEP_END); the END event is reported separately. Uniform random
@@ -171,9 +184,12 @@ export async function runEval(argv: string[], usage: string): Promise<number> {
     console.log(formatHelp(usage, EVAL_DESCRIPTION, EVAL_FLAGS));
     return 0;
   }
+  if (flags.music !== undefined || flags.reference !== undefined) {
+    return runMusicEval({ music: flags.music, reference: flags.reference, json: flags.json }, explicit);
+  }
   const framesMode = flags.frames !== undefined;
   if (framesMode === (flags.sequence_example_file !== undefined)) {
-    throw new UsageError("give exactly one of --sequence_example_file or --frames");
+    throw new UsageError("give exactly one of --sequence_example_file, --frames or --music");
   }
   if (!flags.bundle_file && !flags.run_dir) {
     throw new UsageError("no model given: pass --bundle_file=BUNDLE.safetensors or --run_dir=RUN_DIR");
