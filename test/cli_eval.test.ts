@@ -254,7 +254,7 @@ describe("polyrnn eval: errors", () => {
   it("refuses flags that do not go together", () => {
     const file = join(dataDir, "eval_poly_tracks.tfrecord");
     const cases: [string[], RegExp][] = [
-      [[`--bundle_file=${bundle}`], /exactly one of --sequence_example_file or --frames/],
+      [[`--bundle_file=${bundle}`], /exactly one of --sequence_example_file, --frames or --music/],
       [
         [`--bundle_file=${bundle}`, `--frames=${benchFile}`, `--sequence_example_file=${file}`],
         /exactly one of/,

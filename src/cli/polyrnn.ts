@@ -4,6 +4,7 @@
  *   polyrnn convert --input_dir=DIR --output_file=FILE.tfrecord [--recursive]
  *   polyrnn dataset --input=NOTES.tfrecord --output_dir=DIR [--eval_ratio=0.1]
  *   polyrnn train --run_dir=DIR --sequence_example_file=FILE.tfrecord [--hparams=...] [--eval]
+ *   polyrnn studio [--port=8080] [--bundle_file=B] [--run_dir=DIR]
  */
 import { readFileSync } from "node:fs";
 import { runConvert } from "./convert.js";
@@ -13,6 +14,7 @@ import { runGenerate } from "./generate.js";
 import { main } from "./main.js";
 import { runPlot } from "./plot.js";
 import { runRender } from "./render.js";
+import { runStudio } from "./studio.js";
 import { runTrain } from "./train.js";
 
 const VERBS: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
@@ -58,6 +60,11 @@ const VERBS: Record<string, { summary: string; run: (argv: string[]) => Promise<
   render: {
     summary: "a MIDI file → WAV, played by a built-in synthesizer (no downloads)",
     run: (argv) => runRender(argv, "polyrnn render FILE.mid [--output=FILE.wav] [--sample_rate=44100]"),
+  },
+  studio: {
+    summary: "a web page to generate, hear and train in the browser (local server, nothing to install)",
+    run: (argv) =>
+      runStudio(argv, "polyrnn studio [--port=8080] [--host=127.0.0.1] [--bundle_file=B] [--run_dir=DIR]"),
   },
 };
 

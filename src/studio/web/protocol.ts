@@ -1,0 +1,74 @@
+/** Messages between the Studio page and its two workers (generation, training). */
+import type { HParams } from "../../model/api.js";
+import type { NoteSequence } from "../../notesequence.js";
+import type { DatasetOptions } from "../../pipeline/dataset.js";
+import type { InputFile, StepMetrics } from "./train_core.js";
+
+export interface GenerateSettings {
+  numSteps: number;
+  temperature: number;
+  beamSize: number;
+  branchFactor: number;
+  stepsPerIteration: number;
+  conditionOnPrimer: boolean;
+  injectPrimerDuringGeneration: boolean;
+  excludePrimer: boolean;
+  seed: number;
+}
+
+export type GenRequest = {
+  type: "generate";
+  id: number;
+  /** Bundle bytes (a copy: the page keeps its own). */
+  bundle: Uint8Array;
+  primer: NoteSequence;
+  settings: GenerateSettings;
+};
+
+export type GenReply =
+  | { type: "ready"; kernels: string; threads: number; notice?: string }
+  | { type: "progress"; id: number; fraction: number }
+  | {
+      type: "done";
+      id: number;
+      sequence: NoteSequence;
+      generateStartStep: number;
+      qpm: number;
+      score: number;
+      seconds: number;
+    }
+  | { type: "error"; id: number; message: string };
+
+export type TrainRequest =
+  | {
+      type: "start";
+      files: InputFile[];
+      collectionName: string;
+      dataset: DatasetOptions;
+      hparams: HParams;
+      numSteps: number;
+      seed: number;
+    }
+  | { type: "stop" }
+  /** Continue training up to step numSteps (the new target, counted from the first step). */
+  | { type: "resume"; numSteps: number }
+  | { type: "bundle"; description: string };
+
+export type TrainReply =
+  | { type: "ready"; kernels: string; threads: number; notice?: string }
+  | {
+      type: "dataset";
+      files: number;
+      converted: number;
+      skipped: { name: string; reason: string }[];
+      tracks: number;
+      events: number;
+      inputNotes: number;
+      keptNotes: number;
+      warnings: string[];
+    }
+  | { type: "metrics"; points: StepMetrics[]; tokensPerSec: number }
+  | { type: "paused"; step: number }
+  | { type: "finished"; step: number }
+  | { type: "bundle"; bytes: Uint8Array; step: number }
+  | { type: "error"; message: string };
