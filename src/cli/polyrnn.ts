@@ -45,15 +45,17 @@ const VERBS: Record<string, { summary: string; run: (argv: string[]) => Promise<
       ),
   },
   eval: {
-    summary: "a trained model's metrics on SequenceExamples, or its frame NLL on a benchmark split",
+    summary:
+      "a trained model's metrics on SequenceExamples or frame NLL on a benchmark split; --music: statistics of MIDI files",
     run: (argv) =>
       runEval(
         argv,
-        "polyrnn eval (--bundle_file=B | --run_dir=DIR) (--sequence_example_file=F | --frames=BENCH.json [--split=valid] [--satb])",
+        "polyrnn eval (--bundle_file=B | --run_dir=DIR) (--sequence_example_file=F | --frames=BENCH.json [--split=valid] [--satb])\n       polyrnn eval --music=GENERATED [--reference=TRAINING]",
       ),
   },
   plot: {
-    summary: "a MIDI file → piano-roll picture (SVG and PNG), primer and generated notes in two colours",
+    summary:
+      "a MIDI file → piano-roll picture (SVG and PNG), primer and generated notes in two colours; --metrics=RUN_DIR → training curves",
     run: (argv) =>
       runPlot(argv, "polyrnn plot FILE.mid [--output=FILE.svg|.png] [--split_time=S | --split_step=N]"),
   },
