@@ -605,3 +605,91 @@ export function gemm(
     }
   }
 }
+
+// ---- Pre-packed B (constant weights, generation) --------------------------------------------------------
+// The packed path above re-packs B on every call; for a constant B (a layer's weights, stepped thousands
+// of times) gemm_pack_b packs it once and gemm_packed runs the same blocked loop and micro-kernel on it. So
+// gemm_packed gives exactly gemm's bits (the packed path's, which the small-m path also reproduces), and a
+// product of 8–12 rows runs at the micro-kernel's speed instead of the small-m kernels' strided reads.
+
+/** Floats gemm_pack_b writes for a k×n B: k × n rounded up to whole NR-wide panels. */
+export function gemm_packed_floats(k: i32, n: i32): i32 {
+  return k * (((n + NR - 1) / NR) * NR);
+}
+
+/** Packs B (k×n, row stride ldb, not transposed) into bp, block by block in the order gemm_packed reads. */
+export function gemm_pack_b(k: i32, n: i32, b: usize, ldb: i32, bp: usize): void {
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(n - jc, NC);
+    const ncPad = ((nc + NR - 1) / NR) * NR;
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(k - pc, KC);
+      packB(false, kc, nc, b + ((<usize>pc * ldb + jc) << 2), ldb, bp);
+      bp += <usize>kc * ncPad * 4;
+    }
+  }
+}
+
+/**
+ * Columns j0 … j1−1 of C = alpha·op(A)·B + beta·C, B packed by gemm_pack_b (j0 a multiple of NR; threads
+ * take column ranges). The loop nest of gemm with packB replaced by the packed blocks.
+ */
+export function gemm_packed(
+  transA: bool,
+  m: i32,
+  n: i32,
+  k: i32,
+  alpha: f32,
+  a: usize,
+  lda: i32,
+  bp: usize,
+  beta: f32,
+  c: usize,
+  ldc: i32,
+  work: usize,
+  j0: i32,
+  j1: i32,
+): void {
+  if (m <= 0 || n <= 0 || j1 <= j0) return;
+  const ldcB = <usize>ldc << 2;
+  if (k <= 0 || alpha == 0) {
+    for (let i = 0; i < m; i++) {
+      const cr = c + <usize>i * ldcB;
+      for (let j = j0; j < j1; j++) {
+        const q = cr + (<usize>j << 2);
+        store<f32>(q, beta == 0 ? 0 : beta * load<f32>(q));
+      }
+    }
+    return;
+  }
+  const ap = work + KC * NC * 4;
+  const edge = ap + MC * KC * 4;
+  let blk = bp;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = min(n - jc, NC);
+    const ncPad = ((nc + NR - 1) / NR) * NR;
+    const lo = max(j0, jc) - jc;
+    const hi = min(j1, jc + nc) - jc;
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = min(k - pc, KC);
+      if (lo < hi) {
+        const bet: f32 = pc == 0 ? beta : 1;
+        for (let ic = 0; ic < m; ic += MC) {
+          const mc = min(m - ic, MC);
+          const aOff = transA ? <usize>pc * lda + ic : <usize>ic * lda + pc;
+          packA(transA, mc, kc, a + (aOff << 2), lda, ap);
+          for (let jr = lo; jr < hi; jr += NR) {
+            const w = min(hi - jr, NR);
+            const bpp = blk + <usize>(jr * kc * 4);
+            for (let ir = 0; ir < mc; ir += MR) {
+              const hh = min(mc - ir, MR);
+              const cp = c + <usize>(ic + ir) * ldcB + (<usize>(jc + jr) << 2);
+              micro(kc, ap + <usize>(ir * kc * 4), bpp, cp, ldc, alpha, bet, hh, w, edge);
+            }
+          }
+        }
+      }
+      blk += <usize>kc * ncPad * 4;
+    }
+  }
+}

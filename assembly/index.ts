@@ -1,7 +1,8 @@
 // The WebAssembly kernels: entry point of `npm run build:wasm` (assembly/build.mjs), which writes
 // wasm/kernels.wasm (SIMD) and wasm/kernels-relaxed.wasm (relaxed SIMD: fused multiply-add).
 // src/kernels/wasm.ts wraps these exports as the `Kernels` interface of src/kernels/types.ts.
-export { gemm, gemm_work_floats } from "./gemm";
+export { gemm, gemm_pack_b, gemm_packed, gemm_packed_floats, gemm_work_floats } from "./gemm";
+export { copy_rows, fd_exp, log_softmax, lstm_forward_ld, sample } from "./generate";
 export {
   adam,
   add,

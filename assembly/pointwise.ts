@@ -78,7 +78,7 @@ function vexpClamped(x0: v128): v128 {
 /** e^x, with e^x = 0 below -87 (so exp(-inf) = 0). */
 // @ts-ignore: decorator
 @inline
-function vexp(x: v128): v128 {
+export function vexp(x: v128): v128 {
   return v128.andnot(vexpClamped(x), f32x4.lt(x, f32x4.splat(-87.0)));
 }
 
@@ -111,7 +111,7 @@ function vtanh(x: v128): v128 {
  * s = (m − 1)/(m + 1), |s| ≤ 0.172. Written out because AssemblyScript's Math.log brings lookup tables,
  * and static data in a shared memory would be rewritten by every thread's instantiation.
  */
-function ln(x: f64): f64 {
+export function ln(x: f64): f64 {
   let bits = reinterpret<i64>(x);
   let k = <i32>(bits >> 52) - 1023;
   bits = (bits & 0x000fffffffffffff) | 0x3ff0000000000000;
@@ -242,7 +242,7 @@ export function lstm_forward(
 
 // @ts-ignore: decorator
 @inline
-function lstmFwd(g: usize, H: usize, forgetBias: f32, cPrev: usize, c: usize, h: usize, u: i32, full: bool): void {
+export function lstmFwd(g: usize, H: usize, forgetBias: f32, cPrev: usize, c: usize, h: usize, u: i32, full: bool): void {
   const q = <usize>u << 2;
   const i = vsigmoid(ld(g, full));
   const j = vtanh(ld(g + H, full));

@@ -8,6 +8,9 @@
 // Threaded results are bit-identical to single-threaded ones for gemm, the LSTM cell and softmax (each
 // element is computed by the same code whatever the split); the softmax total is a sum of per-thread sums.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PolyrnnError } from "../src/errors.js";
+import { chooseEvent } from "../src/generate/beam_search.js";
+import { logSoftmax } from "../src/generate/rnn.js";
 import { createReferenceKernels, dropoutMask } from "../src/kernels/reference.js";
 import type { Kernels } from "../src/kernels/types.js";
 import type { WasmKernels } from "../src/kernels/wasm.js";
@@ -92,6 +95,47 @@ const VARIANTS: Variant[] = [
 it("has the relaxed-SIMD build available on this Node (else only the plain build is tested)", () => {
   if (!relaxedAvailable) console.warn("relaxed SIMD unavailable: testing the plain SIMD build only");
   expect(typeof relaxedAvailable).toBe("boolean");
+});
+
+it("the sampler's exp (fdlibm's, in WebAssembly) gives Math.exp's bits on every range", async () => {
+  const bins = readWasmBinaries();
+  for (const bytes of [bins.simd, ...(relaxedAvailable ? [bins.relaxedSimd as BufferSource] : [])]) {
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
+    const { instance } = await WebAssembly.instantiate(bytes, { env: { memory } });
+    const fdExp = instance.exports.fd_exp as (n: number, x: number, y: number) => void;
+    const n = 200_001; // odd: the scalar tail too
+    const x = new Float64Array(memory.buffer, 8, n);
+    const y = new Float64Array(memory.buffer, 8 + 8 * n, n);
+    const r = rng(29);
+    const bits = new DataView(new ArrayBuffer(8));
+    for (let i = 0; i < n; i++) {
+      const kind = i % 6;
+      if (kind === 0)
+        x[i] = -r() * 30; // log-probabilities
+      else if (kind === 1)
+        x[i] = (r() - 0.5) * 1500; // both overflow thresholds, subnormal results
+      else if (kind === 2)
+        x[i] = (r() - 0.5) * 4; // |x| around ½·ln 2 and 1.5·ln 2
+      else if (kind === 3)
+        x[i] = (r() - 0.5) * 1e-7; // |x| < 2⁻²⁸
+      else if (kind === 4) x[i] = -r() * 750;
+      else {
+        bits.setUint32(0, Math.floor(r() * 4294967296));
+        bits.setUint32(4, Math.floor(r() * 4294967296));
+        x[i] = bits.getFloat64(0); // any bit pattern: NaN, ±Infinity, huge, tiny
+      }
+    }
+    x[0] = Number.NEGATIVE_INFINITY;
+    x[1] = Number.POSITIVE_INFINITY;
+    x[2] = -0;
+    fdExp(n, 8, 8 + 8 * n);
+    for (let i = 0; i < n; i++) {
+      const e = Math.exp(x[i]);
+      if (!Object.is(e, y[i]) && !(Number.isNaN(e) && Number.isNaN(y[i]))) {
+        expect.fail(`exp(${x[i]}): ${y[i]}, Math.exp ${e}`);
+      }
+    }
+  }
 });
 
 describe.each(VARIANTS)("wasm kernels ($label)", ({ simd, threads }) => {
@@ -370,6 +414,193 @@ describe.each(VARIANTS)("wasm kernels ($label)", ({ simd, threads }) => {
         }
         const names = ["activations", "c", "h", "dGates", "dcPrev"];
         for (let q = 0; q < names.length; q++) expectClose(res[0][q], res[1][q], 3e-6, 3e-6, names[q]);
+      }
+    }
+  });
+
+  it("gemmPacked on a packed B gives gemm's bits (all paths), and the reference's gemm", () => {
+    const r = rng(31);
+    for (const [m, n, k] of [
+      [1, 1, 1],
+      [3, 9, 7],
+      [10, 259, 300],
+      [13, 40, 513],
+      [70, 33, 65],
+      [2, 2100, 5],
+    ]) {
+      for (const transA of [false, true]) {
+        for (const beta of [0, 0.5]) {
+          const A = randoms(m * k, r);
+          const B = randoms(k * (n + 3), r); // row stride n + 3
+          const C = randoms(m * n, r);
+          const out: Float32Array[] = [];
+          for (const K of [w, ref]) {
+            const mk = K.mark();
+            const a = put(K, A);
+            const b = put(K, B);
+            const packed = K.alloc(K.gemmPackedSize(k, n));
+            K.packGemmB(k, n, b, n + 3, packed);
+            const c1 = put(K, C);
+            const c2 = put(K, C);
+            const lda = transA ? m : k;
+            K.gemmPacked(transA, m, n, k, 0.75, a, lda, packed, beta, c1, n);
+            K.gemm(transA, false, m, n, k, 0.75, a, lda, b, n + 3, beta, c2, n);
+            const what = `${transA ? "T" : "N"}N ${m}×${n}×${k} beta ${beta} (${K.name})`;
+            expectBits(get(K, c1, m * n), get(K, c2, m * n), `gemmPacked vs gemm ${what}`);
+            out.push(get(K, c1, m * n));
+            K.release(mk);
+          }
+          expectClose(out[0], out[1], 1e-5, 1e-5, `gemmPacked vs reference ${m}×${n}×${k}`);
+        }
+      }
+    }
+  });
+
+  it("lstmCellForwardStrided equals lstmCellForward (bit for bit) and matches the reference", () => {
+    const r = rng(17);
+    for (const [rows, hidden, ld] of [
+      [1, 1, 3],
+      [3, 7, 29],
+      [5, 64, 256],
+      [2, 33, 33],
+    ]) {
+      const gates = randoms(rows * 4 * hidden, r, 6);
+      const state = randoms(rows * ld, r, 3); // cPrev at column 0, c at hidden, h at 2·hidden (when they fit)
+      const cOff = Math.min(hidden, ld - hidden);
+      const hOff = ld >= 3 * hidden ? 2 * hidden : 0;
+      const res: Float32Array[][] = [];
+      for (const K of [w, ref]) {
+        const mk = K.mark();
+        // Strided, with separate cPrev/c/h matrices when the row does not hold all three.
+        const wide = ld >= 3 * hidden;
+        const g = put(K, gates);
+        const s = put(K, state);
+        const c2 = wide ? s : K.alloc(rows * ld);
+        const h2 = wide ? s : K.alloc(rows * ld);
+        K.lstmCellForwardStrided(rows, hidden, 1, g, s, c2 + (wide ? cOff : 0), h2 + hOff, ld);
+        const outS = get(K, s, rows * ld);
+        const outC = get(K, c2, rows * ld);
+        const outH = get(K, h2, rows * ld);
+        // The same with the contiguous kernel, row by row.
+        const g1 = put(K, gates);
+        const cp = K.alloc(rows * hidden);
+        for (let q = 0; q < rows; q++) K.f32().set(state.subarray(q * ld, q * ld + hidden), cp + q * hidden);
+        const c = K.alloc(rows * hidden);
+        const h = K.alloc(rows * hidden);
+        K.lstmCellForward(rows, hidden, 1, g1, cp, c, h);
+        const cs = new Float32Array(rows * hidden);
+        const hs = new Float32Array(rows * hidden);
+        for (let q = 0; q < rows; q++) {
+          const cc = wide ? outS : outC;
+          cs.set(cc.subarray(q * ld + (wide ? cOff : 0), q * ld + (wide ? cOff : 0) + hidden), q * hidden);
+          hs.set(outH.subarray(q * ld + hOff, q * ld + hOff + hidden), q * hidden);
+        }
+        expectBits(get(K, g, rows * 4 * hidden), get(K, g1, rows * 4 * hidden), "strided activations");
+        expectBits(cs, get(K, c, rows * hidden), "strided c");
+        expectBits(hs, get(K, h, rows * hidden), "strided h");
+        res.push([cs, hs]);
+        K.release(mk);
+      }
+      expectClose(res[0][0], res[1][0], 3e-6, 3e-6, "c vs reference");
+      expectClose(res[0][1], res[1][1], 3e-6, 3e-6, "h vs reference");
+    }
+  });
+
+  it("copyRows is bit-identical to the reference, strides included", () => {
+    const r = rng(19);
+    for (const [rows, width, lds, ldd] of [
+      [1, 1, 1, 1],
+      [3, 5, 7, 9],
+      [4, 64, 128, 128],
+      [2, 259, 259, 300],
+    ]) {
+      const src = randoms(rows * lds, r);
+      const out: Float32Array[] = [];
+      for (const K of [w, ref]) {
+        const mk = K.mark();
+        const s = put(K, src);
+        const d = put(K, randoms(rows * ldd, rng(1)));
+        K.copyRows(rows, width, s, lds, d, ldd);
+        out.push(get(K, d, rows * ldd));
+        K.release(mk);
+      }
+      expectBits(out[0], out[1], `copyRows ${rows}×${width}`);
+    }
+  });
+
+  it("logSoftmax matches the reference; sampleClasses is bit-identical to it and to chooseEvent", () => {
+    const r = rng(23);
+    for (const [rows, classes] of [
+      [1, 1],
+      [1, 2],
+      [3, 7],
+      [10, 259],
+      [2, 260],
+    ]) {
+      for (const temperature of [1, 0.5, 1.7, 0]) {
+        for (const scale of [1, 30, 800]) {
+          const logits = randoms(rows * classes, r, scale);
+          if (classes > 3) logits[1] = Number.NEGATIVE_INFINITY; // a class with no mass
+          const uniforms = new Int32Array(rows);
+          for (let q = 0; q < rows; q++) uniforms[q] = Math.floor(r() * 4294967296) | 0;
+          if (rows > 1) uniforms[rows - 1] = -1; // u = (2³² − 1) / 2³²: past the rounded total, often
+          const what = `${rows}×${classes}, T ${temperature}, scale ${scale}`;
+          // logSoftmax: to float32 tolerance of the float64 reference (relative to the row's largest |x/t|).
+          const lps: Float32Array[] = [];
+          for (const K of [w, ref]) {
+            const mk = K.mark();
+            const lg = put(K, logits);
+            const lp = K.alloc(rows * classes);
+            K.logSoftmax(rows, classes, temperature, lg, lp);
+            lps.push(get(K, lp, rows * classes));
+            // In place too.
+            K.logSoftmax(rows, classes, temperature, lg, lg);
+            expectBits(get(K, lg, rows * classes), lps[lps.length - 1], `logSoftmax in place ${what}`);
+            K.release(mk);
+          }
+          const t = temperature > 0 ? temperature : 1;
+          for (let q = 0; q < rows; q++) {
+            let big = 1;
+            for (let j = 0; j < classes; j++) {
+              const x = Math.abs(logits[q * classes + j] / t);
+              if (Number.isFinite(x)) big = Math.max(big, x);
+            }
+            for (let j = 0; j < classes; j++) {
+              const [a, e] = [lps[0][q * classes + j], lps[1][q * classes + j]];
+              if (a === e) continue;
+              if (!(Math.abs(a - e) <= 4 * EPS * (big + Math.abs(e)))) {
+                expect.fail(`logSoftmax ${what}: row ${q} class ${j}: ${a} vs ${e}`);
+              }
+            }
+          }
+          // sampleClasses on the same log-probabilities: the same classes, and chooseEvent's.
+          const picks: Int32Array[][] = [];
+          for (const K of [w, ref]) {
+            const mk = K.mark();
+            const lp = put(K, lps[0]);
+            const u = put(K, uniforms);
+            const picked = K.alloc(rows);
+            const greedy = K.alloc(rows);
+            K.sampleClasses(rows, classes, lp, u, false, picked);
+            K.sampleClasses(rows, classes, lp, u, true, greedy);
+            picks.push([getI(K, picked, rows), getI(K, greedy, rows)]);
+            K.release(mk);
+          }
+          expect(Array.from(picks[0][0]), `sampleClasses ${what}`).toEqual(Array.from(picks[1][0]));
+          expect(Array.from(picks[0][1]), `greedy ${what}`).toEqual(Array.from(picks[1][1]));
+          for (let q = 0; q < rows; q++) {
+            const row = lps[0].subarray(q * classes, (q + 1) * classes);
+            const u = (uniforms[q] >>> 0) / 4294967296;
+            expect(chooseEvent(row, 0, classes, 1, { next: () => u })).toBe(picks[0][0][q]);
+            expect(chooseEvent(row, 0, classes, 0, { next: () => u })).toBe(picks[0][1][q]);
+          }
+          // The reference's own log-probabilities are those of rnn.ts, bit for bit.
+          for (let q = 0; q < rows; q++) {
+            const row = new Float32Array(classes);
+            logSoftmax(logits.subarray(q * classes, (q + 1) * classes), temperature, row);
+            expectBits(lps[1].subarray(q * classes, (q + 1) * classes), row, `rnn.ts logSoftmax ${what}`);
+          }
+        }
       }
     }
   });
@@ -670,6 +901,31 @@ describe("wasm kernels: threads and memory", () => {
       k.gemm(false, false, m, n, kk, 1, x, kk, x + m * kk, n, 0, x + m * kk + kk * n, n);
       expect(k.f32()[x + m * kk + kk * n + m * n - 1]).toBe(kk);
       expect(() => k.release(start + 1)).toThrow(RangeError);
+    } finally {
+      k.dispose();
+    }
+  });
+
+  it("a kernel that fails in a thread is a one-line PolyrnnError naming the kernel and the cause", async () => {
+    const k = await createWasmKernels({ threads: 3, gemmParallelMinFlops: 0 });
+    try {
+      const a = k.alloc(64 * 64);
+      const outside = k.memory.buffer.byteLength; // elements past the end of the memory (×4 bytes)
+      let caught: unknown;
+      try {
+        k.gemm(false, false, 64, 64, 64, 1, a, 64, a, 64, 0, outside, 64);
+      } catch (e) {
+        caught = e;
+      }
+      expect(caught).toBeInstanceOf(PolyrnnError);
+      const message = (caught as Error).message;
+      expect(message).toMatch(/^the gemm kernel failed( in a worker thread)?: RuntimeError: .*out of bounds/);
+      expect(message).not.toContain("\n");
+      // The kernels still work after the failure.
+      const c = k.alloc(64 * 64);
+      k.f32().fill(1, a, a + 64 * 64);
+      k.gemm(false, false, 64, 64, 64, 1, a, 64, a, 64, 0, c, 64);
+      expect(k.f32()[c]).toBe(64);
     } finally {
       k.dispose();
     }

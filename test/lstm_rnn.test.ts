@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { chooseEvent } from "../src/generate/beam_search.js";
 import { createLstmRnn, layerSizesOf } from "../src/generate/lstm_rnn.js";
+import { createRng } from "../src/generate/rng.js";
 import { createReferenceKernels } from "../src/kernels/reference.js";
+import { createWasmKernels } from "../src/kernels/wasm_node.js";
 import { createPolyphonyModel } from "../src/model/lstm.js";
 
 const hparams = {
@@ -87,5 +90,65 @@ describe("the generation stepper", () => {
     ).toThrow("the model has no tensor fully_connected/biases");
     const bad = weights.map((t) => (t.name === "fully_connected/biases" ? { ...t, shape: [258] } : t));
     expect(() => createLstmRnn(k, bad)).toThrow(/fully_connected\/biases has shape \[258\]/);
+  });
+
+  it("on the WebAssembly kernels: the reference's probabilities; sampleNext draws what run + chooseEvent draw", async () => {
+    // 2×128: layer 1's kernel (256×512) is packed for gemmPacked, used from 3 rows on.
+    const big = { ...hparams, rnnLayerSizes: [128, 128] };
+    const weights = createPolyphonyModel(createReferenceKernels(), big, { seed: 5 }).exportWeights();
+    const w = await createWasmKernels({ threads: 1 });
+    try {
+      const fast = createLstmRnn(w, weights);
+      const slow = createLstmRnn(createReferenceKernels(), weights);
+      const primers = [[0, 60, 2], [0, 64, 67, 2, 2], [0], [0, 70, 2, 191], [0, 2, 2, 2, 2, 2]];
+      const a = fast.run(
+        primers.map(() => fast.zeroState()),
+        primers,
+        0.9,
+      );
+      const b = slow.run(
+        primers.map(() => slow.zeroState()),
+        primers,
+        0.9,
+      );
+      for (let i = 0; i < primers.length; i++) {
+        for (let j = 0; j < a.logProbs[i].length; j++)
+          expect(a.logProbs[i][j]).toBeCloseTo(b.logProbs[i][j], 4);
+      }
+      // One event per sequence: sampleNext against run + chooseEvent with the same draws, over many steps,
+      // with the states permuted and revisited (so both the resident and the copied-in paths run).
+      const rng = createRng(9);
+      let states = a.states;
+      let inputs = primers.map((p) => p[p.length - 1]);
+      for (let step = 0; step < 40; step++) {
+        const order = step % 3 === 2 ? [3, 1, 4, 0, 2] : [0, 1, 2, 3, 4];
+        const st = order.map((i) => states[i]);
+        const inp = order.map((i) => inputs[i]);
+        const draws = inp.map(() => Math.floor(rng.next() * 4294967296));
+        const temperature = step % 5 === 4 ? 0 : 1.1;
+        // First while st may be resident in the heap (the last call's states, in order), then copied in.
+        const sampled = fast.sampleNext(st, inp, temperature, temperature === 0 ? null : draws);
+        const viaRun = fast.run(
+          st,
+          inp.map((x) => [x]),
+          temperature,
+        );
+        const picked = viaRun.logProbs.map((lp, i) =>
+          chooseEvent(lp, 0, 259, temperature, { next: () => draws[i] / 4294967296 }),
+        );
+        expect(Array.from(sampled.classes)).toEqual(picked);
+        for (let i = 0; i < 5; i++) {
+          expect(sampled.logProbs[i]).toBe(viaRun.logProbs[i][picked[i]]);
+        }
+        // Stepping from the old states again (not resident any more) gives the same.
+        const again = fast.sampleNext(st, inp, temperature, temperature === 0 ? null : draws);
+        expect(Array.from(again.classes)).toEqual(picked);
+        states = again.states;
+        inputs = Array.from(sampled.classes);
+      }
+      fast.dispose();
+    } finally {
+      w.dispose();
+    }
   });
 });

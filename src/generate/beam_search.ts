@@ -17,7 +17,11 @@ export class GenerationError extends PolyrnnError {
   override name = "GenerationError";
 }
 
-/** One sequence being extended: its events, the model state, the inputs still to feed, and its score. */
+/**
+ * One sequence being extended: its events, the model state, the inputs still to feed, and its score.
+ * An entry's `events` list is handed on to its first extension, which appends to it (copy-on-write for
+ * beam branches): read an entry's events when it is passed to you, not after the search went on.
+ */
 export interface BeamEntry {
   events: PolyEvent[];
   state: RnnState;
@@ -62,12 +66,19 @@ export function chooseEvent(
   temperature: number,
   rng: Rng,
 ): number {
-  if (temperature === 0) {
+  return pickEvent(logProbs, offset, classes, temperature === 0 ? -1 : rng.next());
+}
+
+/**
+ * chooseEvent with the draw u already made (u < 0: the argmax). The kernels' sampleClasses computes the
+ * same thing (src/kernels/types.ts), bit for bit.
+ */
+function pickEvent(logProbs: Float32Array, offset: number, classes: number, u: number): number {
+  if (u < 0) {
     let best = 0;
     for (let k = 1; k < classes; k++) if (logProbs[offset + k] > logProbs[offset + best]) best = k;
     return best;
   }
-  const u = rng.next();
   let cumulative = 0;
   let last = 0;
   for (let k = 0; k < classes; k++) {
@@ -79,40 +90,100 @@ export function chooseEvent(
   return last; // u fell past the rounded total: the last class with any mass.
 }
 
+/** An RNN that can also step and sample in one call (createLstmRnn's `sampleNext`). */
+interface SamplingRnn extends EventRnn {
+  sampleNext(
+    states: readonly RnnState[],
+    inputs: readonly EventId[],
+    temperature: number,
+    uniforms: ArrayLike<number> | null,
+  ): { classes: ArrayLike<number>; logProbs: ArrayLike<number>; states: RnnState[] };
+}
+
+function canSample(rnn: EventRnn): rnn is SamplingRnn {
+  return typeof (rnn as Partial<SamplingRnn>).sampleNext === "function";
+}
+
+const TWO_32 = 4294967296;
+
 /**
  * Magenta's `_generate_step` for a flat list of entries (from all requests): feed each entry its pending
  * inputs, add the log-likelihood of the already-known events among them, sample one event, then let the
- * callback inject. `rngs[i]` is the random stream of entry i's request.
+ * callback inject. `rngs[i]` is the random stream of entry i's request: one draw per entry, in order (none
+ * at temperature 0).
+ *
+ * When every entry has exactly one input pending and the RNN can sample (the LSTM), feeding, log-softmax
+ * and sampling are one call on the kernels, with the same draws and the same arithmetic as below.
+ *
+ * Event lists are shared copy-on-write: the first child of an entry extends its parent's list in place,
+ * the others (beam branches) copy it; each list has one owner after a step, and no step copies a list of
+ * an entry with a single child (plain sampling never copies).
  */
 function generateStep(rnn: EventRnn, entries: BeamEntry[], rngs: Rng[], opts: SearchOptions): BeamEntry[] {
-  const { logProbs, states } = rnn.run(
-    entries.map((e) => e.state),
-    entries.map((e) => e.pending),
-    opts.temperature,
-  );
+  const n = entries.length;
   const classes = rnn.numClasses;
-  return entries.map((entry, i) => {
-    const rows = entry.pending.length;
-    const lp = logProbs[i];
-    let score = entry.score;
-    // Positions 0 … rows-2 predict events that are already in the sequence (the primer, injected notes).
-    const known = entry.events.length - (rows - 1);
-    for (let r = 0; r < rows - 1; r++) score += lp[r * classes + eventToId(entry.events[known + r])];
-    const id = chooseEvent(lp, (rows - 1) * classes, classes, opts.temperature, rngs[i]);
-    score += lp[(rows - 1) * classes + id];
-    const next: BeamEntry = {
-      events: [...entry.events, idToEvent(id)],
-      state: states[i],
-      pending: [id],
-      score,
-    };
+  const greedy = opts.temperature === 0;
+  const draws: number[] = greedy ? [] : rngs.map((rng) => rng.next());
+  let ids: ArrayLike<number>;
+  let chosenLogProbs: ArrayLike<number>;
+  let states: RnnState[];
+  const scores = entries.map((e) => e.score);
+  const fast =
+    canSample(rnn) &&
+    entries.every((e) => e.pending.length === 1) &&
+    draws.every((u) => u >= 0 && u < 1 && Number.isInteger(u * TWO_32));
+  if (fast) {
+    const r = rnn.sampleNext(
+      entries.map((e) => e.state),
+      entries.map((e) => e.pending[0]),
+      opts.temperature,
+      greedy ? null : draws.map((u) => u * TWO_32),
+    );
+    ids = r.classes;
+    chosenLogProbs = r.logProbs;
+    states = r.states;
+  } else {
+    const r = rnn.run(
+      entries.map((e) => e.state),
+      entries.map((e) => e.pending),
+      opts.temperature,
+    );
+    const picked: number[] = [];
+    const picks: number[] = [];
+    entries.forEach((entry, i) => {
+      const rows = entry.pending.length;
+      const lp = r.logProbs[i];
+      // Positions 0 … rows-2 predict events that are already in the sequence (the primer, injected notes).
+      const known = entry.events.length - (rows - 1);
+      for (let q = 0; q < rows - 1; q++) scores[i] += lp[q * classes + eventToId(entry.events[known + q])];
+      const id = pickEvent(lp, (rows - 1) * classes, classes, greedy ? -1 : draws[i]);
+      picked.push(id);
+      picks.push(lp[(rows - 1) * classes + id]);
+    });
+    ids = picked;
+    chosenLogProbs = picks;
+    states = r.states;
+  }
+  const lengths = entries.map((e) => e.events.length);
+  const owned = new Set<PolyEvent[]>();
+  const out: BeamEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    const entry = entries[i];
+    const id = ids[i];
+    let events = entry.events;
+    if (owned.has(events) || events.length !== lengths[i]) events = events.slice(0, lengths[i]);
+    else owned.add(events);
+    events.push(idToEvent(id));
+    const next: BeamEntry = { events, state: states[i], pending: [id], score: scores[i] + chosenLogProbs[i] };
     opts.modifyEvents?.(next);
-    return next;
-  });
+    out.push(next);
+  }
+  return out;
 }
 
 /** Branch every entry `branchFactor` times (Magenta: `beam_entries * branch_factor`, copies in that order). */
 function branch(beam: BeamEntry[], branchFactor: number): BeamEntry[] {
+  if (branchFactor === 1) return beam; // (beams are never mutated in place)
   const out: BeamEntry[] = [];
   for (let b = 0; b < branchFactor; b++) for (const e of beam) out.push(e);
   return out;
@@ -120,6 +191,7 @@ function branch(beam: BeamEntry[], branchFactor: number): BeamEntry[] {
 
 /** The k highest scores, highest first; ties keep the earlier entry first (heapq.nlargest is stable). */
 export function pruneBeam(beam: BeamEntry[], k: number): BeamEntry[] {
+  if (beam.length === 1 && k >= 1) return [beam[0]]; // plain sampling: nothing to sort
   return beam
     .map((e, i) => ({ e, i }))
     .sort((x, y) => y.e.score - x.e.score || x.i - y.i)

@@ -1,21 +1,73 @@
 /**
- * The trained LSTM as an `EventRnn` for generation: the same kernels and the same per-layer step code as
- * training (`projectInputs`, `lstmSteps` in src/model/lstm.ts), with dropout off (Magenta's generate mode)
- * and a state per sequence. All sequences of a call run as one batch; sequences fed fewer events than
- * others keep their state once their events run out.
+ * The trained LSTM as an `EventRnn` for generation: the weights and the cell of training (src/model/lstm.ts)
+ * with dropout off (Magenta's generate mode) and a state per sequence. All sequences of a call run as one
+ * batch; sequences fed fewer events than others keep their state once their events run out.
+ *
+ * Per step, for n sequences (bench/README.md, "Generation", measures each piece):
+ * - every sequence's state is one row of a state matrix M in the kernels' heap, laid out
+ *   [h₀ old | h₀ new | h₁ old | h₁ new | … | c₀ old | c₀ new | …], so that layer i ≥ 1 multiplies the
+ *   adjacent [h_{i−1} new | h_i old] by its whole kernel [W_x; W_h] in ONE product (layer 0's one-hot
+ *   input is a row lookup of W_x plus the product with h₀ old), and the cell writes its c and h in place
+ *   (lstmCellForwardStrided);
+ * - weights too big for L2 (3×256's layers) are packed once for gemmPacked, which steps of ≥ 3 sequences
+ *   use (the same bits as gemm, without re-packing the weights every step);
+ * - log-softmax of all rows is one kernel call (and, through `sampleNext`, the sampling too);
+ * - M stays resident between calls: a call that continues exactly the sequences of the previous call, in
+ *   order, copies nothing in; otherwise each row is copied in from its state's snapshot. States handed out
+ *   are immutable snapshots (one copy of M per call), so beams may share and revisit them freely.
  */
 import { PolyrnnError } from "../errors.js";
+import type { EventId } from "../events/codec.js";
 import type { Kernels } from "../kernels/types.js";
 import type { NamedTensor } from "../model/api.js";
-import { cellName, type LstmLayer, lstmSteps, type Param, projectInputs } from "../model/lstm.js";
-import { type EventRnn, logSoftmax, type RnnState } from "./rnn.js";
+import { cellName, type Param } from "../model/lstm.js";
+import type { EventRnn, RnnState } from "./rnn.js";
 
 const V = 259;
+// TensorFlow's BasicLSTMCell default, as src/model/lstm.ts.
+const FORGET_BIAS = 1.0;
+// Weights of at least this many floats (512 KiB: past a core's share of L2) are packed for gemmPacked, and
+// used packed from this many rows on (bench/README.md: 3×1024×512 and up gain, 1–2 rows lose).
+const PACK_MIN_FLOATS = 1 << 17;
+const PACKED_MIN_ROWS = 3;
+// Floats per block of state snapshots (1 MiB).
+const JOURNAL_FLOATS = 1 << 18;
 
-/** Per sequence: for each layer, c then h. */
+/** A copy of the state matrix after a call (rows × width); `gen` identifies the call. */
+interface Snapshot {
+  buf: Float32Array;
+  gen: number;
+}
+
+/** One sequence's state: row `row` of a snapshot (its "old" halves hold the state). */
 interface LstmState {
-  c: Float32Array[];
-  h: Float32Array[];
+  snap: Snapshot;
+  row: number;
+}
+
+/** The result of `sampleNext`: per sequence, the class drawn and its log-probability. */
+export interface SampledStep {
+  classes: Int32Array;
+  logProbs: Float32Array;
+  states: RnnState[];
+}
+
+/**
+ * An `EventRnn` that can also feed one event per sequence and draw the next one in the kernels: see
+ * `sampleNext`. beam_search.ts uses it when every sequence has exactly one input pending.
+ */
+export interface SamplingRnn extends EventRnn {
+  /**
+   * Feeds sequence i the one event inputs[i] from states[i] and draws its next event from the tempered
+   * distribution as `chooseEvent` would with the draw uniforms[i] / 2³² (uniforms: the generator's 32-bit
+   * draws; ignored at temperature 0, which takes the argmax).
+   */
+  sampleNext(
+    states: readonly RnnState[],
+    inputs: readonly EventId[],
+    temperature: number,
+    uniforms: ArrayLike<number> | null,
+  ): SampledStep;
 }
 
 function weightParam(k: Kernels, t: NamedTensor): Param {
@@ -37,7 +89,10 @@ export function layerSizesOf(weights: readonly NamedTensor[]): number[] {
   return sizes;
 }
 
-export function createLstmRnn(k: Kernels, weights: readonly NamedTensor[]): EventRnn & { dispose(): void } {
+export function createLstmRnn(
+  k: Kernels,
+  weights: readonly NamedTensor[],
+): SamplingRnn & { dispose(): void } {
   const find = (name: string, shape: number[]): NamedTensor => {
     const t = weights.find((w) => w.name === name);
     if (!t) throw new PolyrnnError(`the model has no tensor ${name}`);
@@ -47,8 +102,9 @@ export function createLstmRnn(k: Kernels, weights: readonly NamedTensor[]): Even
     return t;
   };
   const sizes = layerSizesOf(weights);
+  const L = sizes.length;
   const base = k.mark();
-  const layers: LstmLayer[] = sizes.map((H, i) => {
+  const layers = sizes.map((H, i) => {
     const input = i === 0 ? V : sizes[i - 1];
     return {
       input,
@@ -57,86 +113,224 @@ export function createLstmRnn(k: Kernels, weights: readonly NamedTensor[]): Even
       bias: weightParam(k, find(cellName(i, "bias"), [4 * H])),
     };
   });
-  const fcW = weightParam(k, find("fully_connected/weights", [sizes[sizes.length - 1], V]));
+  const fcW = weightParam(k, find("fully_connected/weights", [sizes[L - 1], V]));
   const fcB = weightParam(k, find("fully_connected/biases", [V]));
 
-  const zero: LstmState = {
-    c: sizes.map((H) => new Float32Array(H)),
-    h: sizes.map((H) => new Float32Array(H)),
-  };
+  // The per-step products: layer 0's h₀·W_h, layer i's [h_{i−1} | h_i]·[W_x; W_h], the output layer. Weights
+  // past L2 (PACK_MIN_FLOATS) are also packed for gemmPacked, which batched steps use; packed on the first
+  // such step, so that single-sequence generation does not pay for it.
+  const product = (b: number, rows: number, cols: number) => ({
+    b,
+    rows,
+    cols,
+    packable: rows * cols >= PACK_MIN_FLOATS,
+    packed: -1,
+  });
+  const products = layers.map((layer, i) =>
+    i === 0
+      ? product(layer.kernel.w + layer.input * 4 * layer.hidden, layer.hidden, 4 * layer.hidden)
+      : product(layer.kernel.w, layer.input + layer.hidden, 4 * layer.hidden),
+  );
+  const fcProduct = product(fcW.w, sizes[L - 1], V);
+
+  /** C (n × cols) = A · B (+ C when accumulate), A with row stride W. */
+  function multiply(
+    n: number,
+    pr: ReturnType<typeof product>,
+    a: number,
+    accumulate: boolean,
+    c: number,
+  ): void {
+    if (pr.packable && n >= PACKED_MIN_ROWS) {
+      if (pr.packed < 0) {
+        pr.packed = k.alloc(k.gemmPackedSize(pr.rows, pr.cols));
+        k.packGemmB(pr.rows, pr.cols, pr.b, pr.cols, pr.packed);
+      }
+      k.gemmPacked(false, n, pr.cols, pr.rows, 1, a, W, pr.packed, accumulate ? 1 : 0, c, pr.cols);
+    } else {
+      k.gemm(false, false, n, pr.cols, pr.rows, 1, a, W, pr.b, pr.cols, accumulate ? 1 : 0, c, pr.cols);
+    }
+  }
+
+  // Column offsets of the state row (see the header).
+  const sumH = sizes.reduce((a, b) => a + b, 0);
+  const W = 4 * sumH;
+  const hOld: number[] = [];
+  const cOld: number[] = [];
+  for (let i = 0, at = 0; i < L; at += 2 * sizes[i], i++) {
+    hOld.push(at);
+    cOld.push(2 * sumH + at);
+  }
+  const equalSizes = sizes.every((H) => H === sizes[0]);
+  const maxH = Math.max(...sizes);
+
+  // The resident state matrix (grown on demand) and what it holds: rows 0 … residentRows−1 of the
+  // snapshot of call `residentGen` (≥ 1), in order; 0 = nothing known.
+  let M = -1;
+  let capacity = 0;
+  // Scratch for `capacity` rows, allocated with M: ids, draws, classes drawn (i32), gates, logits, log-probs.
+  let ids = -1;
+  let us = -1;
+  let chosen = -1;
+  let gates = -1;
+  let logits = -1;
+  let lp = -1;
+  let residentGen = 0;
+  let residentRows = 0;
+  let gen = 0;
+  const zero: LstmState = { snap: { buf: new Float32Array(W), gen: -1 }, row: 0 };
+
+  function reserve(n: number): void {
+    if (n <= capacity) return;
+    capacity = Math.max(n, 2 * capacity, 8);
+    // The old blocks stay until dispose (the arena frees in stack order); growth doubles, so they are few.
+    M = k.alloc(capacity * W);
+    ids = k.alloc(capacity);
+    us = k.alloc(capacity);
+    chosen = k.alloc(capacity);
+    gates = k.alloc(capacity * 4 * maxH);
+    logits = k.alloc(capacity * V);
+    lp = k.alloc(capacity * V);
+    residentGen = 0;
+  }
+
+  /** Copies the entering states into M (rows 0 … n−1), unless M already holds exactly them. */
+  function loadStates(states: readonly RnnState[]): void {
+    const n = states.length;
+    reserve(n);
+    let resident = true;
+    for (let r = 0; r < n && resident; r++) {
+      const s = states[r] as LstmState;
+      resident = s.snap.gen === residentGen && s.row === r && r < residentRows;
+    }
+    if (resident) return;
+    const f = k.f32();
+    for (let r = 0; r < n; r++) {
+      const s = states[r] as LstmState;
+      if (!s || !(s.snap?.buf instanceof Float32Array)) {
+        throw new PolyrnnError("internal: a state that this model did not make");
+      }
+      f.set(s.snap.buf.subarray(s.row * W, (s.row + 1) * W), M + r * W);
+    }
+    residentGen = 0;
+  }
+
+  /** Layers and the output layer for one position of n sequences: logits (n × V) from ids (n). */
+  function forward(n: number): void {
+    for (let i = 0; i < L; i++) {
+      const H = sizes[i];
+      const { kernel, bias, input } = layers[i];
+      if (i === 0) {
+        // One-hot input: row `id` of W_x plus the bias (bias only for id −1), then + h₀ old · W_h.
+        k.embeddingForward(n, 4 * H, ids, kernel.w, bias.w, gates);
+        multiply(n, products[0], M + hOld[0], true, gates);
+      } else {
+        // [h_{i−1} new | h_i old] · [W_x; W_h] in one product.
+        multiply(n, products[i], M + hOld[i - 1] + input, false, gates);
+        k.addBias(n, 4 * H, bias.w, gates);
+      }
+      k.lstmCellForwardStrided(n, H, FORGET_BIAS, gates, M + cOld[i], M + cOld[i] + H, M + hOld[i] + H, W);
+    }
+    multiply(n, fcProduct, M + hOld[L - 1] + sizes[L - 1], false, logits);
+    k.addBias(n, V, fcB.w, logits);
+  }
+
+  /** new → old for rows r0 … r1−1 (their sequences advanced). */
+  function advance(r0: number, r1: number): void {
+    const rows = r1 - r0;
+    if (rows <= 0) return;
+    if (equalSizes) {
+      // M as (n·2L) segments of [old | new], each 2H wide.
+      const H = sizes[0];
+      k.copyRows(rows * 2 * L, H, M + r0 * W + H, 2 * H, M + r0 * W, 2 * H);
+      return;
+    }
+    for (let i = 0; i < L; i++) {
+      const H = sizes[i];
+      k.copyRows(rows, H, M + r0 * W + hOld[i] + H, W, M + r0 * W + hOld[i], W);
+      k.copyRows(rows, H, M + r0 * W + cOld[i] + H, W, M + r0 * W + cOld[i], W);
+    }
+  }
+
+  // Snapshots are views into large blocks ("journal"), filled in order: a step then costs a copy, not an
+  // ArrayBuffer of its own (whose allocation and collection cost more than the copy for small models). A
+  // block is freed by the garbage collector once no state in it is referenced.
+  let journal = new Float32Array(0);
+  let journalAt = 0;
+
+  /** The states after a call: one snapshot of M's n rows, which stays resident. */
+  function saveStates(n: number): LstmState[] {
+    const size = n * W;
+    if (journalAt + size > journal.length) {
+      journal = new Float32Array(Math.max(JOURNAL_FLOATS, 4 * size));
+      journalAt = 0;
+    }
+    const buf = journal.subarray(journalAt, journalAt + size);
+    journalAt += size;
+    buf.set(k.f32().subarray(M, M + size));
+    const snap: Snapshot = { buf, gen: ++gen };
+    residentGen = snap.gen;
+    residentRows = n;
+    const out: LstmState[] = [];
+    for (let r = 0; r < n; r++) out.push({ snap, row: r });
+    return out;
+  }
 
   return {
     numClasses: V,
     zeroState: (): RnnState => zero,
     run(states, inputs, temperature) {
       const n = inputs.length;
+      if (states.length !== n) throw new PolyrnnError("internal: states and inputs differ in number");
       const longest = Math.max(0, ...inputs.map((x) => x.length));
-      const top = k.mark();
-      try {
-        const ids = k.alloc(n);
-        const gates = sizes.map((H) => k.alloc(n * 4 * H));
-        // c[i], h[i]: two steps' worth (n×H each): step 0 = state in, step 1 = state out.
-        const c = sizes.map((H) => k.alloc(2 * n * H));
-        const h = sizes.map((H) => k.alloc(2 * n * H));
-        const logits = k.alloc(n * V);
-        let f = k.f32();
-        for (let r = 0; r < n; r++) {
-          const s = states[r] as LstmState;
-          sizes.forEach((H, i) => {
-            f.set(s.c[i], c[i] + r * H);
-            f.set(s.h[i], h[i] + r * H);
-          });
-        }
-        const logProbs = inputs.map((x) => new Float32Array(x.length * V));
-        for (let p = 0; p < longest; p++) {
-          const i32 = k.i32();
-          for (let r = 0; r < n; r++) i32[ids + r] = p < inputs[r].length ? inputs[r][p] : -1;
-          layers.forEach((layer, i) => {
-            const input = i === 0 ? ids : h[i - 1] + n * sizes[i - 1];
-            projectInputs(k, layer, i === 0, n, input, gates[i]);
-            lstmSteps(k, layer, 1, n, gates[i], c[i], h[i]);
-          });
-          const last = sizes.length - 1;
-          k.gemm(
-            false,
-            false,
-            n,
-            V,
-            sizes[last],
-            1,
-            h[last] + n * sizes[last],
-            sizes[last],
-            fcW.w,
-            V,
-            0,
-            logits,
-            V,
-          );
-          k.addBias(n, V, fcB.w, logits);
-          f = k.f32();
-          for (let r = 0; r < n; r++) {
-            const H = sizes;
-            if (p < inputs[r].length) {
-              logSoftmax(f.subarray(logits + r * V, logits + (r + 1) * V), temperature, logProbs[r], p * V);
-              // This sequence advances: its new state becomes the state in.
-              H.forEach((Hi, i) => {
-                f.copyWithin(c[i] + r * Hi, c[i] + (n + r) * Hi, c[i] + (n + r + 1) * Hi);
-                f.copyWithin(h[i] + r * Hi, h[i] + (n + r) * Hi, h[i] + (n + r + 1) * Hi);
-              });
-            }
+      loadStates(states);
+      const logProbs = inputs.map((x) => new Float32Array(x.length * V));
+      residentGen = 0; // M changes from here on
+      for (let p = 0; p < longest; p++) {
+        const i32 = k.i32();
+        for (let r = 0; r < n; r++) i32[ids + r] = p < inputs[r].length ? inputs[r][p] : -1;
+        forward(n);
+        k.logSoftmax(n, V, temperature, logits, lp);
+        const f = k.f32();
+        // Rows that advance: their new state becomes the state in (runs of consecutive rows at once).
+        let r0 = -1;
+        for (let r = 0; r <= n; r++) {
+          const moves = r < n && p < inputs[r].length;
+          if (moves) {
+            logProbs[r].set(f.subarray(lp + r * V, lp + (r + 1) * V), p * V);
+            if (r0 < 0) r0 = r;
+          } else if (r0 >= 0) {
+            advance(r0, r);
+            r0 = -1;
           }
         }
-        const out: LstmState[] = [];
-        for (let r = 0; r < n; r++) {
-          out.push({
-            c: sizes.map((H, i) => f.slice(c[i] + r * H, c[i] + (r + 1) * H)),
-            h: sizes.map((H, i) => f.slice(h[i] + r * H, h[i] + (r + 1) * H)),
-          });
-        }
-        return { logProbs, states: out };
-      } finally {
-        k.release(top);
       }
+      return { logProbs, states: saveStates(n) };
+    },
+    sampleNext(states, inputs, temperature, uniforms) {
+      const n = inputs.length;
+      if (states.length !== n) throw new PolyrnnError("internal: states and inputs differ in number");
+      const greedy = temperature === 0;
+      if (!greedy && (!uniforms || uniforms.length !== n)) {
+        throw new PolyrnnError("internal: sampleNext needs one draw per sequence");
+      }
+      loadStates(states);
+      let i32 = k.i32();
+      for (let r = 0; r < n; r++) {
+        i32[ids + r] = inputs[r];
+        if (!greedy) i32[us + r] = (uniforms as ArrayLike<number>)[r] | 0;
+      }
+      residentGen = 0;
+      forward(n);
+      k.logSoftmax(n, V, temperature, logits, lp);
+      k.sampleClasses(n, V, lp, us, greedy, chosen);
+      advance(0, n);
+      i32 = k.i32();
+      const f = k.f32();
+      const classes = i32.slice(chosen, chosen + n);
+      const logProbs = new Float32Array(n);
+      for (let r = 0; r < n; r++) logProbs[r] = f[lp + r * V + classes[r]];
+      return { classes, logProbs, states: saveStates(n) };
     },
     dispose() {
       k.release(base);

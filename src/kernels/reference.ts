@@ -84,7 +84,7 @@ export function createReferenceKernels(options: ReferenceKernelOptions = {}): Ke
     I = new Int32Array(buffer);
   }
 
-  return {
+  const kernels: Kernels = {
     name: "reference",
 
     f32: () => F,
@@ -327,6 +327,83 @@ export function createReferenceKernels(options: ReferenceKernelOptions = {}): Ke
       }
     },
 
+    gemmPackedSize(k, n): number {
+      return k * n;
+    },
+
+    packGemmB(k, n, b, ldb, out): void {
+      // The reference's "packing" is a contiguous copy: gemmPacked is gemm on it.
+      for (let p = 0; p < k; p++) F.copyWithin(out + p * n, b + p * ldb, b + p * ldb + n);
+    },
+
+    gemmPacked(transA, m, n, k, alpha, a, lda, packedB, beta, c, ldc): void {
+      kernels.gemm(transA, false, m, n, k, alpha, a, lda, packedB, n, beta, c, ldc);
+    },
+
+    lstmCellForwardStrided(rows, hidden, forgetBias, gates, cPrev, c, h, ld): void {
+      const H = hidden;
+      for (let r = 0; r < rows; r++) {
+        const g = gates + r * 4 * H;
+        for (let u = 0; u < H; u++) {
+          const i = sigmoid(F[g + u]);
+          const j = Math.tanh(F[g + H + u]);
+          const f = sigmoid(F[g + 2 * H + u] + forgetBias);
+          const o = sigmoid(F[g + 3 * H + u]);
+          const cell = F[cPrev + r * ld + u] * f + i * j;
+          F[g + u] = i;
+          F[g + H + u] = j;
+          F[g + 2 * H + u] = f;
+          F[g + 3 * H + u] = o;
+          F[c + r * ld + u] = cell;
+          F[h + r * ld + u] = Math.tanh(cell) * o;
+        }
+      }
+    },
+
+    copyRows(rows, width, src, lds, dst, ldd): void {
+      for (let r = 0; r < rows; r++) F.copyWithin(dst + r * ldd, src + r * lds, src + r * lds + width);
+    },
+
+    logSoftmax(rows, classes, temperature, logits, out): void {
+      const t = temperature > 0 ? temperature : 1;
+      for (let r = 0; r < rows; r++) {
+        const x = logits + r * classes;
+        const o = out + r * classes;
+        let max = Number.NEGATIVE_INFINITY;
+        for (let j = 0; j < classes; j++) max = Math.max(max, F[x + j] / t);
+        let sum = 0;
+        for (let j = 0; j < classes; j++) sum += Math.exp(F[x + j] / t - max);
+        const logSum = Math.log(sum) + max;
+        for (let j = 0; j < classes; j++) F[o + j] = F[x + j] / t - logSum;
+      }
+    },
+
+    sampleClasses(rows, classes, logProbs, uniforms, greedy, out): void {
+      for (let r = 0; r < rows; r++) {
+        const lp = logProbs + r * classes;
+        let pick = 0;
+        if (greedy) {
+          for (let k = 1; k < classes; k++) if (F[lp + k] > F[lp + pick]) pick = k;
+        } else {
+          const u = (I[uniforms + r] >>> 0) / 4294967296;
+          let cumulative = 0;
+          let last = 0;
+          pick = -1;
+          for (let k = 0; k < classes; k++) {
+            const p = Math.exp(F[lp + k]);
+            if (p > 0) last = k;
+            cumulative += p;
+            if (u < cumulative) {
+              pick = k;
+              break;
+            }
+          }
+          if (pick < 0) pick = last;
+        }
+        I[out + r] = pick;
+      }
+    },
+
     dispose(): void {
       buffer = newBuffer(0);
       F = new Float32Array(buffer);
@@ -334,6 +411,7 @@ export function createReferenceKernels(options: ReferenceKernelOptions = {}): Ke
       top = ALIGN;
     },
   };
+  return kernels;
 
   function applyDropout(n: number, keep: number, seed: number, x: number, out: number): void {
     if (keep >= 1) {

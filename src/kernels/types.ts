@@ -133,6 +133,74 @@ export interface Kernels {
     v: number,
   ): void;
 
+  /** Elements `packGemmB` writes for a k×n right operand. */
+  gemmPackedSize(k: number, n: number): number;
+  /**
+   * Packs B (k×n, row stride ldb, not transposed) into `out` (gemmPackedSize(k, n) elements) for
+   * gemmPacked: for a constant operand (weights) multiplied many times, packed once.
+   */
+  packGemmB(k: number, n: number, b: number, ldb: number, out: number): void;
+  /**
+   * C[m×n] = alpha · op(A) · B + beta · C with B packed by packGemmB: the same values, bit for bit, as
+   * gemm(transA, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) on the unpacked B.
+   */
+  gemmPacked(
+    transA: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: number,
+    lda: number,
+    packedB: number,
+    beta: number,
+    c: number,
+    ldc: number,
+  ): void;
+
+  /**
+   * lstmCellForward with one row stride `ld` (elements) for cPrev, c and h instead of `hidden` (gates stay
+   * rows×4H, contiguous): the generation stepper keeps all of a sequence's state in one row. Same
+   * arithmetic as lstmCellForward, element by element.
+   */
+  lstmCellForwardStrided(
+    rows: number,
+    hidden: number,
+    forgetBias: number,
+    gates: number,
+    cPrev: number,
+    c: number,
+    h: number,
+    ld: number,
+  ): void;
+
+  /** dst[r, 0:width] = src[r, 0:width] for rows rows, row strides lds and ldd; src and dst must not overlap. */
+  copyRows(rows: number, width: number, src: number, lds: number, dst: number, ldd: number): void;
+
+  /**
+   * out[r, :] = log(softmax(logits[r, :] / t)) for rows×classes, t = temperature > 0 ? temperature : 1
+   * (numerically stable: x − (max + log Σ exp(x − max))). The reference computes it in double precision
+   * as `logSoftmax` of src/generate/rnn.ts; the WebAssembly kernel in float32 with a float64 sum, to float
+   * tolerance. out may alias logits.
+   */
+  logSoftmax(rows: number, classes: number, temperature: number, logits: number, out: number): void;
+
+  /**
+   * Draws one class per row of log-probabilities (rows×classes) into `out` (i32), exactly as `chooseEvent`
+   * of src/generate/beam_search.ts: greedy, the first maximum; otherwise with u = uniforms[r] / 2³²
+   * (uniforms: rows unsigned 32-bit integers in the i32 view, the generator's draws), the first k with
+   * u < Σ_{j≤k} exp(logProbs[r, j]) (double precision, in order), or failing that the last k with
+   * exp(logProbs[r, k]) > 0 (0 if none).
+   */
+  sampleClasses(
+    rows: number,
+    classes: number,
+    logProbs: number,
+    uniforms: number,
+    greedy: boolean,
+    out: number,
+  ): void;
+
   /** Frees threads and memory. */
   dispose(): void;
 }

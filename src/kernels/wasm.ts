@@ -19,6 +19,7 @@
  *
  * Memory layout (bytes): [control block][one gemm scratch area per thread][the arena: alloc/mark/release].
  */
+import { PolyrnnError } from "../errors.js";
 import type { Kernels } from "./types.js";
 
 /** The compiled kernels: plain WebAssembly SIMD, and optionally the relaxed-SIMD build (fused multiply-add). */
@@ -75,7 +76,12 @@ export interface WasmKernels extends Kernels {
 // from ~0.05 MFLOP on; a sleeping worker takes 30–40 µs to wake, and with the other core busy (load 4 on
 // 2 cores, best of 9, relaxed) 2 threads lost up to ~10 MFLOP (64×256×64: 41 µs on 1 thread, 44 on 2;
 // 64×256×256: 166 vs 171; 8×1024×512 won once, 149 vs 240) and won clearly above (64×1024×256: 708 vs
-// 386), so below 4 MFLOP a product stays on the calling thread. The LSTM cell of a 64×64 layer (16K gate elements) takes 32 µs alone, 20 µs on two.
+// 386), so below 4 MFLOP a product stays on the calling thread. Rechecked for 2×64 training (load 3.3–4.5,
+// best of 9, relaxed): 64×256×64 (2.1 MFLOP, the recurrent step) 50.5 vs 46.5 GFLOP/s on 1 vs 2 threads,
+// 64×256×128 (4.2) 50.8 vs 49.4, and no larger shape won either with the other core busy; bench:train
+// 2×64 synthetic: 78.3k tokens/s on 1 thread, 56.5k on 2. Nothing argues for a lower threshold; 4 MFLOP
+// stays (2×64's per-step products stay on one thread). The LSTM cell of a 64×64 layer (16K gate elements)
+// takes 32 µs alone, 20 µs on two.
 const DEFAULT_GEMM_PARALLEL_MIN_FLOPS = 1 << 22;
 // NN/TN products of at most this many rows run the unpacked path of assembly/gemm.ts, bound by streaming
 // op(B) = B: they never gained from a second thread (1×1024×771: 109 µs on 1 thread, 157 on 2;
@@ -96,16 +102,20 @@ const PROBE = 2; // never written: Atomics.wait on it tells whether this thread 
 const NEXT = 3; // the next chunk to claim
 const COUNT = 4; // chunks in this call
 const OP = 5; // what the chunks run (an index into WORKER_OPS), or OP_EXIT
-const FAILED = 6; // set when a worker's chunk threw
+const FAILED = 6; // 1 + the first chunk that threw in a worker (0: none); its slot holds the error text
 const TABLE_BYTE = 64;
 const CHUNK_BYTES = 256;
 const MAX_ARGS = 16;
+// In a chunk's slot, after the result and the arguments: a failed worker's error text (UTF-16 code units,
+// the first one the length).
+const ERROR_BYTE = 8 + MAX_ARGS * 8;
+const ERROR_UNITS = (CHUNK_BYTES - ERROR_BYTE) / 2;
 const MAX_CHUNKS = 64;
 const OP_EXIT = -2;
 
 /** Exports the workers may run, by index, with the position of their scratch (`work`) argument or -1. */
-const WORKER_OPS = ["gemm", "lstm_forward", "lstm_backward", "softmax_xent"] as const;
-const WORK_ARG = [13, -1, -1, -1];
+const WORKER_OPS = ["gemm", "lstm_forward", "lstm_backward", "softmax_xent", "gemm_packed"] as const;
+const WORK_ARG = [13, -1, -1, -1, 11];
 type WorkerOp = (typeof WORKER_OPS)[number];
 
 interface Exports {
@@ -126,6 +136,24 @@ interface Exports {
     work: number,
   ): void;
   gemm_work_floats(): number;
+  gemm_packed_floats(k: number, n: number): number;
+  gemm_pack_b(k: number, n: number, b: number, ldb: number, bp: number): void;
+  gemm_packed(
+    transA: number,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: number,
+    lda: number,
+    bp: number,
+    beta: number,
+    c: number,
+    ldc: number,
+    work: number,
+    j0: number,
+    j1: number,
+  ): void;
   embedding_forward(
     rows: number,
     width: number,
@@ -178,6 +206,26 @@ interface Exports {
     losses: number,
     preds: number,
   ): number;
+  lstm_forward_ld(
+    rows: number,
+    hidden: number,
+    forgetBias: number,
+    gates: number,
+    cPrev: number,
+    c: number,
+    h: number,
+    ld: number,
+  ): void;
+  copy_rows(rows: number, width: number, src: number, lds: number, dst: number, ldd: number): void;
+  log_softmax(rows: number, classes: number, temperature: number, logits: number, out: number): void;
+  sample(
+    rows: number,
+    classes: number,
+    logProbs: number,
+    uniforms: number,
+    greedy: number,
+    out: number,
+  ): void;
   sum_squares(n: number, x: number): number;
   scale(n: number, s: number, x: number): void;
   add(n: number, x: number, y: number): void;
@@ -208,6 +256,7 @@ function start(init) {
   const I = new Int32Array(memory.buffer, ctrl, ${TABLE_BYTE / 4});
   const T = new Float64Array(memory.buffer, ctrl + ${TABLE_BYTE}, ${(MAX_CHUNKS * CHUNK_BYTES) / 8});
   const a = new Float64Array(${MAX_ARGS});
+  const U = new Uint16Array(memory.buffer, ctrl + ${TABLE_BYTE}, ${(MAX_CHUNKS * CHUNK_BYTES) / 2});
   let seen = Atomics.load(I, ${GEN});
   port.postMessage("ready");
   for (;;) {
@@ -236,7 +285,19 @@ function start(init) {
       try {
         T[base] = fn(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]);
       } catch (e) {
-        Atomics.store(I, ${FAILED}, 1);
+        // Only the first failure of a call is kept: its text goes into the chunk's slot for the caller.
+        if (Atomics.compareExchange(I, ${FAILED}, 0, c + 1) === 0) {
+          let text = "";
+          try {
+            text = e instanceof Error ? e.name + ": " + e.message : String(e);
+          } catch (_) {
+            text = "an exception";
+          }
+          text = text.split("\\n")[0].slice(0, ${ERROR_UNITS - 1});
+          const at = (c * ${CHUNK_BYTES} + ${ERROR_BYTE}) / 2;
+          U[at] = text.length;
+          for (let i = 0; i < text.length; i++) U[at + 1 + i] = text.charCodeAt(i);
+        }
       }
       Atomics.add(I, ${DONE}, 1);
       Atomics.notify(I, ${DONE});
@@ -316,6 +377,7 @@ export async function createWasmKernelsFromBinaries(
 
   const I = new Int32Array(memory.buffer, ctrl, TABLE_BYTE / 4);
   const table = new Float64Array(memory.buffer, ctrl + TABLE_BYTE, (MAX_CHUNKS * CHUNK_BYTES) / 8);
+  const errorText = new Uint16Array(memory.buffer, ctrl + TABLE_BYTE, (MAX_CHUNKS * CHUNK_BYTES) / 2);
   Atomics.store(I, NEXT, MAX_CHUNKS);
   const work = (t: number): number => workBase + t * workBytes;
 
@@ -405,8 +467,15 @@ export async function createWasmKernelsFromBinaries(
       done = Atomics.load(I, DONE);
     }
     Atomics.store(I, NEXT, MAX_CHUNKS);
-    if (error !== undefined) throw error;
-    if (Atomics.exchange(I, FAILED, 0) !== 0) throw new Error(`the ${op} kernel failed in a worker`);
+    const failed = Atomics.exchange(I, FAILED, 0);
+    if (error !== undefined) {
+      throw kernelError(op, "", error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    }
+    if (failed !== 0) {
+      const at = ((failed - 1) * CHUNK_BYTES + ERROR_BYTE) / 2;
+      const units = errorText.subarray(at + 1, at + 1 + Math.min(errorText[at], ERROR_UNITS - 1));
+      throw kernelError(op, " in a worker thread", String.fromCharCode(...units) || "no reason given");
+    }
     const results: number[] = [];
     for (let c = 0; c < count; c++) results.push(table[(c * CHUNK_BYTES) / 8]);
     return results;
@@ -514,6 +583,40 @@ export async function createWasmKernelsFromBinaries(
       }
     },
 
+    gemmPackedSize(k, n): number {
+      return ex.gemm_packed_floats(k, n);
+    },
+
+    packGemmB(k, n, b, ldb, out): void {
+      ex.gemm_pack_b(k, n, b * 4, ldb, out * 4);
+    },
+
+    gemmPacked(transA, m, n, k, alpha, a, lda, packedB, beta, c, ldc): void {
+      const ta = transA ? 1 : 0;
+      if (workers === 0 || 2 * m * n * k < gemmMinFlops || n < 2 * NR) {
+        ex.gemm_packed(ta, m, n, k, alpha, a * 4, lda, packedB * 4, beta, c * 4, ldc, work(0), 0, n);
+        return;
+      }
+      // Column blocks (whole panels): every chunk packs its own copy of A, which is small here.
+      const chunks = split(n, NR, threads).map(([j0, j1]) => [
+        ta,
+        m,
+        n,
+        k,
+        alpha,
+        a * 4,
+        lda,
+        packedB * 4,
+        beta,
+        c * 4,
+        ldc,
+        0,
+        j0,
+        j1,
+      ]);
+      parallel("gemm_packed", chunks);
+    },
+
     embeddingForward(rows, width, ids, table, bias, out): void {
       ex.embedding_forward(
         rows,
@@ -618,6 +721,22 @@ export async function createWasmKernelsFromBinaries(
       return total;
     },
 
+    lstmCellForwardStrided(rows, hidden, forgetBias, gates, cPrev, c, h, ld): void {
+      ex.lstm_forward_ld(rows, hidden, forgetBias, gates * 4, cPrev * 4, c * 4, h * 4, ld);
+    },
+
+    copyRows(rows, width, src, lds, dst, ldd): void {
+      ex.copy_rows(rows, width, src * 4, lds, dst * 4, ldd);
+    },
+
+    logSoftmax(rows, classes, temperature, logits, out): void {
+      ex.log_softmax(rows, classes, temperature, logits * 4, out * 4);
+    },
+
+    sampleClasses(rows, classes, logProbs, uniforms, greedy, out): void {
+      ex.sample(rows, classes, logProbs * 4, uniforms * 4, greedy ? 1 : 0, out * 4);
+    },
+
     sumSquares(n, x): number {
       return ex.sum_squares(n, x * 4);
     },
@@ -652,6 +771,15 @@ export async function createWasmKernelsFromBinaries(
   }
 
   return kernels;
+}
+
+/**
+ * A kernel that threw (a WebAssembly trap such as "memory access out of bounds", or a worker's exception):
+ * a PolyrnnError of one line that names the kernel and the cause, so that a command reports it without an
+ * internal stack trace.
+ */
+function kernelError(op: string, where: string, cause: string): PolyrnnError {
+  return new PolyrnnError(`the ${op} kernel failed${where}: ${cause.split("\n")[0]}`);
 }
 
 /** min(floor(keep·2³²), 2³² − 1): the unsigned hash threshold (as in reference.ts); NaN keeps nothing. */
