@@ -51,11 +51,27 @@ export interface SearchRequest {
   /** Number of model steps (sampled events) to add: Magenta's `num_steps - len(primer)`. */
   numSteps: number;
   rng: Rng;
+  /**
+   * Where a previous search that returned exactly `primer` left off (its result's `resume`): the primer is
+   * then not fed again from a zero state. Same distribution, same score up to float rounding (the state
+   * was reached step by step instead of in one pass).
+   */
+  resume?: ResumePoint;
+}
+
+/** A search result's best entry, to continue from: its state, the inputs it had not fed yet, its score. */
+export interface ResumePoint {
+  /** Length of the event list it belongs to. */
+  events: number;
+  state: RnnState;
+  pending: EventId[];
+  score: number;
 }
 
 export interface SearchResult {
   events: PolyEvent[];
   score: number;
+  resume: ResumePoint;
 }
 
 /** Picks the next event from one row of log-probabilities: a sample, or the argmax at temperature 0. */
@@ -216,12 +232,10 @@ export function beamSearch(rnn: EventRnn, requests: SearchRequest[], opts: Searc
 
   // The initial inputs are the whole primer (full length), then the callback may inject.
   let beams: BeamEntry[][] = requests.map((r) => {
-    const first: BeamEntry = {
-      events: [...r.primer],
-      state: rnn.zeroState(),
-      pending: r.primer.map(eventToId),
-      score: 0,
-    };
+    const resume = r.resume?.events === r.primer.length ? r.resume : undefined;
+    const first: BeamEntry = resume
+      ? { events: [...r.primer], state: resume.state, pending: [...resume.pending], score: resume.score }
+      : { events: [...r.primer], state: rnn.zeroState(), pending: r.primer.map(eventToId), score: 0 };
     opts.modifyEvents?.(first);
     return Array.from({ length: opts.beamSize }, () => first);
   });
@@ -264,7 +278,16 @@ export function beamSearch(rnn: EventRnn, requests: SearchRequest[], opts: Searc
   return beams.map((beam, g) => {
     const [best] = pruneBeam(beam, 1);
     opts.onPrune?.(g, beam, [best]);
-    return { events: best.events, score: best.score };
+    return {
+      events: best.events,
+      score: best.score,
+      resume: {
+        events: best.events.length,
+        state: best.state,
+        pending: [...best.pending],
+        score: best.score,
+      },
+    };
   });
 }
 
@@ -290,5 +313,11 @@ export function sampleEvents(
     modifyEvents,
   };
   for (let i = 0; i < request.numSteps; i++) [entry] = generateStep(rnn, [entry], [request.rng], opts);
-  return { events: entry.events, score: entry.score };
+  const resume = {
+    events: entry.events.length,
+    state: entry.state,
+    pending: [...entry.pending],
+    score: entry.score,
+  };
+  return { events: entry.events, score: entry.score, resume };
 }

@@ -21,7 +21,13 @@ import {
   quantizeToStep,
   stepsPerQuarterToStepsPerSecond,
 } from "../pipeline/quantize.js";
-import { type BeamEntry, beamSearch, GenerationError, type ModifyEvents } from "./beam_search.js";
+import {
+  type BeamEntry,
+  beamSearch,
+  GenerationError,
+  type ModifyEvents,
+  type ResumePoint,
+} from "./beam_search.js";
 import { createRng } from "./rng.js";
 import type { EventRnn } from "./rnn.js";
 
@@ -131,14 +137,17 @@ export function generatePolyphony(rnn: EventRnn, opts: PolyphonyOptions): Polyph
   const seqs: PolyphonicSequence[] = Array.from({ length: opts.numOutputs }, () => polySeq);
   const rngs = seqs.map((_, i) => createRng(opts.seed, i));
   const scores = seqs.map(() => 0);
+  const resumes: (ResumePoint | undefined)[] = seqs.map(() => undefined);
   for (;;) {
     const todo = seqs.map((_s, i) => i).filter((i) => numSteps(seqs[i]) < totalSteps);
     if (todo.length === 0) break;
-    // Magenta asks for 5 RNN events per missing step and re-primes from a zero state each round.
+    // Magenta asks for 5 RNN events per missing step and re-primes from a zero state each round; a later
+    // round continues from the state the last one ended in instead (the same numbers, without feeding the
+    // whole sequence again: a model that rarely ends a step needs many rounds).
     const requests = todo.map((i) => {
       const stepsToGenerate = totalSteps - numSteps(seqs[i]);
       opts.onRound?.({ output: i, stepsToGenerate, rnnSteps: 5 * stepsToGenerate });
-      return { primer: [...seqs[i].events], numSteps: 5 * stepsToGenerate, rng: rngs[i] };
+      return { primer: [...seqs[i].events], numSteps: 5 * stepsToGenerate, rng: rngs[i], resume: resumes[i] };
     });
     const results = beamSearch(rnn, requests, {
       temperature: opts.temperature,
@@ -150,6 +159,7 @@ export function generatePolyphony(rnn: EventRnn, opts: PolyphonyOptions): Polyph
     todo.forEach((i, k) => {
       seqs[i] = { ...seqs[i], events: results[k].events };
       scores[i] = results[k].score;
+      resumes[i] = results[k].resume;
     });
   }
 
