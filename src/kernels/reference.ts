@@ -214,23 +214,8 @@ export function createReferenceKernels(options: ReferenceKernelOptions = {}): Ke
     },
 
     lstmCellForward(rows, hidden, forgetBias, gates, cPrev, c, h): void {
-      const H = hidden;
-      for (let r = 0; r < rows; r++) {
-        const g = gates + r * 4 * H; // blocks (i, j, f, o), each H wide
-        for (let u = 0; u < H; u++) {
-          const i = sigmoid(F[g + u]);
-          const j = Math.tanh(F[g + H + u]);
-          const f = sigmoid(F[g + 2 * H + u] + forgetBias);
-          const o = sigmoid(F[g + 3 * H + u]);
-          const cell = F[cPrev + r * H + u] * f + i * j;
-          F[g + u] = i;
-          F[g + H + u] = j;
-          F[g + 2 * H + u] = f;
-          F[g + 3 * H + u] = o;
-          F[c + r * H + u] = cell;
-          F[h + r * H + u] = Math.tanh(cell) * o;
-        }
-      }
+      // Rows packed back to back: the strided cell with a row stride of H.
+      kernels.lstmCellForwardStrided(rows, hidden, forgetBias, gates, cPrev, c, h, hidden);
     },
 
     lstmCellBackward(rows, hidden, gates, cPrev, c, dh, dc, dGates, dcPrev): void {
