@@ -7,13 +7,8 @@ import { generatePolyphony } from "../../generate/polyphony.js";
 import type { EventRnn } from "../../generate/rnn.js";
 import { loadBundle } from "../../model/bundle.js";
 import { type LoadedKernels, loadBrowserKernels } from "./kernels.js";
-import type { GenReply, GenRequest } from "./protocol.js";
+import type { GenReply, GenRequest, WorkerScope } from "./protocol.js";
 
-interface WorkerScope {
-  postMessage(message: unknown): void;
-  onmessage: ((e: MessageEvent) => void) | null;
-  location: Location;
-}
 const scope = self as unknown as WorkerScope;
 const post = (m: GenReply) => scope.postMessage(m);
 

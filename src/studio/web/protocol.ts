@@ -72,3 +72,10 @@ export type TrainReply =
   | { type: "finished"; step: number }
   | { type: "bundle"; bytes: Uint8Array; step: number }
   | { type: "error"; message: string };
+
+/** What a worker script needs of its global scope (`self` in a dedicated Web Worker). */
+export interface WorkerScope {
+  postMessage(message: unknown): void;
+  onmessage: ((e: MessageEvent) => void) | null;
+  location: Location;
+}

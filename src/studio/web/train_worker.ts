@@ -5,14 +5,9 @@
  * it yields to its message queue, so a stop is seen within one step.
  */
 import { type LoadedKernels, loadBrowserKernels } from "./kernels.js";
-import type { TrainReply, TrainRequest } from "./protocol.js";
+import type { TrainReply, TrainRequest, WorkerScope } from "./protocol.js";
 import { buildDataset, midiFilesToNoteSequences, type StepMetrics, StudioTrainer } from "./train_core.js";
 
-interface WorkerScope {
-  postMessage(message: unknown): void;
-  onmessage: ((e: MessageEvent) => void) | null;
-  location: Location;
-}
 const scope = self as unknown as WorkerScope;
 const post = (m: TrainReply) => scope.postMessage(m);
 
