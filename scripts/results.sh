@@ -18,7 +18,7 @@ mkdir -p "$WORK" "$OUT"
 if [ ! -f "$WORK/bach/ds/eval_poly_tracks.tfrecord" ]; then
   "${P[@]}" convert --input_dir="$DATA/bach-chorales-midi" --output_file="$WORK/bach/notes.tfrecord" --log=ERROR
   "${P[@]}" dataset --input="$WORK/bach/notes.tfrecord" --output_dir="$WORK/bach/ds" --eval_ratio=0.1 --seed=1 \
-    --max_steps=128 --split_long_tracks --log=ERROR
+    --max_steps=48 --min_steps=16 --split_long_tracks --log=ERROR
 fi
 if [ ! -f "$WORK/schubert/ds/eval_poly_tracks.tfrecord" ]; then
   mkdir -p "$WORK/schubert/midi"
