@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ExampleSet } from "../src/dataset/batches.js";
@@ -147,6 +147,16 @@ describe("polyrnn eval --frames", () => {
     expect(a.nll_per_frame).toBe(b.nll_per_frame);
     expect((a.model as Record<string, unknown>).step).toBe(7);
     expect((a.model as Record<string, unknown>).kind).toBe("checkpoint");
+    // One checkpoint file given as --bundle_file serves too.
+    const ckpt = join(
+      runDir,
+      "train",
+      readdirSync(join(runDir, "train")).find((f) => f.endsWith(".safetensors")) ?? "",
+    );
+    const c = parseJson(evalCli(`--bundle_file=${ckpt}`, `--frames=${benchFile}`, "--json").stdout);
+    expect(c.nll_per_frame).toBe(a.nll_per_frame);
+    expect((c.model as Record<string, unknown>).kind).toBe("checkpoint");
+    expect((c.model as Record<string, unknown>).step).toBe(7);
 
     const s = evalCli(`--bundle_file=${bundle}`, `--frames=${satbFile}`, "--satb", "--json");
     expect(s.status, s.stderr).toBe(0);

@@ -22,7 +22,10 @@ import { describeModelSource, loadModelSource, type ModelSource } from "./model_
 import { Progress } from "./progress.js";
 
 export const EVAL_FLAGS = {
-  bundle_file: { type: "string", help: "The model: a bundle (.safetensors)." },
+  bundle_file: {
+    type: "string",
+    help: "The model: a bundle (.safetensors), or one checkpoint file of polyrnn train.",
+  },
   run_dir: { type: "string", help: "The model: the latest checkpoint in <run_dir>/train." },
   sequence_example_file: {
     type: "string",

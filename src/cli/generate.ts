@@ -33,7 +33,7 @@ export const GENERATE_FLAGS = {
   run_dir: { type: "string", help: "Training folder: use the latest checkpoint in <run_dir>/train." },
   bundle_file: {
     type: "string",
-    help: "Bundle (.safetensors) to generate with; or, with --save_generator_bundle, the bundle to write. Default: the model shipped in models/.",
+    help: "Bundle (.safetensors) to generate with (a checkpoint file of polyrnn train also works); or, with --save_generator_bundle, the bundle to write. Default: the model shipped in models/.",
   },
   save_generator_bundle: {
     type: "bool",

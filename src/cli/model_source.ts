@@ -8,10 +8,11 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PolyrnnError, UsageError } from "../errors.js";
+import { readSafetensorsHeader } from "../io/safetensors.js";
 import type { HParams, NamedTensor } from "../model/api.js";
 import { loadBundle } from "../model/bundle.js";
 import { hparamsFromJson } from "../model/hparams.js";
-import { latestCheckpoint, loadCheckpoint } from "../train/checkpoint.js";
+import { CHECKPOINT_FORMAT, latestCheckpoint, loadCheckpoint } from "../train/checkpoint.js";
 
 export interface ModelSource {
   kind: "bundle" | "checkpoint";
@@ -34,6 +35,7 @@ function fileError(path: string, e: unknown): never {
   );
 }
 
+/** A bundle, or a training checkpoint given where a bundle is expected (its weights and hparams serve). */
 export async function readBundleFile(path: string): Promise<ModelSource> {
   let bytes: Uint8Array;
   try {
@@ -41,6 +43,13 @@ export async function readBundleFile(path: string): Promise<ModelSource> {
   } catch (e) {
     fileError(path, e);
   }
+  let format: string | undefined;
+  try {
+    format = readSafetensorsHeader(bytes).metadata?.format;
+  } catch {
+    // Not safetensors at all: loadBundle below says so.
+  }
+  if (format === CHECKPOINT_FORMAT) return readCheckpointFile(path);
   try {
     const b = loadBundle(bytes);
     return {
@@ -65,18 +74,23 @@ export async function readRunDir(runDir: string): Promise<ModelSource> {
       `no checkpoint in ${trainDir} (train a model first with polyrnn train --run_dir=${runDir})`,
     );
   }
-  const ckpt = await loadCheckpoint(ref.path);
+  return readCheckpointFile(ref.path);
+}
+
+/** One checkpoint file of `polyrnn train`, with the hparams recorded in it. */
+export async function readCheckpointFile(path: string): Promise<ModelSource> {
+  const ckpt = await loadCheckpoint(path);
   const json = ckpt.metadata.hparams_json;
-  if (!json) throw new PolyrnnError(`${ref.path}: the checkpoint records no hparams`);
+  if (!json) throw new PolyrnnError(`${path}: the checkpoint records no hparams`);
   let hparams: HParams;
   try {
     hparams = hparamsFromJson(json);
   } catch (e) {
-    fileError(ref.path, e);
+    fileError(path, e);
   }
   return {
     kind: "checkpoint",
-    path: ref.path,
+    path,
     weights: ckpt.weights,
     hparams,
     step: ckpt.step,
