@@ -64,13 +64,17 @@ for m in bach schubert; do
   "${P[@]}" generate --bundle_file="$ROOT/models/$m.safetensors" --primer_midi="$ROOT/examples/midi/seed1.mid" \
     "${flags[@]}" --num_outputs=10 --num_steps=128 --seed=1 --exclude_primer --output_dir="$WORK/gen10/$m" --log=ERROR
   "${P[@]}" eval --music="$WORK/gen10/$m" --reference="$WORK/$m/notes.tfrecord" --json >"$OUT/music_$m.json"
-  "${P[@]}" eval --music="$WORK/gen10/$m" --reference="$WORK/$m/notes.tfrecord" | tail -n +3 | head -n 9
 done
 echo "-- the notebook's own outputs (Magenta's Bach bundle from seed1 and seed2) beside the Bach chorales"
 "${P[@]}" eval --music="$ROOT/examples/midi/startSchubert_contBach_10.mid,$ROOT/examples/midi/startSchubertShort_08.mid" \
   --reference="$WORK/bach/notes.tfrecord" --json >"$OUT/music_magenta_bach.json"
-"${P[@]}" eval --music="$ROOT/examples/midi/startSchubert_contBach_10.mid,$ROOT/examples/midi/startSchubertShort_08.mid" \
-  --reference="$WORK/bach/notes.tfrecord" | tail -n +3 | head -n 9
+for f in bach schubert magenta_bach; do
+  node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const row = (name, s) => console.log(`${name.padEnd(34)} in key ${(s.in_key_share * 100).toFixed(1)} %, polyphony ${s.polyphony.toFixed(2)}, silent ${(s.silent_share * 100).toFixed(1)} %, notes/quarter ${s.notes_per_quarter.toFixed(2)}`);
+    row(`${process.argv[2]}: generated (${r.music.pieces})`, r.music);
+    row(`${process.argv[2]}: reference (${r.reference.pieces})`, r.reference);
+    console.log(`${process.argv[2]}: pitch-class histogram distance ${r.pitch_class_distance.toFixed(3)}`);' "$OUT/music_$f.json" "$f"
+done
 
 echo "== frame-level NLL on the benchmarks' valid splits (models/bench-*.safetensors)"
 for f in "$ROOT"/models/bench-*.safetensors; do
