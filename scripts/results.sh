@@ -7,11 +7,12 @@
 # Environment (optional): DATA (default ../shared/data), WORK (scratch, default out/results).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DATA="${DATA:-$ROOT/../shared/data}"
-WORK="${WORK:-$ROOT/out/results}"
-OUT="$ROOT/docs/results"
-P=(node "$ROOT/dist/cli/polyrnn.js")
+# Paths are relative to the repository root, so that the JSON files written name no machine's folders.
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+DATA="${DATA:-../shared/data}"
+WORK="${WORK:-out/results}"
+OUT="docs/results"
+P=(node dist/cli/polyrnn.js)
 mkdir -p "$WORK" "$OUT"
 
 # The datasets of the model cards (deterministic: --seed=1 fixes the eval split).
@@ -32,7 +33,7 @@ fi
 
 echo "== eval metrics of the bundles on their eval sets (Magenta's eval: dropout on)"
 for m in bach schubert; do
-  "${P[@]}" eval --bundle_file="$ROOT/models/$m.safetensors" \
+  "${P[@]}" eval --bundle_file="models/$m.safetensors" \
     --sequence_example_file="$WORK/$m/ds/eval_poly_tracks.tfrecord" --json >"$OUT/eval_$m.json"
   node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     console.log(process.argv[2], "step", r.model.step, Object.entries(r.metrics).filter(([k]) => !k.includes("per_step"))
@@ -46,7 +47,7 @@ for m in bach schubert; do
   else flags=(--condition_on_primer=false --inject_primer_during_generation=true); fi
   for seed in seed1 seed2; do
     rm -rf "$WORK/gen/$m-$seed"
-    "${P[@]}" generate --bundle_file="$ROOT/models/$m.safetensors" --primer_midi="$ROOT/examples/midi/$seed.mid" \
+    "${P[@]}" generate --bundle_file="models/$m.safetensors" --primer_midi="examples/midi/$seed.mid" \
       "${flags[@]}" --num_outputs=1 --num_steps=128 --seed=1 --output_dir="$WORK/gen/$m-$seed" --log=ERROR
     cp "$WORK/gen/$m-$seed"/*.mid "$OUT/${m}_$seed.mid"
     # seed1 is 17.3 steps long (generation starts at step 18), seed2 9.3 (step 10).
@@ -61,12 +62,12 @@ for m in bach schubert; do
   if [ "$m" = bach ]; then flags=(--condition_on_primer=true --inject_primer_during_generation=false)
   else flags=(--condition_on_primer=false --inject_primer_during_generation=true); fi
   rm -rf "$WORK/gen10/$m"
-  "${P[@]}" generate --bundle_file="$ROOT/models/$m.safetensors" --primer_midi="$ROOT/examples/midi/seed1.mid" \
+  "${P[@]}" generate --bundle_file="models/$m.safetensors" --primer_midi="examples/midi/seed1.mid" \
     "${flags[@]}" --num_outputs=10 --num_steps=128 --seed=1 --exclude_primer --output_dir="$WORK/gen10/$m" --log=ERROR
   "${P[@]}" eval --music="$WORK/gen10/$m" --reference="$WORK/$m/notes.tfrecord" --json >"$OUT/music_$m.json"
 done
 echo "-- the notebook's own outputs (Magenta's Bach bundle from seed1 and seed2) beside the Bach chorales"
-"${P[@]}" eval --music="$ROOT/examples/midi/startSchubert_contBach_10.mid,$ROOT/examples/midi/startSchubertShort_08.mid" \
+"${P[@]}" eval --music="examples/midi/startSchubert_contBach_10.mid,examples/midi/startSchubertShort_08.mid" \
   --reference="$WORK/bach/notes.tfrecord" --json >"$OUT/music_magenta_bach.json"
 for f in bach schubert magenta_bach; do
   node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
@@ -77,7 +78,7 @@ for f in bach schubert magenta_bach; do
 done
 
 echo "== frame-level NLL on the benchmarks' valid splits (models/bench-*.safetensors)"
-for f in "$ROOT"/models/bench-*.safetensors; do
+for f in models/bench-*.safetensors; do
   [ -f "$f" ] || continue
   name=$(basename "$f" .safetensors)
   bench="${name#bench-}"
