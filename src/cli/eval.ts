@@ -219,89 +219,78 @@ export async function runEval(argv: string[], usage: string): Promise<number> {
   if (flags.num_eval_examples < 0) throw new UsageError("--num_eval_examples must be at least 0");
   if (flags.threads < 0) throw new UsageError("--threads must be at least 0");
 
-  try {
-    const src = await loadModelSource({ bundleFile: flags.bundle_file, runDir: flags.run_dir });
-    // Read the data before starting the kernels: a bad file fails fast.
-    const frameData = framesMode ? await loadFrameSplit(flags.frames as string, flags.split) : undefined;
-    const exampleData = framesMode
-      ? undefined
-      : await loadExampleFiles(flags.sequence_example_file as string);
-    const batchSize = flags.batch_size || src.hparams.batchSize;
+  const src = await loadModelSource({ bundleFile: flags.bundle_file, runDir: flags.run_dir });
+  // Read the data before starting the kernels: a bad file fails fast.
+  const frameData = framesMode ? await loadFrameSplit(flags.frames as string, flags.split) : undefined;
+  const exampleData = framesMode ? undefined : await loadExampleFiles(flags.sequence_example_file as string);
+  const batchSize = flags.batch_size || src.hparams.batchSize;
 
-    const kernels = await createKernels(flags.kernels as KernelKind, {
-      threads: flags.threads || undefined,
-      notice: (m) => console.error(m),
-    });
-    const model = createPolyphonyModel(kernels, src.hparams, { seed: 0 });
-    let progress: Progress | undefined;
-    const onBatch = (_done: number, total: number) => {
-      progress ??= new Progress({ label: "Evaluating", total, unit: " batches" });
-      progress.tick();
-    };
-    const t0 = performance.now();
+  const kernels = await createKernels(flags.kernels as KernelKind, {
+    threads: flags.threads || undefined,
+    notice: (m) => console.error(m),
+  });
+  const model = createPolyphonyModel(kernels, src.hparams, { seed: 0 });
+  let progress: Progress | undefined;
+  const onBatch = (_done: number, total: number) => {
+    progress ??= new Progress({ label: "Evaluating", total, unit: " batches" });
+    progress.tick();
+  };
+  const t0 = performance.now();
+  try {
     try {
-      try {
-        model.importWeights(src.weights);
-      } catch (e) {
-        throw new PolyrnnError(`${src.path}: ${(e as Error).message}`);
-      }
-      if (frameData) {
-        const r = scoreFrames(model, frameData, flags.split, flags.satb, batchSize, onBatch);
-        progress?.finish();
-        printFrames(src, frameData.name, flags.split, flags.satb, r, kernels.name, flags.json, t0);
-      } else if (exampleData) {
-        const r = evaluateDataset(model, exampleData.set, {
-          batchSize,
-          dropout: flags.dropout,
-          seed: flags.seed,
-          numEvalExamples: flags.num_eval_examples,
-          onBatch,
-        });
-        progress?.finish();
-        const seconds = (performance.now() - t0) / 1000;
-        if (flags.json) {
-          console.log(
-            JSON.stringify({
-              model: modelJson(src),
-              sequence_example_files: exampleData.files,
-              examples: r.examples,
-              batches: r.batches,
-              batch_size: batchSize,
-              tokens: r.tokens,
-              dropout: r.dropout,
-              seed: flags.seed,
-              metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, jsonNumber(v)])),
-              per_class_accuracy_present: jsonNumber(r.perClassAccuracyPresent),
-              kernels: kernels.name,
-              seconds,
-            }),
-          );
-        } else {
-          const lines = [
-            `Model: ${describeModelSource(src)}`,
-            `Data: ${exampleData.files.join(", ")}: ${r.examples} examples, ${r.tokens} events, ${r.batches} batches of ${batchSize}, dropout ${r.dropout ? `on (seed ${flags.seed})` : "off"}`,
-          ];
-          const width = Math.max(...Object.keys(r.metrics).map((k) => k.length));
-          for (const [tag, v] of Object.entries(r.metrics)) lines.push(`  ${tag.padEnd(width)}  ${fmt(v)}`);
-          lines.push(
-            `  (mean accuracy over only the classes present: ${fmt(r.perClassAccuracyPresent)})`,
-            `${seconds.toFixed(2)} s with the ${kernels.name} kernels.`,
-          );
-          console.log(lines.join("\n"));
-        }
-      }
-      return 0;
-    } finally {
-      model.dispose();
-      kernels.dispose();
+      model.importWeights(src.weights);
+    } catch (e) {
+      throw new PolyrnnError(`${src.path}: ${(e as Error).message}`);
     }
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    if (e instanceof PolyrnnError) {
-      console.error(`error: ${e.message}`);
-      return 1;
+    if (frameData) {
+      const r = scoreFrames(model, frameData, flags.split, flags.satb, batchSize, onBatch);
+      progress?.finish();
+      printFrames(src, frameData.name, flags.split, flags.satb, r, kernels.name, flags.json, t0);
+    } else if (exampleData) {
+      const r = evaluateDataset(model, exampleData.set, {
+        batchSize,
+        dropout: flags.dropout,
+        seed: flags.seed,
+        numEvalExamples: flags.num_eval_examples,
+        onBatch,
+      });
+      progress?.finish();
+      const seconds = (performance.now() - t0) / 1000;
+      if (flags.json) {
+        console.log(
+          JSON.stringify({
+            model: modelJson(src),
+            sequence_example_files: exampleData.files,
+            examples: r.examples,
+            batches: r.batches,
+            batch_size: batchSize,
+            tokens: r.tokens,
+            dropout: r.dropout,
+            seed: flags.seed,
+            metrics: Object.fromEntries(Object.entries(r.metrics).map(([k, v]) => [k, jsonNumber(v)])),
+            per_class_accuracy_present: jsonNumber(r.perClassAccuracyPresent),
+            kernels: kernels.name,
+            seconds,
+          }),
+        );
+      } else {
+        const lines = [
+          `Model: ${describeModelSource(src)}`,
+          `Data: ${exampleData.files.join(", ")}: ${r.examples} examples, ${r.tokens} events, ${r.batches} batches of ${batchSize}, dropout ${r.dropout ? `on (seed ${flags.seed})` : "off"}`,
+        ];
+        const width = Math.max(...Object.keys(r.metrics).map((k) => k.length));
+        for (const [tag, v] of Object.entries(r.metrics)) lines.push(`  ${tag.padEnd(width)}  ${fmt(v)}`);
+        lines.push(
+          `  (mean accuracy over only the classes present: ${fmt(r.perClassAccuracyPresent)})`,
+          `${seconds.toFixed(2)} s with the ${kernels.name} kernels.`,
+        );
+        console.log(lines.join("\n"));
+      }
     }
-    throw e;
+    return 0;
+  } finally {
+    model.dispose();
+    kernels.dispose();
   }
 }
 

@@ -132,58 +132,49 @@ export async function runMusicEval(opts: MusicEvalOptions, explicit: Set<string>
   for (const name of MODEL_FLAGS) {
     if (explicit.has(name)) throw new UsageError(`--${name} does not go with --music (no model is used)`);
   }
-  try {
-    const music = await collect(opts.music);
-    const reference = opts.reference === undefined ? undefined : await collect(opts.reference);
-    const a = musicStats(music.tally);
-    const b = reference ? musicStats(reference.tally) : undefined;
-    const distance = b ? histogramDistance(a.pitchClassHistogram, b.pitchClassHistogram) : undefined;
-    for (const c of [music, reference]) {
-      for (const line of c?.skipped ?? []) console.error(`skipped ${line}`);
-    }
-    if (opts.json) {
-      console.log(
-        JSON.stringify({
-          music: { spec: music.spec, skipped: music.skipped.length, ...statsJson(a) },
-          reference:
-            reference && b
-              ? { spec: reference.spec, skipped: reference.skipped.length, ...statsJson(b) }
-              : null,
-          pitch_class_distance: distance ?? null,
-        }),
-      );
-      return 0;
-    }
-    const lines = [row("", "music", b ? "reference" : undefined)];
-    const add = (name: string, f: (s: MusicStats) => string) =>
-      lines.push(row(name, f(a), b ? f(b) : undefined));
-    add("pieces", (s) => String(s.pieces));
-    add("notes", (s) => String(s.notes));
-    add("notes in the key", (s) => `${fmt(s.inKeyShare * 100, 1)} %`);
-    add("polyphony (sounding steps)", (s) => fmt(s.polyphony, 2));
-    add("silent steps", (s) => `${fmt(s.silentShare * 100, 1)} %`);
-    add("notes per quarter", (s) => fmt(s.notesPerQuarter, 2));
-    add("mean pitch", (s) => fmt(s.meanPitch, 1));
-    add("pitch std", (s) => fmt(s.pitchStd, 1));
-    const names = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"];
-    lines.push("  pitch classes (% of notes)");
-    names.forEach((n, i) => {
-      add(`    ${n}`, (s) => fmt(s.pitchClassHistogram[i] * 100, 1));
-    });
-    lines.unshift(`Music: ${music.spec}${reference ? `\nReference: ${reference.spec}` : ""}`);
-    if (distance !== undefined) {
-      lines.push(
-        `Pitch-class histogram distance (total variation, 0 = same, 1 = disjoint): ${distance.toFixed(4)}`,
-      );
-    }
-    console.log(lines.join("\n"));
-    return 0;
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    if (e instanceof PolyrnnError) {
-      console.error(`error: ${e.message}`);
-      return 1;
-    }
-    throw e;
+  const music = await collect(opts.music);
+  const reference = opts.reference === undefined ? undefined : await collect(opts.reference);
+  const a = musicStats(music.tally);
+  const b = reference ? musicStats(reference.tally) : undefined;
+  const distance = b ? histogramDistance(a.pitchClassHistogram, b.pitchClassHistogram) : undefined;
+  for (const c of [music, reference]) {
+    for (const line of c?.skipped ?? []) console.error(`skipped ${line}`);
   }
+  if (opts.json) {
+    console.log(
+      JSON.stringify({
+        music: { spec: music.spec, skipped: music.skipped.length, ...statsJson(a) },
+        reference:
+          reference && b
+            ? { spec: reference.spec, skipped: reference.skipped.length, ...statsJson(b) }
+            : null,
+        pitch_class_distance: distance ?? null,
+      }),
+    );
+    return 0;
+  }
+  const lines = [row("", "music", b ? "reference" : undefined)];
+  const add = (name: string, f: (s: MusicStats) => string) =>
+    lines.push(row(name, f(a), b ? f(b) : undefined));
+  add("pieces", (s) => String(s.pieces));
+  add("notes", (s) => String(s.notes));
+  add("notes in the key", (s) => `${fmt(s.inKeyShare * 100, 1)} %`);
+  add("polyphony (sounding steps)", (s) => fmt(s.polyphony, 2));
+  add("silent steps", (s) => `${fmt(s.silentShare * 100, 1)} %`);
+  add("notes per quarter", (s) => fmt(s.notesPerQuarter, 2));
+  add("mean pitch", (s) => fmt(s.meanPitch, 1));
+  add("pitch std", (s) => fmt(s.pitchStd, 1));
+  const names = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"];
+  lines.push("  pitch classes (% of notes)");
+  names.forEach((n, i) => {
+    add(`    ${n}`, (s) => fmt(s.pitchClassHistogram[i] * 100, 1));
+  });
+  lines.unshift(`Music: ${music.spec}${reference ? `\nReference: ${reference.spec}` : ""}`);
+  if (distance !== undefined) {
+    lines.push(
+      `Pitch-class histogram distance (total variation, 0 = same, 1 = disjoint): ${distance.toFixed(4)}`,
+    );
+  }
+  console.log(lines.join("\n"));
+  return 0;
 }

@@ -155,130 +155,121 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
   if (!(flags.temperature >= 0))
     throw new UsageError(`--temperature must be 0 or more, got ${flags.temperature}`);
 
-  try {
-    if (flags.save_generator_bundle) {
-      if (!flags.run_dir || !flags.bundle_file) {
-        throw new UsageError(
-          "--save_generator_bundle needs --run_dir (the checkpoint) and --bundle_file (the output)",
-        );
-      }
-      const run = await readRunDir(flags.run_dir);
-      checkHParams(flags.hparams, run.hparams, run.path);
-      if (!flags.bundle_description)
-        info("warning: no --bundle_description given; the bundle's description is empty");
-      const bytes = encodeBundle({
-        weights: run.weights,
-        hparams: run.hparams,
-        step: run.step,
-        description: flags.bundle_description ?? "",
-      });
-      await writeFileAtomic(flags.bundle_file, bytes);
-      info(
-        `Wrote bundle ${flags.bundle_file} (step ${run.step}, ${run.hparams.rnnLayerSizes.join("×")} LSTM, ${bytes.length} bytes).`,
+  if (flags.save_generator_bundle) {
+    if (!flags.run_dir || !flags.bundle_file) {
+      throw new UsageError(
+        "--save_generator_bundle needs --run_dir (the checkpoint) and --bundle_file (the output)",
       );
-      return 0;
     }
-    // No model flag: the Bach bundle shipped in the repository, when there is one.
-    const shipped = DEFAULT_BUNDLES.find((u) => existsSync(u));
-    const useDefault = !flags.run_dir && !flags.bundle_file && shipped !== undefined;
-    const source = await loadModelSource({
-      bundleFile: useDefault ? shipped?.pathname : flags.bundle_file,
-      runDir: flags.run_dir,
+    const run = await readRunDir(flags.run_dir);
+    checkHParams(flags.hparams, run.hparams, run.path);
+    if (!flags.bundle_description)
+      info("warning: no --bundle_description given; the bundle's description is empty");
+    const bytes = encodeBundle({
+      weights: run.weights,
+      hparams: run.hparams,
+      step: run.step,
+      description: flags.bundle_description ?? "",
     });
-    checkHParams(flags.hparams, source.hparams, source.path);
-    const weights = source.weights;
-    info(`Model: ${describeModelSource(source)}.`);
-
-    const primerMidi = flags.primer_midi
-      ? {
-          path: flags.primer_midi,
-          bytes: await readPrimerMidi(flags.primer_midi),
-        }
-      : undefined;
-    let primer: ReturnType<typeof primerFromFlags>;
-    try {
-      primer = primerFromFlags({
-        primerPitches: flags.primer_pitches,
-        primerMelody: flags.primer_melody,
-        primerMidi,
-        qpm: flags.qpm,
-      });
-    } catch (e) {
-      if (primerMidi && e instanceof PolyrnnError && !(e instanceof UsageError)) {
-        throw new PolyrnnError(`${primerMidi.path}: ${e.message}`);
-      }
-      throw e;
-    }
-    if (primer.source === "none") info("No priming sequence specified. Defaulting to empty sequence.");
-    if (primer.source === "midi") {
-      const programs = new Set(primer.sequence.notes.map((n) => n.program));
-      if (programs.size > 1) {
-        info(
-          `warning: ${flags.primer_midi} uses ${programs.size} programs; like Magenta, a primer with several ` +
-            (flags.condition_on_primer
-              ? "programs is not extracted, so the model is NOT conditioned on it (and it is not in the output)"
-              : "programs is not extracted, so nothing is injected; the primer is still copied into the output"),
-        );
-      }
-    }
-
-    await mkdir(flags.output_dir, { recursive: true }).catch((e) => {
-      throw new PolyrnnError(`cannot create ${flags.output_dir}: ${(e as NodeJS.ErrnoException).code}`);
-    });
-    const seed = flags.seed ?? randomSeed();
-    const kernels = await createKernels(flags.kernels as KernelKind, {
-      threads: flags.threads || undefined,
-      notice: info,
-    });
-    const rnn = createLstmRnn(kernels, weights);
-    const t0 = performance.now();
-    let result: ReturnType<typeof generatePolyphony>;
-    try {
-      result = generatePolyphony(rnn, {
-        primer: primer.sequence,
-        numSteps: flags.num_steps,
-        numOutputs: flags.num_outputs,
-        conditionOnPrimer: flags.condition_on_primer,
-        injectPrimerDuringGeneration: flags.inject_primer_during_generation,
-        temperature: flags.temperature,
-        beamSize: flags.beam_size,
-        branchFactor: flags.branch_factor,
-        stepsPerIteration: flags.steps_per_iteration,
-        seed,
-        excludePrimer: flags.exclude_primer,
-        onRound: ({ output, stepsToGenerate, rnnSteps }) => {
-          if (flags.num_outputs === 1 || output === 0) {
-            info(
-              `Need to generate ${stepsToGenerate} more steps for this sequence, will try asking for ${rnnSteps} RNN steps`,
-            );
-          }
-        },
-      });
-    } finally {
-      rnn.dispose();
-      kernels.dispose();
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    const stamp = timestamp();
-    const digits = String(flags.num_outputs).length;
-    const paths: string[] = [];
-    for (let i = 0; i < result.sequences.length; i++) {
-      const path = join(flags.output_dir, `${stamp}_${String(i + 1).padStart(digits, "0")}.mid`);
-      await writeFileAtomic(path, writeMidi(result.sequences[i]));
-      paths.push(path);
-    }
+    await writeFileAtomic(flags.bundle_file, bytes);
     info(
-      `Generated steps ${result.generateStartStep}…${result.generateEndStep} at ${result.qpm} qpm with seed ${seed} ` +
-        `in ${seconds.toFixed(2)} s; best log-likelihood ${Math.max(...result.scores).toFixed(2)}.`,
+      `Wrote bundle ${flags.bundle_file} (step ${run.step}, ${run.hparams.rnnLayerSizes.join("×")} LSTM, ${bytes.length} bytes).`,
     );
-    info(`Wrote ${paths.length} MIDI files to ${flags.output_dir}`);
     return 0;
+  }
+  // No model flag: the Bach bundle shipped in the repository, when there is one.
+  const shipped = DEFAULT_BUNDLES.find((u) => existsSync(u));
+  const useDefault = !flags.run_dir && !flags.bundle_file && shipped !== undefined;
+  const source = await loadModelSource({
+    bundleFile: useDefault ? shipped?.pathname : flags.bundle_file,
+    runDir: flags.run_dir,
+  });
+  checkHParams(flags.hparams, source.hparams, source.path);
+  const weights = source.weights;
+  info(`Model: ${describeModelSource(source)}.`);
+
+  const primerMidi = flags.primer_midi
+    ? {
+        path: flags.primer_midi,
+        bytes: await readPrimerMidi(flags.primer_midi),
+      }
+    : undefined;
+  let primer: ReturnType<typeof primerFromFlags>;
+  try {
+    primer = primerFromFlags({
+      primerPitches: flags.primer_pitches,
+      primerMelody: flags.primer_melody,
+      primerMidi,
+      qpm: flags.qpm,
+    });
   } catch (e) {
-    if (e instanceof UsageError) throw e;
-    if (e instanceof PolyrnnError) {
-      console.error(`error: ${e.message}`);
-      return 1;
+    if (primerMidi && e instanceof PolyrnnError && !(e instanceof UsageError)) {
+      throw new PolyrnnError(`${primerMidi.path}: ${e.message}`);
     }
     throw e;
   }
+  if (primer.source === "none") info("No priming sequence specified. Defaulting to empty sequence.");
+  if (primer.source === "midi") {
+    const programs = new Set(primer.sequence.notes.map((n) => n.program));
+    if (programs.size > 1) {
+      info(
+        `warning: ${flags.primer_midi} uses ${programs.size} programs; like Magenta, a primer with several ` +
+          (flags.condition_on_primer
+            ? "programs is not extracted, so the model is NOT conditioned on it (and it is not in the output)"
+            : "programs is not extracted, so nothing is injected; the primer is still copied into the output"),
+      );
+    }
+  }
+
+  await mkdir(flags.output_dir, { recursive: true }).catch((e) => {
+    throw new PolyrnnError(`cannot create ${flags.output_dir}: ${(e as NodeJS.ErrnoException).code}`);
+  });
+  const seed = flags.seed ?? randomSeed();
+  const kernels = await createKernels(flags.kernels as KernelKind, {
+    threads: flags.threads || undefined,
+    notice: info,
+  });
+  const rnn = createLstmRnn(kernels, weights);
+  const t0 = performance.now();
+  let result: ReturnType<typeof generatePolyphony>;
+  try {
+    result = generatePolyphony(rnn, {
+      primer: primer.sequence,
+      numSteps: flags.num_steps,
+      numOutputs: flags.num_outputs,
+      conditionOnPrimer: flags.condition_on_primer,
+      injectPrimerDuringGeneration: flags.inject_primer_during_generation,
+      temperature: flags.temperature,
+      beamSize: flags.beam_size,
+      branchFactor: flags.branch_factor,
+      stepsPerIteration: flags.steps_per_iteration,
+      seed,
+      excludePrimer: flags.exclude_primer,
+      onRound: ({ output, stepsToGenerate, rnnSteps }) => {
+        if (flags.num_outputs === 1 || output === 0) {
+          info(
+            `Need to generate ${stepsToGenerate} more steps for this sequence, will try asking for ${rnnSteps} RNN steps`,
+          );
+        }
+      },
+    });
+  } finally {
+    rnn.dispose();
+    kernels.dispose();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const stamp = timestamp();
+  const digits = String(flags.num_outputs).length;
+  const paths: string[] = [];
+  for (let i = 0; i < result.sequences.length; i++) {
+    const path = join(flags.output_dir, `${stamp}_${String(i + 1).padStart(digits, "0")}.mid`);
+    await writeFileAtomic(path, writeMidi(result.sequences[i]));
+    paths.push(path);
+  }
+  info(
+    `Generated steps ${result.generateStartStep}…${result.generateEndStep} at ${result.qpm} qpm with seed ${seed} ` +
+      `in ${seconds.toFixed(2)} s; best log-likelihood ${Math.max(...result.scores).toFixed(2)}.`,
+  );
+  info(`Wrote ${paths.length} MIDI files to ${flags.output_dir}`);
+  return 0;
 }

@@ -1,8 +1,9 @@
 /**
- * Shared entry-point wrapper: runs a command, turns usage errors into one line and exit status 2,
- * and never shows a stack trace for a user's mistake.
+ * Shared entry-point wrapper: runs a command, turns usage errors into one line and exit status 2, other
+ * PolyrnnErrors (a bad file, a bad model: they name it) into `error: …` and exit status 1, and never shows
+ * a stack trace for a user's mistake.
  */
-import { UsageError } from "../errors.js";
+import { PolyrnnError, UsageError } from "../errors.js";
 
 export async function main(name: string, run: (argv: string[]) => Promise<number>): Promise<void> {
   try {
@@ -11,6 +12,11 @@ export async function main(name: string, run: (argv: string[]) => Promise<number
     if (e instanceof UsageError) {
       console.error(`${name}: ${e.message}\nTry '${name} --help'.`);
       process.exitCode = 2;
+      return;
+    }
+    if (e instanceof PolyrnnError) {
+      console.error(`error: ${e.message}`);
+      process.exitCode = 1;
       return;
     }
     console.error(`${name}: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);

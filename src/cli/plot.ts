@@ -84,20 +84,25 @@ export function firstQpm(ns: NoteSequence): number {
   return best && best.qpm > 0 ? best.qpm : 120;
 }
 
+/** A failed read of `path` as one line: "cannot read PATH: no such file" (or is a folder, or the code). */
+function describeReadError(path: string, e: unknown): PolyrnnError {
+  const err = e as NodeJS.ErrnoException;
+  const why =
+    err.code === "ENOENT"
+      ? "no such file"
+      : err.code === "EISDIR"
+        ? "is a folder"
+        : (err.code ?? err.message);
+  return new PolyrnnError(`cannot read ${path}: ${why}`);
+}
+
 /** Reads and parses a MIDI file; every failure is a PolyrnnError whose message names the file. */
 export async function readMidiFile(path: string): Promise<NoteSequence> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why =
-      err.code === "ENOENT"
-        ? "no such file"
-        : err.code === "EISDIR"
-          ? "is a folder"
-          : (err.code ?? err.message);
-    throw new PolyrnnError(`cannot read ${path}: ${why}`);
+    throw describeReadError(path, e);
   }
   try {
     return readMidi(bytes);
@@ -128,17 +133,6 @@ function checkSize(width: number, height: number): void {
     throw new UsageError(`--height must be 0 (automatic) or from 120 to 20000, got ${height}`);
   if (width * height > 40e6)
     throw new UsageError(`--width × --height is over 40 million pixels (${width}×${height})`);
-}
-
-function describeReadError(path: string, e: unknown): PolyrnnError {
-  const err = e as NodeJS.ErrnoException;
-  const why =
-    err.code === "ENOENT"
-      ? "no such file"
-      : err.code === "EISDIR"
-        ? "is a folder"
-        : (err.code ?? err.message);
-  return new PolyrnnError(`cannot read ${path}: ${why}`);
 }
 
 async function isFile(path: string): Promise<boolean> {
@@ -228,36 +222,28 @@ async function runMetricsPlot(
     throw new UsageError(`with --metrics, --output must end in .svg, got ${flags.output}`);
   if (explicit.has("reference_accuracy") && !(flags.reference_accuracy >= 0 && flags.reference_accuracy <= 1))
     throw new UsageError(`--reference_accuracy must be from 0 to 1, got ${flags.reference_accuracy}`);
-  try {
-    const loaded = await loadRunMetrics(target);
-    const total = loaded.files.reduce((n, f) => n + f.points, 0);
-    if (total === 0)
-      throw new PolyrnnError(`${loaded.files.map((f) => f.path).join(" and ")}: no metrics lines yet`);
-    const svg = trainingCurvesSvg(loaded.series, {
-      width: flags.width,
-      height: flags.height || undefined,
-      title: flags.title ?? `Training curves: ${target}`,
-      reference: {
-        loss: explicit.has("reference_loss") ? flags.reference_loss : undefined,
-        accuracy: explicit.has("reference_accuracy") ? flags.reference_accuracy : undefined,
-        label: flags.reference_label,
-      },
-    });
-    const out = flags.output ?? loaded.defaultOutput;
-    await writeOutput(out, svg);
-    const what = loaded.files.map((f) => {
-      const last = (loaded.series[f.role] ?? []).reduce((m, p) => Math.max(m, p.step), 0);
-      return `${f.role}: ${f.points} points to step ${last}`;
-    });
-    console.error(`Wrote ${out} (${what.join("; ")}).`);
-    return 0;
-  } catch (e) {
-    if (e instanceof PolyrnnError && !(e instanceof UsageError)) {
-      console.error(`error: ${e.message}`);
-      return 1;
-    }
-    throw e;
-  }
+  const loaded = await loadRunMetrics(target);
+  const total = loaded.files.reduce((n, f) => n + f.points, 0);
+  if (total === 0)
+    throw new PolyrnnError(`${loaded.files.map((f) => f.path).join(" and ")}: no metrics lines yet`);
+  const svg = trainingCurvesSvg(loaded.series, {
+    width: flags.width,
+    height: flags.height || undefined,
+    title: flags.title ?? `Training curves: ${target}`,
+    reference: {
+      loss: explicit.has("reference_loss") ? flags.reference_loss : undefined,
+      accuracy: explicit.has("reference_accuracy") ? flags.reference_accuracy : undefined,
+      label: flags.reference_label,
+    },
+  });
+  const out = flags.output ?? loaded.defaultOutput;
+  await writeOutput(out, svg);
+  const what = loaded.files.map((f) => {
+    const last = (loaded.series[f.role] ?? []).reduce((m, p) => Math.max(m, p.step), 0);
+    return `${f.role}: ${f.points} points to step ${last}`;
+  });
+  console.error(`Wrote ${out} (${what.join("; ")}).`);
+  return 0;
 }
 
 export async function runPlot(argv: string[], usage: string): Promise<number> {
