@@ -8,7 +8,7 @@
 // test/kernels_wasm.test.ts checks the kernel against chooseEvent on random rows. Log-softmax is float32
 // (to tolerance of rnn.ts's float64 logSoftmax), as the training softmax.
 
-import { ln, lstmFwd, vexp } from "./pointwise";
+import { ln, vexp } from "./pointwise";
 
 // ---------------------------------------------------------------------------------------------------
 // fdlibm exp (e_exp.c)
@@ -248,32 +248,7 @@ export function sample(rows: i32, classes: i32, lp: usize, uniforms: usize, gree
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Strided LSTM cell and row copies
-
-/**
- * lstm_forward with a row stride `ld` (floats) for cPrev, c and h (gates stay rows × 4H): the stepper keeps
- * every layer's state in one row per sequence. Same arithmetic as lstm_forward, element by element.
- */
-export function lstm_forward_ld(
-  rows: i32,
-  hidden: i32,
-  forgetBias: f32,
-  gates: usize,
-  cPrev: usize,
-  c: usize,
-  h: usize,
-  ld: i32,
-): void {
-  const H = <usize>hidden << 2;
-  const L = <usize>ld << 2;
-  for (let r = 0; r < rows; r++) {
-    const g = gates + <usize>r * 4 * H;
-    const off = <usize>r * L;
-    let u = 0;
-    for (; u + 4 <= hidden; u += 4) lstmFwd(g + (<usize>u << 2), H, forgetBias, cPrev + off, c + off, h + off, u, true);
-    for (; u < hidden; u++) lstmFwd(g + (<usize>u << 2), H, forgetBias, cPrev + off, c + off, h + off, u, false);
-  }
-}
+// Row copies (the strided LSTM cell, lstm_forward_ld, is in pointwise.ts beside lstm_forward)
 
 /** dst[r, 0:width] = src[r, 0:width] with row strides lds, ldd (floats); the rows must not overlap. */
 export function copy_rows(rows: i32, width: i32, src: usize, lds: i32, dst: usize, ldd: i32): void {

@@ -2,7 +2,7 @@
 // wasm/kernels.wasm (SIMD) and wasm/kernels-relaxed.wasm (relaxed SIMD: fused multiply-add).
 // src/kernels/wasm.ts wraps these exports as the `Kernels` interface of src/kernels/types.ts.
 export { gemm, gemm_pack_b, gemm_packed, gemm_packed_floats, gemm_work_floats } from "./gemm";
-export { copy_rows, fd_exp, log_softmax, lstm_forward_ld, sample } from "./generate";
+export { copy_rows, fd_exp, log_softmax, sample } from "./generate";
 export {
   adam,
   add,
@@ -13,6 +13,7 @@ export {
   embedding_forward,
   lstm_backward,
   lstm_forward,
+  lstm_forward_ld,
   scale,
   softmax_xent,
   sum_squares,
