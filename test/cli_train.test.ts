@@ -335,6 +335,22 @@ describe("polyrnn train / polyphony_rnn_train", () => {
     expect(steps[1]).toBeGreaterThan(0);
     expect(output()).toMatch(/Stopped at step \d+; saved/);
   });
+
+  it("one stop request delivered twice at once (as `timeout` does) still saves a checkpoint", async () => {
+    const run = tempDir();
+    const { child, output } = spawnTrain(run, HPARAMS, "--checkpoint_secs=1000");
+    await waitFor(() => output().includes("Saved checkpoint"));
+    await sleep(200);
+    // Two different signals, so that the kernel cannot merge them into one delivery.
+    child.kill("SIGTERM");
+    await sleep(20);
+    child.kill("SIGINT");
+    const { code } = await exited(child);
+    expect(code, output()).toBe(0);
+    expect(checkpoints(run).length).toBe(2);
+    expect(output()).toMatch(/SIGTERM: stopping after this step/);
+    expect(output()).toMatch(/Stopped at step \d+; saved/);
+  });
 });
 
 describe("createKernels", () => {

@@ -100,6 +100,8 @@ Metrics go to TensorBoard (tensorboard --logdir=<run_dir>) and to <run_dir>/trai
 With --eval it evaluates checkpoints as they appear instead (run it beside the training).`;
 
 const LOG_LEVELS: LogLevel[] = ["DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+/** A stop signal this soon after the first is a duplicate delivery of the same request (see train()). */
+const SIGNAL_REPEAT_MS = 250;
 
 export async function runTrain(argv: string[], usage: string): Promise<number> {
   const { flags, help, explicit } = parseArgs(argv, TRAIN_FLAGS);
@@ -125,10 +127,17 @@ export async function runTrain(argv: string[], usage: string): Promise<number> {
   if (flags.threads < 0) throw new UsageError("--threads must be at least 0");
   const hparams = parseHParams(flags.hparams, DEFAULT_HPARAMS);
 
-  // Ctrl-C / SIGTERM: finish the step, save a checkpoint, exit; a second one exits at once.
+  // Ctrl-C / SIGTERM: finish the step, save a checkpoint, exit; a second one exits at once. One request
+  // can arrive twice at once (`timeout` signals the process and then its process group), so a repeat
+  // within SIGNAL_REPEAT_MS of the first is the same request, not a second one.
   const controller = new AbortController();
+  let firstSignalAt = 0;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
+    if (controller.signal.aborted) {
+      if (performance.now() - firstSignalAt < SIGNAL_REPEAT_MS) return;
+      process.exit(130);
+    }
+    firstSignalAt = performance.now();
     process.stderr.write(`\n${sig}: stopping after this step (again to quit at once)\n`);
     controller.abort();
   };
