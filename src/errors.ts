@@ -31,6 +31,24 @@ export class UsageError extends PolyrnnError {
   override name = "UsageError";
 }
 
+/**
+ * A failed read (or stat) of `path` as one line naming it: "cannot read PATH: no such file" (`expected`
+ * says what should have been there: a "file", or a "file or folder"), "is a folder", "permission
+ * denied", else the system's error code.
+ */
+export function readError(path: string, e: unknown, expected = "file"): PolyrnnError {
+  const err = e as NodeJS.ErrnoException;
+  const why =
+    err.code === "ENOENT"
+      ? `no such ${expected}`
+      : err.code === "EISDIR"
+        ? "is a folder"
+        : err.code === "EACCES"
+          ? "permission denied"
+          : (err.code ?? err.message);
+  return new PolyrnnError(`cannot read ${path}: ${why}`);
+}
+
 /** One line naming the file and the problem. */
 export function describeError(file: string, err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);

@@ -230,6 +230,12 @@ describe("polyrnn eval: errors", () => {
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/cannot read .*nope\.safetensors: no such file/);
 
+    // The same words for every file a command reads: a folder where a file belongs "is a folder".
+    const folderBundle = evalCli(`--bundle_file=${dir}`, `--frames=${benchFile}`);
+    expect(folderBundle.stderr).toContain(`error: cannot read ${dir}: is a folder`);
+    const folderFrames = evalCli(`--bundle_file=${bundle}`, `--frames=${dir}`);
+    expect(folderFrames.stderr).toContain(`error: cannot read ${dir}: is a folder`);
+
     const emptyRun = join(dir, "empty_run");
     mkdirSync(emptyRun, { recursive: true });
     const noCkpt = evalCli(`--run_dir=${emptyRun}`, `--frames=${benchFile}`);

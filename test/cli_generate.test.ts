@@ -127,6 +127,8 @@ describe("polyphony_rnn_generate / polyrnn generate", () => {
       [["--temperature=-1"], 2, /--temperature must be 0 or more/],
       [["--hparams=rnn_layer_sizes=[64,64]"], 2, /was trained with rnn_layer_sizes=\[8\]/],
       [["--primer_pitches=60,64"], 2, /--primer_pitches takes a list/],
+      [[`--primer_midi=${join(dir, "nope.mid")}`], 1, /cannot read .*nope\.mid: no such file$/m],
+      [[`--primer_midi=${dir}`], 1, /cannot read .*: is a folder$/m],
     ];
     for (const [args, status, message] of cases) {
       const out = join(tempDir(), "out");

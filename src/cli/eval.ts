@@ -7,7 +7,7 @@
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { ExampleSet } from "../dataset/batches.js";
-import { PolyrnnError, UsageError } from "../errors.js";
+import { PolyrnnError, readError, UsageError } from "../errors.js";
 import { evaluateDataset } from "../eval/dataset.js";
 import { eventFrameNll, type FrameNllResult, frameNll, UNIFORM_FRAME_NLL } from "../eval/frames.js";
 import { encodeIds, fromQuantizedSequence } from "../events/codec.js";
@@ -108,9 +108,7 @@ async function loadExampleFiles(pattern: string): Promise<{ set: ExampleSet; fil
     try {
       sets.push(await ExampleSet.fromRecords(readTFRecordFile(file), file));
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      if (err.code === "ENOENT") throw new PolyrnnError(`cannot read ${file}: no such file`);
-      if (err.code) throw new PolyrnnError(`cannot read ${file}: ${err.code}`);
+      if ((e as NodeJS.ErrnoException).code) throw readError(file, e);
       throw e;
     }
   }
@@ -132,8 +130,7 @@ async function loadFrameSplit(file: string, split: string): Promise<FrameSplit> 
   try {
     text = await readFile(file, "utf8");
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new PolyrnnError(`cannot read ${file}: ${err.code === "ENOENT" ? "no such file" : err.code}`);
+    throw readError(file, e);
   }
   let json: unknown;
   try {

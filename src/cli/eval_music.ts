@@ -4,7 +4,7 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { basename, extname } from "node:path";
-import { describeError, PolyrnnError, UsageError } from "../errors.js";
+import { describeError, PolyrnnError, readError, UsageError } from "../errors.js";
 import {
   addPiece,
   emptyTally,
@@ -52,8 +52,7 @@ async function* sequencesOf(path: string, skipped: string[]): AsyncGenerator<Not
   try {
     info = await stat(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new PolyrnnError(`cannot read ${path}: ${code === "ENOENT" ? "no such file or folder" : code}`);
+    throw readError(path, e, "file or folder");
   }
   if (info.isDirectory()) {
     const listing = await listInputDir(path, true);

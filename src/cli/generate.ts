@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PolyrnnError, UsageError } from "../errors.js";
+import { PolyrnnError, readError, UsageError } from "../errors.js";
 import { createLstmRnn } from "../generate/lstm_rnn.js";
 import { generatePolyphony } from "../generate/polyphony.js";
 import { primerFromFlags } from "../generate/primer.js";
@@ -109,8 +109,7 @@ async function readPrimerMidi(path: string): Promise<Uint8Array> {
   try {
     return await readFile(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new PolyrnnError(`cannot read ${path}: ${code === "ENOENT" ? "no such file" : code}`);
+    throw readError(path, e);
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PolyrnnError, UsageError } from "../errors.js";
+import { PolyrnnError, readError, UsageError } from "../errors.js";
 import { readSafetensorsHeader } from "../io/safetensors.js";
 import type { HParams, NamedTensor } from "../model/api.js";
 import { loadBundle } from "../model/bundle.js";
@@ -29,10 +29,7 @@ export interface ModelSource {
 /** Rethrows a read error as one line naming the file. */
 function fileError(path: string, e: unknown): never {
   if (e instanceof PolyrnnError) throw new PolyrnnError(`${path}: ${e.message.replace(`${path}: `, "")}`);
-  const err = e as NodeJS.ErrnoException;
-  throw new PolyrnnError(
-    `cannot read ${path}: ${err.code === "ENOENT" ? "no such file" : (err.code ?? err.message)}`,
-  );
+  throw readError(path, e);
 }
 
 /** A bundle, or a training checkpoint given where a bundle is expected (its weights and hparams serve). */

@@ -8,7 +8,7 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
-import { PolyrnnError, UsageError } from "../errors.js";
+import { PolyrnnError, readError, UsageError } from "../errors.js";
 import { writeFileAtomic } from "../io/fs.js";
 import { readMidi } from "../io/midi.js";
 import type { NoteSequence } from "../notesequence.js";
@@ -84,25 +84,13 @@ export function firstQpm(ns: NoteSequence): number {
   return best && best.qpm > 0 ? best.qpm : 120;
 }
 
-/** A failed read of `path` as one line: "cannot read PATH: no such file" (or is a folder, or the code). */
-function describeReadError(path: string, e: unknown): PolyrnnError {
-  const err = e as NodeJS.ErrnoException;
-  const why =
-    err.code === "ENOENT"
-      ? "no such file"
-      : err.code === "EISDIR"
-        ? "is a folder"
-        : (err.code ?? err.message);
-  return new PolyrnnError(`cannot read ${path}: ${why}`);
-}
-
 /** Reads and parses a MIDI file; every failure is a PolyrnnError whose message names the file. */
 export async function readMidiFile(path: string): Promise<NoteSequence> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);
   } catch (e) {
-    throw describeReadError(path, e);
+    throw readError(path, e);
   }
   try {
     return readMidi(bytes);
@@ -149,7 +137,7 @@ export async function readMetricsFile(path: string): Promise<MetricsPoint[]> {
   try {
     text = await readFile(path, "utf8");
   } catch (e) {
-    throw describeReadError(path, e);
+    throw readError(path, e);
   }
   return parseMetricsJsonl(text, path);
 }
@@ -171,10 +159,7 @@ export async function loadRunMetrics(target: string): Promise<LoadedMetrics> {
   try {
     info = await stat(target);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new PolyrnnError(
-      `cannot read ${target}: ${err.code === "ENOENT" ? "no such file or folder" : (err.code ?? err.message)}`,
-    );
+    throw readError(target, e, "file or folder");
   }
   const single = info.isFile() ? target : join(target, "metrics.jsonl");
   if (info.isFile() || (await isFile(single))) {
