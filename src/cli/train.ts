@@ -100,7 +100,7 @@ Metrics go to TensorBoard (tensorboard --logdir=<run_dir>) and to <run_dir>/trai
 With --eval it evaluates checkpoints as they appear instead (run it beside the training).`;
 
 const LOG_LEVELS: LogLevel[] = ["DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
-/** A stop signal this soon after the first is a duplicate delivery of the same request (see train()). */
+/** A stop signal this soon after the first is a duplicate delivery of the same request (see runTrain). */
 const SIGNAL_REPEAT_MS = 250;
 
 export async function runTrain(argv: string[], usage: string): Promise<number> {
