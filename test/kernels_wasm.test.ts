@@ -7,13 +7,14 @@
 // checked against the worst-case bound (k+2)·ε·|alpha|·Σ|a||b|), the LSTM cell and softmax (float32 exp).
 // Threaded results are bit-identical to single-threaded ones for gemm, the LSTM cell and softmax (each
 // element is computed by the same code whatever the split); the softmax total is a sum of per-thread sums.
+import { Worker } from "node:worker_threads";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolyrnnError } from "../src/errors.js";
 import { chooseEvent } from "../src/generate/beam_search.js";
 import { logSoftmax } from "../src/generate/rnn.js";
 import { createReferenceKernels, dropoutMask } from "../src/kernels/reference.js";
 import type { Kernels } from "../src/kernels/types.js";
-import type { WasmKernels } from "../src/kernels/wasm.js";
+import type { WasmKernels, WorkerHandle } from "../src/kernels/wasm.js";
 import { createWasmKernels, enableRelaxedSimd, readWasmBinaries } from "../src/kernels/wasm_node.js";
 
 const EPS = 2 ** -23;
@@ -871,6 +872,78 @@ describe("wasm kernels: threads and memory", () => {
     } finally {
       one.dispose();
       many.dispose();
+    }
+  });
+
+  it("workers slowed down inside their chunk claims still run every chunk once (calls of 2 and 4 chunks)", async () => {
+    // The worker's source with a 20 µs pause before each read of the call's chunk count (control word 4):
+    // it widens the windows in which the caller can end one call and open the next while a worker is
+    // between steps of a claim. (Claims that compared a stale index with the next call's count ran a
+    // chunk twice and let the caller return early: about a quarter of these rounds came out wrong.)
+    const slowCount = (source: string): string => {
+      const read = "Atomics.load(I, 4)";
+      expect(source).toContain(read);
+      const pause = "const t = performance.now(); while (performance.now() - t < 0.02);";
+      return `"use strict";\nfunction pauseThenRead(I) { ${pause} return Atomics.load(I, 4); }\n${source
+        .replace('"use strict";', "")
+        .replaceAll(read, "pauseThenRead(I)")}`;
+    };
+    const spawnWorker = (source: string): WorkerHandle => {
+      const w = new Worker(slowCount(source), { eval: true });
+      return {
+        postMessage: (m) => w.postMessage(m),
+        onMessage: (f) => w.on("message", f),
+        onError: (f) => w.on("error", f),
+        terminate: () => void w.terminate(),
+        unref: () => w.unref(),
+      };
+    };
+    const one = await createWasmKernels({ simd: "simd", threads: 1 });
+    const r = rng(13);
+    const m = 64;
+    const n = 48;
+    const k = 16;
+    const A = randoms(m * k, r);
+    const B = randoms(k * n, r);
+    const G = randoms(m * 4 * n, r, 3);
+    // A gemm (one chunk per thread) accumulated into by a second one, then an LSTM cell (two per thread).
+    const round = (K: WasmKernels, a: number, b: number, c: number, g: number, h: number): void => {
+      K.gemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n);
+      K.gemm(false, false, m, n, k, 1, a, k, b, n, 1, c, n);
+      const gates = put(K, G);
+      K.lstmCellForward(m, n, 1, gates, c, g, h);
+    };
+    const setUp = (K: WasmKernels) => [put(K, A), put(K, B), K.alloc(m * n), K.alloc(m * n), K.alloc(m * n)];
+    try {
+      const [a1, b1, c1, g1, h1] = setUp(one);
+      round(one, a1, b1, c1, g1, h1);
+      const expected = get(one, h1, m * n);
+      for (const threads of [2, 3]) {
+        const K = await createWasmKernels({
+          simd: "simd",
+          threads,
+          gemmParallelMinFlops: 0,
+          rowsParallelMinElements: 0,
+          spinMicroseconds: 0,
+          spawnWorker,
+        });
+        try {
+          const [a, b, c, g, h] = setUp(K);
+          let wrong = 0;
+          for (let it = 0; it < 1500; it++) {
+            const mark = K.mark();
+            round(K, a, b, c, g, h);
+            K.release(mark);
+            const got = K.f32().subarray(h, h + m * n);
+            if (got.some((x, i) => x !== expected[i])) wrong++;
+          }
+          expect(wrong, `rounds with a wrong result on ${threads} threads`).toBe(0);
+        } finally {
+          K.dispose();
+        }
+      }
+    } finally {
+      one.dispose();
     }
   });
 

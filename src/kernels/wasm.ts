@@ -10,8 +10,8 @@
  * Threads: the calling thread and threads−1 workers. A parallel call is cut into chunks (row or column
  * blocks of C, row blocks of the LSTM cell and softmax); the caller writes them into a table in a control
  * block at the start of the memory, bumps a generation counter and notifies. Every thread, the caller
- * included, then claims chunks with Atomics.add on a shared index until none are left, and the caller waits
- * until all are done. Workers busy-wait briefly for the next generation, then sleep in Atomics.wait.
+ * included, then claims chunks (a compare-and-swap on a shared index tagged with the call: claimChunk)
+ * until none are left, and the caller waits until all are done. Workers busy-wait briefly for the next generation, then sleep in Atomics.wait.
  * Claiming (rather than one fixed share per thread) means a worker that is slow to wake, or descheduled
  * by another process, leaves its chunks to the others instead of stalling the call.
  * Atomics.wait is allowed on Node's main thread and in browser workers; on a browser's main thread the
@@ -99,7 +99,7 @@ const NR = 8;
 const GEN = 0; // bumped to start a call
 const DONE = 1; // chunks finished in this call
 const PROBE = 2; // never written: Atomics.wait on it tells whether this thread may wait
-const NEXT = 3; // the next chunk to claim
+const NEXT = 3; // the call's tag (bits 8–30) and the next chunk to claim (bits 0–7); CLOSED: no call open
 const COUNT = 4; // chunks in this call
 const OP = 5; // what the chunks run (an index into WORKER_OPS), or OP_EXIT
 const FAILED = 6; // 1 + the first chunk that threw in a worker (0: none); its slot holds the error text
@@ -112,6 +112,9 @@ const ERROR_BYTE = 8 + MAX_ARGS * 8;
 const ERROR_UNITS = (CHUNK_BYTES - ERROR_BYTE) / 2;
 const MAX_CHUNKS = 64;
 const OP_EXIT = -2;
+// The low byte of NEXT when no call is open: above any chunk count (≤ MAX_CHUNKS), so nothing is claimed.
+const CLOSED = 255;
+const TAG_MASK = 0x7fffff; // tags wrap after 2²³ calls (NEXT stays a positive Int32)
 
 /** Exports the workers may run, by index, with the position of their scratch (`work`) argument or -1. */
 const WORKER_OPS = ["gemm", "lstm_forward", "lstm_backward", "softmax_xent", "gemm_packed"] as const;
@@ -257,6 +260,15 @@ function start(init) {
   const T = new Float64Array(memory.buffer, ctrl + ${TABLE_BYTE}, ${(MAX_CHUNKS * CHUNK_BYTES) / 8});
   const a = new Float64Array(${MAX_ARGS});
   const U = new Uint16Array(memory.buffer, ctrl + ${TABLE_BYTE}, ${(MAX_CHUNKS * CHUNK_BYTES) / 2});
+  // Claims the next chunk of the open call (see claimChunk in wasm.ts, the same protocol); -1: none left.
+  const claim = () => {
+    for (;;) {
+      const v = Atomics.load(I, ${NEXT});
+      const c = v & 255;
+      if (c >= Atomics.load(I, ${COUNT})) return -1;
+      if (Atomics.compareExchange(I, ${NEXT}, v, v + 1) === v) return c;
+    }
+  };
   let seen = Atomics.load(I, ${GEN});
   port.postMessage("ready");
   for (;;) {
@@ -274,8 +286,8 @@ function start(init) {
     seen = g;
     if (Atomics.load(I, ${OP}) === ${OP_EXIT}) break;
     for (;;) {
-      const c = Atomics.add(I, ${NEXT}, 1);
-      if (c >= Atomics.load(I, ${COUNT})) break;
+      const c = claim();
+      if (c < 0) break;
       // Read after the claim: a late worker may be claiming a chunk of a later call than it woke for.
       const op = Atomics.load(I, ${OP});
       const fn = fns[op];
@@ -378,7 +390,8 @@ export async function createWasmKernelsFromBinaries(
   const I = new Int32Array(memory.buffer, ctrl, TABLE_BYTE / 4);
   const table = new Float64Array(memory.buffer, ctrl + TABLE_BYTE, (MAX_CHUNKS * CHUNK_BYTES) / 8);
   const errorText = new Uint16Array(memory.buffer, ctrl + TABLE_BYTE, (MAX_CHUNKS * CHUNK_BYTES) / 2);
-  Atomics.store(I, NEXT, MAX_CHUNKS);
+  Atomics.store(I, NEXT, CLOSED);
+  let tag = 0;
   const work = (t: number): number => workBase + t * workBytes;
 
   // Atomics.wait throws on a browser's main thread: spin there instead.
@@ -431,21 +444,22 @@ export async function createWasmKernelsFromBinaries(
     if (disposed) throw new Error("the WebAssembly kernels were disposed");
     const code = WORKER_OPS.indexOf(op);
     const count = chunks.length;
-    // NEXT is ≥ MAX_CHUNKS here (set when the last call ended): a late worker claims nothing while the
-    // table is rewritten.
+    // NEXT is closed here (since the last call ended): nobody claims anything while the table, OP and
+    // COUNT are rewritten. Opening it with a new tag starts the call.
     for (let c = 0; c < count; c++) table.set(chunks[c], (c * CHUNK_BYTES) / 8 + 1);
     Atomics.store(I, OP, code);
     Atomics.store(I, COUNT, count);
     Atomics.store(I, DONE, 0);
-    Atomics.store(I, NEXT, 0);
+    tag = (tag + 1) & TAG_MASK;
+    Atomics.store(I, NEXT, tag << 8);
     Atomics.add(I, GEN, 1);
     Atomics.notify(I, GEN);
     const fn = ex[op] as (...a: number[]) => number;
     const workArg = WORK_ARG[code];
     let error: unknown;
     for (;;) {
-      const c = Atomics.add(I, NEXT, 1);
-      if (c >= count) break;
+      const c = claimChunk(I);
+      if (c < 0) break;
       const args = chunks[c];
       if (workArg >= 0) args[workArg] = work(0);
       try {
@@ -466,7 +480,7 @@ export async function createWasmKernelsFromBinaries(
       if (canWait) Atomics.wait(I, DONE, done);
       done = Atomics.load(I, DONE);
     }
-    Atomics.store(I, NEXT, MAX_CHUNKS);
+    Atomics.store(I, NEXT, (tag << 8) | CLOSED);
     const failed = Atomics.exchange(I, FAILED, 0);
     if (error !== undefined) {
       throw kernelError(op, "", error instanceof Error ? `${error.name}: ${error.message}` : String(error));
@@ -787,6 +801,26 @@ function dropoutThreshold(keep: number): number {
   const t = Math.min(Math.floor(keep * 2 ** 32), 2 ** 32 - 1);
   if (!(t > 0)) return 0; // keep ≤ 0 or NaN
   return t;
+}
+
+/**
+ * Claims the next chunk of the open call: its index, or -1 when none is left (or no call is open). The
+ * claim is a compare-and-swap on NEXT, which holds the call's tag and the next index, so it can only
+ * succeed while the call whose NEXT value was read is still open. (A plain Atomics.add on an index, as
+ * before, let a worker that overshot the end of one call compare its stale index with the next call's
+ * COUNT and run a chunk that another thread also claimed; the doubled DONE then let the caller return
+ * before a chunk was finished: wrong results, now and then, on more than one thread.)
+ *
+ * COUNT is only rewritten while NEXT is closed, so a NEXT value that is open both when it is read and at
+ * the successful swap belongs to the call whose COUNT was read between the two.
+ */
+function claimChunk(I: Int32Array): number {
+  for (;;) {
+    const v = Atomics.load(I, NEXT);
+    const c = v & 255;
+    if (c >= Atomics.load(I, COUNT)) return -1;
+    if (Atomics.compareExchange(I, NEXT, v, v + 1) === v) return c;
+  }
 }
 
 function alignUp(x: number, a: number): number {
