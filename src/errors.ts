@@ -34,9 +34,14 @@ export class UsageError extends PolyrnnError {
 /**
  * A failed read (or stat) of `path` as one line naming it: "cannot read PATH: no such file" (`expected`
  * says what should have been there: a "file", or a "file or folder"), "is a folder", "permission
- * denied", else the system's error code.
+ * denied", else the system's error code. `Err` is the PolyrnnError subclass to make (the caller's own).
  */
-export function readError(path: string, e: unknown, expected = "file"): PolyrnnError {
+export function readError(
+  path: string,
+  e: unknown,
+  expected = "file",
+  Err: new (message: string) => PolyrnnError = PolyrnnError,
+): PolyrnnError {
   const err = e as NodeJS.ErrnoException;
   const why =
     err.code === "ENOENT"
@@ -46,7 +51,7 @@ export function readError(path: string, e: unknown, expected = "file"): PolyrnnE
         : err.code === "EACCES"
           ? "permission denied"
           : (err.code ?? err.message);
-  return new PolyrnnError(`cannot read ${path}: ${why}`);
+  return new Err(`cannot read ${path}: ${why}`);
 }
 
 /** One line naming the file and the problem. */

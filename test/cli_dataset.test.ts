@@ -100,7 +100,8 @@ describe("polyphony_rnn_create_dataset / polyrnn dataset", () => {
       [notTf, /notes\.mid: not a TFRecord file, or corrupt: bad length checksum at byte 0/],
       [badCrc, new RegExp(`bad\\.tfrecord: bad data checksum in the record at byte ${secondRecord}`)],
       [empty, /empty\.tfrecord: holds no records/],
-      [join(dir, "missing.tfrecord"), /missing\.tfrecord: no such file/],
+      [join(dir, "missing.tfrecord"), /cannot read .*missing\.tfrecord: no such file$/m],
+      [dir, new RegExp(`cannot read ${dir}: is a folder$`, "m")],
     ];
     for (const [input, message] of cases) {
       const out = join(dir, "out");

@@ -142,6 +142,22 @@ describe("polyrnn train / polyphony_rnn_train", () => {
     expect(m.stderr).toContain("--sequence_example_file is required");
   });
 
+  it("names a missing or folder --sequence_example_file in one line", () => {
+    const dir = tempDir();
+    for (const [file, why] of [
+      [join(dir, "nope.tfrecord"), "no such file"],
+      [dir, "is a folder"],
+    ]) {
+      const r = runCli("polyrnn", [
+        "train",
+        `--run_dir=${join(dir, "run")}`,
+        `--sequence_example_file=${file}`,
+      ]);
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim().split("\n").at(-1)).toBe(`error: cannot read ${file}: ${why}`);
+    }
+  });
+
   let trained = "";
   it("trains: checkpoints at the start and end, metrics.jsonl and TensorBoard events", () => {
     const run = tempDir();
@@ -415,8 +431,9 @@ describe("CheckpointManager", () => {
     writeFileSync(bad, new Uint8Array(3));
     await expect(loadCheckpoint(bad)).rejects.toThrow(`${bad}: truncated`);
     await expect(loadCheckpoint(join(dir, "nope.safetensors"))).rejects.toThrow(
-      /cannot read .*nope\.safetensors: ENOENT/,
+      /cannot read .*nope\.safetensors: no such file$/,
     );
+    await expect(loadCheckpoint(dir)).rejects.toThrow(`cannot read ${dir}: is a folder`);
 
     // A temp file of a process that no longer exists (pid 2^22 + 1 is above Linux's pid_max default).
     writeFileSync(join(dir, ".model.ckpt-3.safetensors.tmp-4194305-abcdef"), "x");

@@ -6,7 +6,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { encodeSequenceExample } from "../dataset/sequence_example.js";
-import { PolyrnnError, ProtobufError } from "../errors.js";
+import { PolyrnnError, ProtobufError, readError } from "../errors.js";
 import { readTFRecordFile, TFRecordFileWriter } from "../io/fs.js";
 import { decodeNoteSequence } from "../io/notesequence_proto.js";
 import type { NoteSequence } from "../notesequence.js";
@@ -130,8 +130,11 @@ export async function createDatasetFromNoteSequences(
   input: string,
   opts: DatasetJobOptions,
 ): Promise<DatasetSummary> {
-  const st = await stat(input).catch(() => undefined);
-  if (!st?.isFile()) throw new DatasetInputError(`${input}: no such file`);
+  const st = await stat(input).catch((e: unknown) => {
+    throw readError(input, e, "file", DatasetInputError);
+  });
+  if (!st.isFile())
+    throw new DatasetInputError(`cannot read ${input}: ${st.isDirectory() ? "is a folder" : "not a file"}`);
   // First pass: check the framing of the whole file before writing anything, and count for progress.
   let total = 0;
   for await (const _ of readTFRecordFile(input)) total++;

@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { open, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { PolyrnnError } from "../errors.js";
+import { PolyrnnError, readError } from "../errors.js";
 import { writeFileAtomic } from "../io/fs.js";
 import { decodeSafetensors, encodeSafetensors } from "../io/safetensors.js";
 import type { NamedTensor, OptimizerState } from "../model/api.js";
@@ -88,8 +88,7 @@ export interface Checkpoint {
 
 function fileError(path: string, e: unknown): never {
   if (e instanceof PolyrnnError) throw new CheckpointError(`${path}: ${e.message}`);
-  const err = e as NodeJS.ErrnoException;
-  if (err.code) throw new CheckpointError(`cannot read ${path}: ${err.code}`);
+  if ((e as NodeJS.ErrnoException).code) throw readError(path, e, "file", CheckpointError);
   throw e;
 }
 

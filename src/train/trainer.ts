@@ -21,7 +21,7 @@ import { appendFile, mkdir, open, readdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { EvalBatches, ExampleSet, mixSeed, TrainingBatches } from "../dataset/batches.js";
-import { PolyrnnError } from "../errors.js";
+import { PolyrnnError, readError } from "../errors.js";
 import { readTFRecordFile } from "../io/fs.js";
 import { type ByteSink, eventFileName, SummaryWriter } from "../io/tensorboard.js";
 import { createKernels, type KernelKind } from "../kernels/index.js";
@@ -253,8 +253,7 @@ async function readSet(file: string): Promise<ExampleSet> {
     return await ExampleSet.fromRecords(readTFRecordFile(file), file);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === "ENOENT") throw new TrainingError(`${file}: no such file`);
-    if (err.code && err.path) throw new TrainingError(`cannot read ${err.path}: ${err.code}`);
+    if (err.code) throw readError(err.path ?? file, e, "file", TrainingError);
     throw e;
   }
 }
