@@ -361,9 +361,9 @@ describe("polyrnn train / polyphony_rnn_train", () => {
     child.kill("SIGTERM");
     child.kill("SIGINT");
     const { code } = await exited(child);
-    // Not quit at once (130) but stopped after the step with a checkpoint. (On a loaded machine the second
-    // signal can land after the run has finished and let go of its handlers, ending it by signal: code null.)
-    expect(code, output()).not.toBe(130);
+    // Not quit at once (130) but stopped after the step with a checkpoint; a second signal that lands after
+    // the run has finished is ignored too (it used to end the exiting process by signal: code null).
+    expect(code, output()).toBe(0);
     expect(checkpoints(run).length).toBe(2);
     expect(output()).toMatch(/SIG(TERM|INT): stopping after this step/); // either may be handled first
     expect(output()).toMatch(/Stopped at step \d+; saved/);

@@ -102,6 +102,8 @@ With --eval it evaluates checkpoints as they appear instead (run it beside the t
 const LOG_LEVELS: LogLevel[] = ["DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
 /** A stop signal this soon after the first is a duplicate delivery of the same request (see runTrain). */
 const SIGNAL_REPEAT_MS = 250;
+/** How long after a stopped run ends a late copy of its stop request is still ignored. */
+const LATE_SIGNAL_MS = 1000;
 
 export async function runTrain(argv: string[], usage: string): Promise<number> {
   const { flags, help, explicit } = parseArgs(argv, TRAIN_FLAGS);
@@ -191,5 +193,19 @@ export async function runTrain(argv: string[], usage: string): Promise<number> {
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    // The second copy of a doubled stop request may still be on its way: the run has stopped and saved,
+    // so let it pass instead of ending the exiting process by that signal.
+    if (controller.signal.aborted) ignoreStopSignals(LATE_SIGNAL_MS);
   }
+}
+
+/** Ignores SIGINT and SIGTERM for `ms` milliseconds (or until the process exits, if sooner). */
+function ignoreStopSignals(ms: number): void {
+  const ignore = () => {};
+  process.on("SIGINT", ignore);
+  process.on("SIGTERM", ignore);
+  setTimeout(() => {
+    process.off("SIGINT", ignore);
+    process.off("SIGTERM", ignore);
+  }, ms).unref();
 }
