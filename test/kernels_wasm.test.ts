@@ -7,7 +7,6 @@
 // checked against the worst-case bound (k+2)·ε·|alpha|·Σ|a||b|), the LSTM cell and softmax (float32 exp).
 // Threaded results are bit-identical to single-threaded ones for gemm, the LSTM cell and softmax (each
 // element is computed by the same code whatever the split); the softmax total is a sum of per-thread sums.
-import { Worker } from "node:worker_threads";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolyrnnError } from "../src/errors.js";
 import { chooseEvent } from "../src/generate/beam_search.js";
@@ -15,7 +14,12 @@ import { logSoftmax } from "../src/generate/rnn.js";
 import { createReferenceKernels, dropoutMask } from "../src/kernels/reference.js";
 import type { Kernels } from "../src/kernels/types.js";
 import type { WasmKernels, WorkerHandle } from "../src/kernels/wasm.js";
-import { createWasmKernels, enableRelaxedSimd, readWasmBinaries } from "../src/kernels/wasm_node.js";
+import {
+  createWasmKernels,
+  enableRelaxedSimd,
+  readWasmBinaries,
+  spawnNodeWorker,
+} from "../src/kernels/wasm_node.js";
 
 const EPS = 2 ** -23;
 
@@ -888,16 +892,7 @@ describe("wasm kernels: threads and memory", () => {
         .replace('"use strict";', "")
         .replaceAll(read, "pauseThenRead(I)")}`;
     };
-    const spawnWorker = (source: string): WorkerHandle => {
-      const w = new Worker(slowCount(source), { eval: true });
-      return {
-        postMessage: (m) => w.postMessage(m),
-        onMessage: (f) => w.on("message", f),
-        onError: (f) => w.on("error", f),
-        terminate: () => void w.terminate(),
-        unref: () => w.unref(),
-      };
-    };
+    const spawnWorker = (source: string): WorkerHandle => spawnNodeWorker(slowCount(source));
     const one = await createWasmKernels({ simd: "simd", threads: 1 });
     const r = rng(13);
     const m = 64;

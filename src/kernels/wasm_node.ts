@@ -40,7 +40,8 @@ export function enableRelaxedSimd(bytes: BufferSource): boolean {
   return WebAssembly.validate(bytes);
 }
 
-function spawnNodeWorker(source: string): WorkerHandle {
+/** Starts a worker_threads worker from script text (the default `spawnWorker` in Node). */
+export function spawnNodeWorker(source: string): WorkerHandle {
   const w = new Worker(source, { eval: true });
   return {
     postMessage: (m) => w.postMessage(m),
