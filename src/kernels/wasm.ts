@@ -11,7 +11,8 @@
  * blocks of C, row blocks of the LSTM cell and softmax); the caller writes them into a table in a control
  * block at the start of the memory, bumps a generation counter and notifies. Every thread, the caller
  * included, then claims chunks (a compare-and-swap on a shared index tagged with the call: claimChunk)
- * until none are left, and the caller waits until all are done. Workers busy-wait briefly for the next generation, then sleep in Atomics.wait.
+ * until none are left, and the caller waits until all are done. Workers busy-wait briefly for the next
+ * generation, then sleep in Atomics.wait.
  * Claiming (rather than one fixed share per thread) means a worker that is slow to wake, or descheduled
  * by another process, leaves its chunks to the others instead of stalling the call.
  * Atomics.wait is allowed on Node's main thread and in browser workers; on a browser's main thread the
