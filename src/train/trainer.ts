@@ -20,7 +20,14 @@
 import { appendFile, mkdir, open, readdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { EvalBatches, ExampleSet, mixSeed, TrainingBatches } from "../dataset/batches.js";
+import {
+  BATCHINGS,
+  type Batching,
+  EvalBatches,
+  ExampleSet,
+  mixSeed,
+  TrainingBatches,
+} from "../dataset/batches.js";
 import { PolyrnnError, readError } from "../errors.js";
 import { readTFRecordFile } from "../io/fs.js";
 import { type ByteSink, eventFileName, SummaryWriter } from "../io/tensorboard.js";
@@ -118,7 +125,12 @@ export interface TrainOptions extends CommonOptions {
   warmStart?: string;
   /** Seed of weights, batch order and dropout; absent: random (fresh run) or the checkpoint's (resume). */
   seed?: number;
+  /** How batches are drawn and computed (default `length`): see `Batching`; `padded` is `random` computed through the padding. */
+  batching?: TrainBatching;
 }
+
+export type TrainBatching = Batching | "padded";
+export const TRAIN_BATCHINGS: readonly TrainBatching[] = [...BATCHINGS, "padded"];
 
 export interface TrainResult {
   step: number;
@@ -391,7 +403,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       reporter.info(`Warm start from ${opts.warmStart}: weights loaded, Adam state fresh, step 0.`);
     }
 
-    const batches = new TrainingBatches(examples, mixSeed(seed, 1), m.step * hparams.batchSize);
+    const batching = opts.batching ?? "length";
+    const padded = batching === "padded";
+    const batches = new TrainingBatches(
+      examples,
+      mixSeed(seed, 1),
+      m.step * hparams.batchSize,
+      padded ? "random" : batching,
+    );
     const metadata = {
       [META.hparams]: formatHParams(hparams),
       [META.hparamsJson]: hparamsToJson(hparams),
@@ -420,7 +439,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
     reporter.info(
       `Training on ${examples.count} sequences (${examples.tokens} events) from ${opts.sequenceExampleFiles.join(", ")} ` +
-        `with --hparams=${formatHParams(hparams)}, kernels ${kernels.name}, seed ${seed}.`,
+        `with --hparams=${formatHParams(hparams)}, kernels ${kernels.name}, seed ${seed}, --batching=${batching}.`,
     );
     const target = opts.numTrainingSteps;
     if (target > 0 && m.step >= target) {
@@ -448,7 +467,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         break;
       }
       const batch = batches.nextBatch(B);
-      const r = m.forward(batch, { dropout: true, backward: true, seed: mixSeed(seed, m.step, 2) });
+      const r = m.forward(batch, { dropout: true, backward: true, seed: mixSeed(seed, m.step, 2), padded });
       const loss = r.lossSum / r.tokens;
       if (!Number.isFinite(r.lossSum)) {
         throw new TrainingError(
