@@ -96,7 +96,7 @@ export const TRAIN_FLAGS = {
   threads: {
     type: "int",
     default: 0,
-    help: "Worker threads for the WebAssembly kernels; 0 picks for this machine.",
+    help: "Threads for the WebAssembly kernels; 0 picks the cores not busy with other work (the cores less the load average, at least 1).",
   },
   batching: {
     type: "string",
