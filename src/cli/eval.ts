@@ -252,6 +252,7 @@ export async function runEval(argv: string[], usage: string): Promise<number> {
         batchSize,
         dropout: flags.dropout,
         seed: flags.seed,
+        step: src.step,
         numEvalExamples: flags.num_eval_examples,
         onBatch,
       });

@@ -63,7 +63,7 @@ export const TRAIN_FLAGS = {
   num_eval_examples: {
     type: "int",
     default: 0,
-    help: "Eval examples per evaluation; 0 uses every record. Batches = this // batch_size.",
+    help: "Eval examples per evaluation: 0 evaluates every example once (as polyrnn eval); N > 0 does Magenta's N // batch_size full batches.",
   },
   eval_timeout_secs: {
     type: "float",
