@@ -100,15 +100,15 @@ export const TRAIN_FLAGS = {
   },
   batching: {
     type: "string",
-    default: "length",
-    help: "length: batches of tracks of nearly one length, from shuffled pools of 64 batches; random: Magenta's random batches. Neither computes anything past a track's end. padded: Magenta's random batches computed through the padding to the longest track, as Magenta does (slower; for comparison).",
+    default: "random",
+    help: "random: Magenta's random batches; length: batches of tracks of nearly one length (from shuffled pools of 64 batches). Neither computes anything past a track's end. padded: Magenta's random batches computed through the padding to the longest track, as Magenta does (slower; for comparison).",
   },
 } satisfies FlagTable;
 
 export const TRAIN_DESCRIPTION = `Trains a Polyphony RNN on a SequenceExample dataset as Magenta's polyphony_rnn_train does:
 a stack of LSTMs (default 3x256, dropout 0.5), Adam 0.001, per-tensor gradient clipping at 5, batches of 64
 sequences with the loss averaged over their real events. Unlike Magenta, nothing is computed past a
-sequence's end, and batches group tracks of similar length (--batching). Checkpoints go to <run_dir>/train/model.ckpt-<step>.safetensors (at the
+sequence's end (--batching). Checkpoints go to <run_dir>/train/model.ckpt-<step>.safetensors (at the
 start, every --checkpoint_secs and at the end); rerunning the same command resumes from the newest one.
 Metrics go to TensorBoard (tensorboard --logdir=<run_dir>) and to <run_dir>/train/metrics.jsonl.
 With --eval it evaluates checkpoints as they appear instead (run it beside the training).`;

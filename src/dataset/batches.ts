@@ -271,7 +271,7 @@ export class TrainingBatches {
     readonly set: ExampleSet,
     readonly seed: number,
     position = 0,
-    readonly batching: Batching = "length",
+    readonly batching: Batching = "random",
   ) {
     if (set.count === 0) throw new DatasetError("the training set has no examples");
     this.position = position;

@@ -126,7 +126,7 @@ export interface TrainOptions extends CommonOptions {
   warmStart?: string;
   /** Seed of weights, batch order and dropout; absent: random (fresh run) or the checkpoint's (resume). */
   seed?: number;
-  /** How batches are drawn and computed (default `length`): see `Batching`; `padded` is `random` computed through the padding. */
+  /** How batches are drawn and computed (default `random`): see `Batching`; `padded` is `random` computed through the padding. */
   batching?: TrainBatching;
 }
 
@@ -404,7 +404,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       reporter.info(`Warm start from ${opts.warmStart}: weights loaded, Adam state fresh, step 0.`);
     }
 
-    const batching = opts.batching ?? "length";
+    const batching = opts.batching ?? "random";
     const padded = batching === "padded";
     const batches = new TrainingBatches(
       examples,
