@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // One implementation of bench/train.mjs: the same model in TensorFlow.js (tfjs-core ops, autodiff by
 // tf.variableGrads) on the WebAssembly backend (@tensorflow/tfjs-backend-wasm, whose .wasm files ship in
-// the npm package: nothing is downloaded). Prints `RESULT {json}` as its last line.
+// the npm package: nothing is downloaded). Prints `RESULT {json}` as its last line. tfjs is not in the
+// project's install: this folder is a package of its own, installed with `npm ci --prefix bench/tfjs`
+// (bench/train.mjs skips the tfjs rows until then).
 //
-//   node bench/tfjs_train.mjs --batches=FILE --layers=64,64 [--seed=1] [--stock_grad]
+//   node bench/tfjs/tfjs_train.mjs --batches=FILE --layers=64,64 [--seed=1] [--stock_grad]
 //
 // Written the way a performance-minded tfjs user would: each layer's input projection for all time steps
 // is one matMul (layer 0: one-hot × W_x; the wasm backend has no gradient kernel for gather), only
@@ -14,7 +16,7 @@
 // wasm heap of at most 4 GB.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { parseFlags, printResult, readBatchFile, realTokens } from "./train.mjs";
+import { parseFlags, printResult, readBatchFile, realTokens } from "../train.mjs";
 
 const V = 259;
 const flags = parseFlags(process.argv.slice(2));
