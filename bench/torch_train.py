@@ -17,10 +17,10 @@ inside the call; the batch's rows shrink as tracks end), one-hot of the packed i
 PackedSequence, dropout and the linear layer on its .data (real positions only), and the labels packed the
 same way, so the loss is the same token mean over the real positions. Same model, initial weights and
 optimizer either way. Mind the result on long batches: Debian's torch 1.13 runs a packed LSTM on the CPU
-one time step at a time (ATen's PackedLayer narrows the packed data per step), and its backward time grew
-faster than linearly with the batch's length in a probe here (T = 800 and 1,600 steps, 64 rows), while the
-padded backward grew linearly; so on Bach batches (2,000–3,500 steps) the packed row can be the slower
-one. Both rows are reported; neither is chosen for the other.
+one time step at a time (ATen's PackedLayer takes a narrow() of the packed data per step), and its backward
+time grows faster than linearly with the batch's length where the padded one grows linearly (time a
+--packed and a padded step on batches of a few hundred and a few thousand steps to see it); on Bach
+batches the packed row can be the slower one. Both rows are reported; neither stands in for the other.
 
 Batches come from the driver's file (bench/train.mjs: writeBatchFile). Prints `RESULT {json}` as the
 last line; peak memory is this process's ru_maxrss.
