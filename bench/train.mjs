@@ -156,7 +156,8 @@ export function printResult(result) {
 const list = (v, fallback) =>
   v === undefined || v === true ? fallback : String(v).split(",").filter(Boolean);
 
-function parseSize(s) {
+/** "3x256" → [256, 256, 256]. */
+export function parseSize(s) {
   const m = /^(\d+)x(\d+)$/.exec(s);
   if (!m) throw new Error(`--sizes: "${s}" is not LAYERSxUNITS (e.g. 3x256)`);
   return Array(Number(m[1])).fill(Number(m[2]));
@@ -195,7 +196,8 @@ function crop(batch, T) {
   };
 }
 
-function run(cmd, args, what) {
+/** Runs a command to the end; its stdout, or an error with the end of its output. */
+export function run(cmd, args, what) {
   const r = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
   if (r.status !== 0) {
     throw new Error(
@@ -211,6 +213,15 @@ function bachDataset(flags, tmp) {
     const p = resolve(String(flags.bach_dataset));
     return statSync(p).isDirectory() ? join(p, "training_poly_tracks.tfrecord") : p;
   }
+  return join(makeBachDataset(flags, tmp), "training_poly_tracks.tfrecord");
+}
+
+/**
+ * Makes the Bach dataset in `tmp`/bach as a user would (`polyrnn convert` + `polyrnn dataset --seed=1`)
+ * from --bach_midi (default ../shared/data/bach-chorales-midi); returns the folder, which holds
+ * training_poly_tracks.tfrecord and eval_poly_tracks.tfrecord.
+ */
+export function makeBachDataset(flags, tmp) {
   const midi = resolve(ROOT, String(flags.bach_midi ?? "../shared/data/bach-chorales-midi"));
   if (!existsSync(midi)) throw new Error(`${midi} not found: pass --bach_dataset=PATH or --bach_midi=DIR`);
   const cli = join(ROOT, "dist/cli/polyrnn.js");
@@ -229,7 +240,7 @@ function bachDataset(flags, tmp) {
   log(
     `bach: polyrnn convert + polyrnn dataset --seed=1 in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
-  return join(dir, "training_poly_tracks.tfrecord");
+  return dir;
 }
 
 const BACH_BATCHINGS = ["random", "length"];
