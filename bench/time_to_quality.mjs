@@ -38,11 +38,11 @@
 // batching; with several sizes, FILE-<size>.svg).
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { trainingCurvesSvg } from "../dist/render/curves.js";
-import { makeBachDataset, parseFlags, parseSize, run } from "./train.mjs";
+import { machineInfo, makeBachDataset, parseFlags, parseSize, run, writeResultJson } from "./train.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..");
@@ -131,12 +131,7 @@ async function main() {
   const command = `node bench/time_to_quality.mjs ${process.argv.slice(2).join(" ")}`.trim();
 
   const tmp = mkdtempSync(join(tmpdir(), "polyrnn-bench-ttq-"));
-  const machine = {
-    cpu: cpus()[0]?.model ?? "?",
-    cores: availableParallelism(),
-    memoryGB: Math.round(totalmem() / 1e9),
-    node: process.version,
-  };
+  const machine = machineInfo();
   log(`${machine.cpu} × ${machine.cores}, node ${machine.node}; ${minutes} min per run; temp ${tmp}`);
   try {
     const data = flags.bach_dataset ? resolve(String(flags.bach_dataset)) : makeBachDataset(flags, tmp);
@@ -205,20 +200,8 @@ async function main() {
     if (batchings.length > 2)
       log("note: the pictures show the first two batchings of each size; the JSON has all");
 
-    mkdirSync(dirname(jsonPath), { recursive: true });
-    const json = {
-      command,
-      date: new Date().toISOString(),
-      machine,
-      minutes,
-      batchSize: B,
-      evalSecs,
-      ...opts,
-      runs,
-      svgs,
-    };
-    writeFileSync(jsonPath, `${JSON.stringify(json, null, 2)}\n`);
-    log(`wrote ${jsonPath}`);
+    const fields = { minutes, batchSize: B, evalSecs, ...opts, runs, svgs };
+    writeResultJson(jsonPath, command, machine, fields);
   } finally {
     if (flags.keep) log(`kept ${tmp}`);
     else rmSync(tmp, { recursive: true, force: true });

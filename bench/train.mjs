@@ -146,6 +146,57 @@ export function parseFlags(argv) {
   return flags;
 }
 
+/**
+ * A worker's measurement: `trainStep(batch)` (returns the loss) over the warm-up batches, `afterWarmup()`,
+ * then over the timed batches, printing `TIMED` and `STEP <ms>` for the driver (`runWorker`). Returns the
+ * measured fields of the RESULT line; peak RSS is the process's maxRSS so far.
+ */
+export function timeSteps(trainStep, warmup, timed, afterWarmup = () => {}) {
+  for (const b of warmup) trainStep(b);
+  afterWarmup();
+  let lossSum = 0;
+  const stepMs = [];
+  process.stdout.write("TIMED\n");
+  const t0 = performance.now();
+  for (const b of timed) {
+    const s0 = performance.now();
+    lossSum += trainStep(b);
+    stepMs.push(performance.now() - s0);
+    process.stdout.write(`STEP ${stepMs.at(-1)}\n`);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const tokens = timed.reduce((n, b) => n + realTokens(b), 0);
+  return {
+    steps: timed.length,
+    tokens,
+    positions: timed.reduce((n, b) => n + b.length * b.batchSize, 0),
+    seconds,
+    tokensPerS: tokens / seconds,
+    msPerStep: (seconds * 1000) / timed.length,
+    stepMs,
+    peakRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6, // maxRSS is in KiB
+    loss: lossSum / timed.length,
+  };
+}
+
+/** The machine, as the bench's JSON files record it. */
+export function machineInfo() {
+  return {
+    cpu: cpus()[0]?.model ?? "?",
+    cores: availableParallelism(),
+    memoryGB: Math.round(totalmem() / 1e9),
+    node: process.version,
+  };
+}
+
+/** Writes a bench's results to `path` as `{ command, date, machine, ...fields }` (pretty JSON). */
+export function writeResultJson(path, command, machine, fields) {
+  mkdirSync(dirname(path), { recursive: true });
+  const json = { command, date: new Date().toISOString(), machine, ...fields };
+  writeFileSync(path, `${JSON.stringify(json, null, 2)}\n`);
+  log(`wrote ${path}`);
+}
+
 /** A worker's last line: `RESULT {json}`. */
 export function printResult(result) {
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
@@ -493,10 +544,7 @@ async function main() {
 
   const tmp = mkdtempSync(join(tmpdir(), "polyrnn-bench-train-"));
   const machine = {
-    cpu: cpus()[0]?.model ?? "?",
-    cores: availableParallelism(),
-    memoryGB: Math.round(totalmem() / 1e9),
-    node: process.version,
+    ...machineInfo(),
     threads: threadCounts,
     loadAvgStart: loadavg()[0],
   };
@@ -637,19 +685,12 @@ async function main() {
   console.log(lines.join("\n"));
 
   if (flags.json) {
-    const path = resolve(String(flags.json));
-    mkdirSync(dirname(path), { recursive: true });
-    const json = {
-      command,
-      date: new Date().toISOString(),
-      machine,
+    writeResultJson(resolve(String(flags.json)), command, machine, {
       skipped,
       results,
       ratios,
       table: lines.join("\n"),
-    };
-    writeFileSync(path, `${JSON.stringify(json, null, 2)}\n`);
-    log(`wrote ${path}`);
+    });
   }
   if (!flags.keep) rmSync(tmp, { recursive: true, force: true });
 }

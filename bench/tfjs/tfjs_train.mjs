@@ -16,7 +16,7 @@
 // wasm heap of at most 4 GB.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { parseFlags, printResult, readBatchFile, realTokens } from "../train.mjs";
+import { parseFlags, printResult, readBatchFile, realTokens, timeSteps } from "../train.mjs";
 
 const V = 259;
 const flags = parseFlags(process.argv.slice(2));
@@ -106,32 +106,8 @@ function trainStep(batch) {
   });
 }
 
-for (const b of warmup) trainStep(b);
-const tokens = timed.reduce((n, b) => n + realTokens(b), 0);
-const positions = timed.reduce((n, b) => n + b.length * b.batchSize, 0);
-let lossSum = 0;
-const stepMs = [];
-process.stdout.write("TIMED\n");
-const t0 = performance.now();
-for (const b of timed) {
-  const s0 = performance.now();
-  lossSum += trainStep(b);
-  stepMs.push(performance.now() - s0);
-  process.stdout.write(`STEP ${stepMs.at(-1)}\n`);
-}
-const seconds = (performance.now() - t0) / 1000;
-
-const rss = process.resourceUsage().maxRSS; // KiB
 printResult({
-  steps: timed.length,
-  tokens,
-  positions,
-  seconds,
-  tokensPerS: tokens / seconds,
-  msPerStep: (seconds * 1000) / timed.length,
-  stepMs,
-  peakRssMB: (rss * 1024) / 1e6,
-  loss: lossSum / timed.length,
+  ...timeSteps(trainStep, warmup, timed),
   info: {
     tfjs: tf.version_core,
     backend: tf.getBackend(),
