@@ -41,7 +41,7 @@
 // each batch padded to its longest track (Magenta's dynamic_pad); --bach_batching=random (the default) draws
 // them from the trainer's own shuffled stream (`TrainingBatches`, Magenta's random batches), so most batches
 // are 2,200–3,500 steps long and about 40 % real; --bach_batching=length from the length-bucketed sampler of
-// `polyrnn train --batching=length` (issue 15; see `bachStream`). tokens/s counts real (non-padding)
+// `polyrnn train --batching=length` (`bachStream`). tokens/s counts real (non-padding)
 // positions only, for every implementation, whether it computes the padding (torch, tfjs) or not
 // (torch-packed). Warm-up steps on bach use the first timed
 // batches cut to 64 steps (the same code, a fraction of the cost). The driver writes the batches to a
@@ -294,18 +294,16 @@ export function makeBachDataset(flags, tmp) {
   return dir;
 }
 
-const BACH_BATCHINGS = ["random", "length"];
-
 /**
- * The stream of Bach batches (`nextBatch(B)`), from dist/dataset/batches.js (`mod`): `random` is the
- * trainer's shuffled stream as Magenta batches (`TrainingBatches`); `length` the length-bucketed sampler of
- * `polyrnn train --batching=length` (issue 15). Either way each batch is padded to its longest track.
+ * The stream of Bach batches (`nextBatch(B)`): the trainer's own `TrainingBatches` of
+ * dist/dataset/batches.js (`mod`) with `polyrnn train --batching`'s sampler: `random` (Magenta's random
+ * batches) or `length` (length-bucketed batches). Either way each batch comes padded to its longest track.
  */
 function bachStream(mod, set, seed, batching) {
-  if (batching === "random") return new mod.TrainingBatches(set, seed);
-  // TODO(issue 15): return the length-bucketed sampler of dist/dataset/batches.js here, seeded with `seed`,
-  // once it is on main (it was not when this flag was added).
-  throw new Error("--bach_batching=length: this build has no length-bucketed sampler yet (issue 15)");
+  if (!mod.BATCHINGS.includes(batching)) {
+    throw new Error(`--bach_batching: unknown "${batching}"; valid: ${mod.BATCHINGS.join(", ")}`);
+  }
+  return new mod.TrainingBatches(set, seed, 0, batching);
 }
 
 function log(msg) {
@@ -535,9 +533,6 @@ async function main() {
     flags.steps !== undefined ? Number(flags.steps) : (DEFAULT_STEPS[data][size] ?? FALLBACK_STEPS[data]);
 
   const bachBatching = String(flags.bach_batching ?? "random");
-  if (!BACH_BATCHINGS.includes(bachBatching)) {
-    throw new Error(`--bach_batching: unknown "${bachBatching}"; valid: ${BACH_BATCHINGS}`);
-  }
   const batchesModule = await import(pathToFileURL(join(ROOT, "dist/dataset/batches.js")).href);
   const { seededRandom, ExampleSet } = batchesModule;
   const { readTFRecordFile } = await import(pathToFileURL(join(ROOT, "dist/io/fs.js")).href);
