@@ -15,6 +15,7 @@ import {
   choosePartition,
   createUnitStatistics,
   type DatasetOptions,
+  lostToTempoSplits,
   type Mode,
   type ProcessedSequence,
   processNoteSequence,
@@ -94,7 +95,7 @@ async function runWithWriters(
     summary.inputNotes += p.inputNotes;
     summary.keptNotes += p.keptNotes;
     summary.keptSteps += p.keptSteps;
-    if (!opts.quantizeOnBeats && p.tempoSplits > 0 && p.inputNotes > 0 && p.keptNotes < p.inputNotes / 2) {
+    if (!opts.quantizeOnBeats && lostToTempoSplits(p)) {
       summary.tempoLosses.push({
         name: ns.filename || ns.id,
         keptNotes: p.keptNotes,

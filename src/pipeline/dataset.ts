@@ -76,6 +76,15 @@ export interface ProcessedSequence {
 }
 
 /**
+ * An input with an expressive tempo map (piano-midi.de writes rubato as a tempo change every few 16ths):
+ * Magenta's default path splits it at each tempo change and loses most of its notes. `polyrnn dataset`
+ * warns about such files and suggests --quantize_on_beats; the Studio switches to it for them.
+ */
+export function lostToTempoSplits(p: ProcessedSequence): boolean {
+  return p.tempoSplits > 0 && p.inputNotes > 0 && p.keptNotes < p.inputNotes / 2;
+}
+
+/**
  * Statistics of one input's transposition and extraction units, without Magenta's `DAGPipeline_<Unit>_<mode>_`
  * prefixes; `addUnitStatistics` adds the prefixes once per input (not once per piece: a piano-midi.de
  * file splits into a thousand pieces).

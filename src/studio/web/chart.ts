@@ -8,6 +8,8 @@ const COLORS = { loss: "#1f77b4", accuracy: "#2ca02c", grid: "#e3e3e8", text: "#
 
 export class TrainChart {
   points: StepMetrics[] = [];
+  /** Loss and accuracy on the held-out files, drawn as dots. */
+  evals: { step: number; loss: number; accuracy: number }[] = [];
 
   constructor(private readonly canvas: HTMLCanvasElement) {
     new ResizeObserver(() => this.draw()).observe(canvas);
@@ -15,11 +17,17 @@ export class TrainChart {
 
   clear(): void {
     this.points = [];
+    this.evals = [];
     this.draw();
   }
 
   add(points: StepMetrics[]): void {
     this.points.push(...points);
+    this.draw();
+  }
+
+  addEval(e: { step: number; loss: number; accuracy: number }): void {
+    this.evals.push({ step: e.step, loss: e.loss, accuracy: e.accuracy });
     this.draw();
   }
 
@@ -45,6 +53,7 @@ export class TrainChart {
     c.dataset.steps = String(s.steps);
     c.dataset.firstLoss = s.firstLoss.toFixed(4);
     c.dataset.lastLoss = s.lastLoss.toFixed(4);
+    c.dataset.evals = String(this.evals.length);
 
     const left = 44;
     const right = 44;
@@ -112,5 +121,20 @@ export class TrainChart {
     };
     series((p) => p.loss, yl, COLORS.loss);
     series((p) => p.accuracy, ya, COLORS.accuracy);
+    for (const e of this.evals) {
+      for (const [v, y, color] of [
+        [e.loss, yl, COLORS.loss],
+        [e.accuracy, ya, COLORS.accuracy],
+      ] as const) {
+        ctx.fillStyle = "#fff";
+        ctx.strokeStyle = color;
+        ctx.lineWidth = 2;
+        ctx.beginPath();
+        ctx.arc(x(e.step), y(v), 4, 0, 2 * Math.PI);
+        ctx.fill();
+        ctx.stroke();
+      }
+    }
+    ctx.lineWidth = 1;
   }
 }

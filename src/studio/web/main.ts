@@ -10,7 +10,7 @@ import { parseHParams } from "../../model/hparams.js";
 import type { NoteSequence } from "../../notesequence.js";
 import { type DatasetOptions, DEFAULT_DATASET_OPTIONS } from "../../pipeline/dataset.js";
 import { TrainChart } from "./chart.js";
-import type { GenerateSettings, GenReply, TrainReply, TrainRequest } from "./protocol.js";
+import type { GenerateSettings, GenReply, OnBeats, TrainReply, TrainRequest } from "./protocol.js";
 import { PianoRoll } from "./roll.js";
 import { Synth } from "./synth.js";
 import type { InputFile } from "./train_core.js";
@@ -471,6 +471,8 @@ let trainState: "idle" | "running" | "paused" | "finished" | "error" = "idle";
 let trainStep = 0;
 let trainTarget = 0;
 let trainedModels = 0;
+/** What the page decided about the dataset (said again in the status line when training ends). */
+let trainNotice = "";
 const bundleWaiters: ((m: { bytes: Uint8Array; step: number }) => void)[] = [];
 
 function log(line: string): void {
@@ -514,13 +516,36 @@ function onTrainReply(m: TrainReply): void {
         `Kernels: ${m.kernels}, ${m.threads} thread${m.threads === 1 ? "" : "s"}.${m.notice ? ` ${m.notice}` : ""}`,
       );
       break;
-    case "dataset":
+    case "dataset": {
+      if (m.expressive.length > 0) {
+        const what =
+          `${m.expressive.length} of ${m.converted} files play with rubato (an expressive tempo map: ` +
+          m.expressive.map((f) => `${f.name.split("/").pop()} ${f.tempoChanges} tempo changes`).join(", ") +
+          ")";
+        const line = m.onBeats
+          ? `${what}: reading the notes on the beat grid (Timing: on the beats) so none are lost.`
+          : `${what}: most of their notes are lost. Choose Timing “On the beats” to keep them.`;
+        log(line);
+        trainNotice = line;
+        status(`Training on ${m.converted} files… ${line}`, m.onBeats ? "info" : "error");
+      }
       log(
         `Converted ${m.converted} of ${m.files} files; ${m.tracks} training tracks (${m.events} events), ` +
-          `${m.keptNotes} of ${m.inputNotes} notes kept (untransposed).`,
+          `${m.keptNotes} of ${m.inputNotes} notes kept (untransposed)` +
+          (m.onBeats ? ", timing on the beats." : "."),
+      );
+      log(
+        m.evalTracks > 0
+          ? `${m.evalTracks} tracks held out for evaluation (the model never trains on them).`
+          : "No file fell in the held-out part: no evaluation (more files, or a larger “Held out for evaluation”).",
       );
       for (const s of m.skipped) log(`skipped ${s.name}: ${s.reason}`);
       for (const w of m.warnings) log(`note: ${w}`);
+      break;
+    }
+    case "eval":
+      chart.addEval(m);
+      log(`Held-out files at step ${m.step}: loss ${m.loss.toFixed(3)}, accuracy ${(100 * m.accuracy).toFixed(1)}%.`);
       break;
     case "metrics": {
       chart.add(m.points);
@@ -545,7 +570,9 @@ function onTrainReply(m: TrainReply): void {
       trainStep = m.step;
       setTrainState("finished");
       log(`Finished ${m.step} steps.`);
-      status(`Training finished at step ${m.step}: “Generate with it” or “Download bundle”.`);
+      status(
+        `Training finished at step ${m.step}: “Generate with it” or “Download bundle”.${trainNotice ? ` ${trainNotice}` : ""}`,
+      );
       break;
     case "bundle":
       bundleWaiters.shift()?.({ bytes: m.bytes, step: m.step });
@@ -566,12 +593,13 @@ function datasetOptions(): DatasetOptions {
   for (let t = lo; t <= hi; t++) range.push(t);
   return {
     ...DEFAULT_DATASET_OPTIONS,
-    evalRatio: 0,
+    evalRatio: num("d_eval_ratio"),
+    seed: Math.max(0, Math.floor(num("t_seed") || 0)),
     minSteps: num("d_min_steps"),
     maxSteps: num("d_max_steps"),
     transposeRange: range,
     splitLongTracks: input("d_split_long").checked,
-    quantizeOnBeats: input("d_on_beats").checked,
+    quantizeOnBeats: false,
     mergePrograms: input("d_merge_programs").checked,
   };
 }
@@ -595,6 +623,7 @@ function startTraining(): void {
       files: trainFiles.map((f) => ({ name: f.name, bytes: f.bytes.slice() })),
       collectionName: "studio",
       dataset: datasetOptions(),
+      onBeats: $<HTMLSelectElement>("d_on_beats").value as OnBeats,
       hparams,
       numSteps: steps,
       seed: Math.max(0, Math.floor(num("t_seed") || 0)),
@@ -608,6 +637,7 @@ function startTraining(): void {
   trainWorker.onmessage = (e: MessageEvent) => onTrainReply(e.data as TrainReply);
   trainWorker.onerror = (e) => onTrainReply({ type: "error", message: e.message || "the worker failed" });
   chart.clear();
+  trainNotice = "";
   $("train-log").textContent = "";
   trainStep = 0;
   trainTarget = req.numSteps;

@@ -45,6 +45,11 @@ export type TrainRequest =
       files: InputFile[];
       collectionName: string;
       dataset: DatasetOptions;
+      /**
+       * Quantize on beats: "auto" switches it on when a file has an expressive tempo map (one that
+       * `polyrnn dataset` warns about: most of its notes lost to tempo-change splitting).
+       */
+      onBeats: OnBeats;
       hparams: HParams;
       numSteps: number;
       seed: number;
@@ -54,6 +59,8 @@ export type TrainRequest =
   | { type: "resume"; numSteps: number }
   | { type: "bundle"; description: string };
 
+export type OnBeats = "auto" | "on" | "off";
+
 export type TrainReply =
   | { type: "ready"; kernels: string; threads: number; notice?: string }
   | {
@@ -62,12 +69,18 @@ export type TrainReply =
       converted: number;
       skipped: { name: string; reason: string }[];
       tracks: number;
+      /** Tracks held out to measure the model on music it does not train on. */
+      evalTracks: number;
       events: number;
+      /** Whether the dataset was quantized on beats, and the files with an expressive tempo map. */
+      onBeats: boolean;
+      expressive: { name: string; tempoChanges: number }[];
       inputNotes: number;
       keptNotes: number;
       warnings: string[];
     }
   | { type: "metrics"; points: StepMetrics[]; tokensPerSec: number }
+  | { type: "eval"; step: number; loss: number; accuracy: number }
   | { type: "paused"; step: number }
   | { type: "finished"; step: number }
   | { type: "bundle"; bytes: Uint8Array; step: number }

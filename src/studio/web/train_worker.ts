@@ -4,6 +4,15 @@
  * kernels. It pauses on `stop`, continues on `resume`, and writes a bundle on `bundle`; between two steps
  * it yields to its message queue, so a stop is seen within one step.
  */
+import { EvalBatches, ExampleSet, mixSeed } from "../../dataset/batches.js";
+import type { NoteSequence } from "../../notesequence.js";
+import {
+  type DatasetOptions,
+  lostToTempoSplits,
+  processNoteSequence,
+  trackToExample,
+} from "../../pipeline/dataset.js";
+import { EvalAccumulator, TAGS } from "../../train/metrics.js";
 import { type LoadedKernels, loadBrowserKernels } from "./kernels.js";
 import type { TrainReply, TrainRequest, WorkerScope } from "./protocol.js";
 import { buildDataset, midiFilesToNoteSequences, type StepMetrics, StudioTrainer } from "./train_core.js";
@@ -13,6 +22,8 @@ const post = (m: TrainReply) => scope.postMessage(m);
 
 let loaded: LoadedKernels | undefined;
 let trainer: StudioTrainer | undefined;
+let evalSet: ExampleSet | undefined;
+let evalEvery = 0;
 let target = 0;
 let running = false;
 let stopRequested = false;
@@ -26,6 +37,33 @@ const yieldNow = () =>
     waiting.push(resolve);
     channel.port2.postMessage(0);
   });
+
+/**
+ * Files that `polyrnn dataset` would warn about: an expressive tempo map that loses most of the notes to
+ * Magenta's splitting at tempo changes (checked on the untransposed music only).
+ */
+function expressiveFiles(sequences: readonly NoteSequence[], opts: DatasetOptions) {
+  const plain = { ...opts, quantizeOnBeats: false, transposeRange: [0] };
+  return sequences.flatMap((ns) => {
+    const p = processNoteSequence(ns, "training", plain, {});
+    return lostToTempoSplits(p) ? [{ name: ns.filename || ns.id, tempoChanges: p.tempoSplits }] : [];
+  });
+}
+
+/** Loss and accuracy on the held-out tracks (at most 8 batches; wraps round a set smaller than a batch). */
+function evaluateHeldOut(t: StudioTrainer): void {
+  if (!evalSet) return;
+  const bs = t.hparams.batchSize;
+  const batches = new EvalBatches(evalSet, bs, Math.min(Math.max(evalSet.count, bs), 8 * bs));
+  const acc = new EvalAccumulator();
+  let i = 0;
+  for (const batch of batches.batches()) {
+    const r = t.model.forward(batch, { dropout: false, backward: false, seed: mixSeed(t.seed, t.stepCount, i++, 3) });
+    acc.add(batch.labels, r.preds, r.losses);
+  }
+  const summary = acc.summary();
+  post({ type: "eval", step: t.stepCount, loss: summary[TAGS.loss], accuracy: summary[TAGS.accuracy] });
+}
 
 async function loop(): Promise<void> {
   if (!trainer || running) return;
@@ -51,9 +89,14 @@ async function loop(): Promise<void> {
       points.push(m);
       windowTokens += m.tokens;
       if (performance.now() - lastPost > 100) flush();
+      if (evalEvery > 0 && t.stepCount % evalEvery === 0) {
+        flush();
+        evaluateHeldOut(t);
+      }
       await yieldNow();
     }
     if (points.length > 0) flush();
+    if (evalEvery > 0 && t.stepCount % evalEvery !== 0) evaluateHeldOut(t);
     post(
       t.stepCount >= target ? { type: "finished", step: t.stepCount } : { type: "paused", step: t.stepCount },
     );
@@ -66,13 +109,18 @@ async function start(req: Extract<TrainRequest, { type: "start" }>): Promise<voi
   trainer?.dispose();
   trainer = undefined;
   const converted = midiFilesToNoteSequences(req.files, req.collectionName);
-  const data = buildDataset(converted.sequences, req.dataset);
+  const expressive = req.onBeats === "on" ? [] : expressiveFiles(converted.sequences, req.dataset);
+  const onBeats = req.onBeats === "on" || (req.onBeats === "auto" && expressive.length > 0);
+  const data = buildDataset(converted.sequences, { ...req.dataset, quantizeOnBeats: onBeats });
   post({
     type: "dataset",
     files: req.files.length,
     converted: converted.sequences.length,
     skipped: converted.skipped,
     tracks: data.training.length,
+    evalTracks: data.eval.length,
+    onBeats,
+    expressive,
     events: data.training.reduce((n, t) => n + t.length, 0),
     inputNotes: data.inputNotes,
     keptNotes: data.keptNotes,
@@ -83,6 +131,14 @@ async function start(req: Extract<TrainRequest, { type: "start" }>): Promise<voi
     post({ type: "ready", kernels: loaded.kernels.name, threads: loaded.threads, notice: loaded.notice });
   }
   trainer = new StudioTrainer(loaded.kernels, req.hparams, data.training, req.seed);
+  evalSet =
+    data.eval.length > 0
+      ? ExampleSet.fromIds(
+          data.eval.map((ids) => trackToExample(ids, false)),
+          "held-out files",
+        )
+      : undefined;
+  evalEvery = evalSet ? Math.max(10, Math.round(req.numSteps / 10)) : 0;
   target = req.numSteps;
   await loop();
 }
