@@ -85,9 +85,20 @@ export function generationTimeline(primer: NoteSequence, numSteps: number) {
     qpm,
     startTime,
     endTime,
-    generateStartStep: quantizeToStep(startTime, sps, 0),
+    generateStartStep: generateStartStep(primer),
     generateEndStep: quantizeToStep(endTime, sps, 1.0),
   };
+}
+
+/** The step where new music starts: the one after the primer's end (Magenta's cutoff-0 quantization). */
+export function generateStartStep(primer: NoteSequence): number {
+  const qpm = primer.tempos[0]?.qpm || DEFAULT_QPM;
+  return quantizeToStep(primer.totalTime, stepsPerQuarterToStepsPerSecond(STEPS_PER_QUARTER, qpm), 0);
+}
+
+/** The numSteps (primer included) that asks for `newSteps` steps of new music after `primer`. */
+export function totalStepsFor(primer: NoteSequence, newSteps: number): number {
+  return generateStartStep(primer) + newSteps;
 }
 
 /** `_inject_melody`: at the start of each step, append the melody's events of that step (spec §5.4). */

@@ -5,6 +5,8 @@
 import { UsageError } from "../errors.js";
 import { readMidi } from "../io/midi.js";
 import { createNote, createNoteSequence, type NoteSequence } from "../notesequence.js";
+import { quantizeNoteSequenceOnBeats } from "../pipeline/quantize.js";
+import { splitNoteSequenceOnTimeSignatureChanges } from "../pipeline/split.js";
 import { DEFAULT_QPM, STEPS_PER_QUARTER } from "./polyphony.js";
 
 const STANDARD_PPQ = 220;
@@ -99,4 +101,55 @@ export function primerFromFlags(flags: PrimerFlags): Primer {
     sequence: createNoteSequence({ tempos: [{ time: 0, qpm }], ticksPerQuarter: STANDARD_PPQ }),
     source: "none",
   };
+}
+
+export interface PrimerBars {
+  /** One tempo, notes on the 16th grid, totalTime at the end of the last bar kept (or of the music). */
+  sequence: NoteSequence;
+  /** Bars kept, and bars in the music read (a part after a time-signature change is left out). */
+  bars: number;
+  totalBars: number;
+  stepsPerBar: number;
+  /** Tempo changes of the input: read on their beat grid and played at their mean tempo. */
+  tempoChanges: number;
+}
+
+/**
+ * A performance as a primer: its notes read on the beat grid of its tempo map (quantizeNoteSequenceOnBeats,
+ * so rubato is no error), played at one tempo (the mean), and cut to its first `bars` bars (all when
+ * undefined). Only the music before the first time-signature change is read.
+ */
+export function primerFirstBars(ns: NoteSequence, bars?: number): PrimerBars {
+  const tempoChanges = new Set(ns.tempos.filter((t) => t.time > 0).map((t) => t.qpm)).size;
+  const piece = ns.totalTime > 0 ? splitNoteSequenceOnTimeSignatureChanges(ns)[0] : ns;
+  const q = quantizeNoteSequenceOnBeats(piece, STEPS_PER_QUARTER);
+  const qpm = q.tempos[0]?.qpm || DEFAULT_QPM;
+  const ts = q.timeSignatures[0] ?? { time: 0, numerator: 4, denominator: 4 };
+  const stepsPerBar = Math.max(1, Math.round((ts.numerator * 4 * STEPS_PER_QUARTER) / ts.denominator));
+  const totalSteps = q.totalQuantizedSteps;
+  const totalBars = Math.ceil(totalSteps / stepsPerBar);
+  const kept = Math.max(0, Math.min(bars ?? totalBars, totalBars));
+  const endStep = Math.min(totalSteps, kept * stepsPerBar);
+  const secondsPerStep = 60 / qpm / STEPS_PER_QUARTER;
+  const sequence = createNoteSequence({
+    tempos: [{ time: 0, qpm }],
+    timeSignatures: [{ ...ts, time: 0 }],
+    keySignatures: q.keySignatures.filter((k) => k.time === 0),
+    ticksPerQuarter: ns.ticksPerQuarter || STANDARD_PPQ,
+    notes: q.notes
+      .filter((n) => n.quantizedStartStep < endStep)
+      .map((n) =>
+        createNote({
+          pitch: n.pitch,
+          velocity: n.velocity,
+          program: n.program,
+          instrument: n.instrument,
+          isDrum: n.isDrum,
+          startTime: n.quantizedStartStep * secondsPerStep,
+          endTime: Math.min(n.quantizedEndStep, endStep) * secondsPerStep,
+        }),
+      ),
+    totalTime: endStep * secondsPerStep,
+  });
+  return { sequence, bars: kept, totalBars, stepsPerBar, tempoChanges };
 }

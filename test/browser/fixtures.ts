@@ -8,10 +8,21 @@ const PROGRESSION = [0, 5, 7, 0, 9, 5, 7, 0]; // I IV V I vi IV V I (roots above
 const MAJOR = [0, 4, 7];
 const MINOR = [0, 3, 7];
 
-/** Piece `k`: 8 bars at 120 qpm (32 beats = 128 steps), bass, half-note chords and a quarter-note melody. */
-export function tinyPieceMidi(k: number): Uint8Array {
+/**
+ * Piece `k`: 8 bars at 120 qpm (32 beats = 128 steps), bass, half-note chords and a quarter-note melody.
+ * With `rubato`, it is played as piano-midi.de's files are: a new tempo on every beat (between 96 and
+ * 144 qpm), so a tempo change splits every bar four times.
+ */
+export function tinyPieceMidi(k: number, rubato = false): Uint8Array {
   const notes: Note[] = [];
   const beat = 0.5;
+  const qpmAt = (b: number) => (rubato ? 96 + ((b * 7 + k * 3) % 9) * 6 : 120);
+  // Seconds at a position in beats (the tempo map integrated beat by beat).
+  const at = (beats: number) => {
+    let t = 0;
+    for (let b = 0; b < Math.ceil(beats); b++) t += (Math.min(1, beats - b) * 60) / qpmAt(b);
+    return t;
+  };
   const key = [0, 2, -3][k % 3];
   for (let bar = 0; bar < 8; bar++) {
     const root = 48 + key + PROGRESSION[(bar + k) % PROGRESSION.length];
@@ -37,19 +48,21 @@ export function tinyPieceMidi(k: number): Uint8Array {
   }
   const ns = createNoteSequence({
     ticksPerQuarter: 220,
-    tempos: [{ time: 0, qpm: 120 }],
+    tempos: rubato
+      ? Array.from({ length: 32 }, (_, b) => ({ time: at(b), qpm: qpmAt(b) }))
+      : [{ time: 0, qpm: 120 }],
     timeSignatures: [{ time: 0, numerator: 4, denominator: 4 }],
-    notes,
-    totalTime: 16,
+    notes: notes.map((n) => ({ ...n, startTime: at(n.startTime / beat), endTime: at(n.endTime / beat) })),
+    totalTime: at(32),
   });
   return writeMidi(ns);
 }
 
-/** Writes pieces 0…n−1 as piece_<k>.mid into `dir`; returns their paths. */
-export function writeTinyPieces(dir: string, n = 3): string[] {
+/** Writes pieces 0…n−1 as piece_<k>.mid (rubato_<k>.mid) into `dir`; returns their paths. */
+export function writeTinyPieces(dir: string, n = 3, rubato = false): string[] {
   return Array.from({ length: n }, (_, k) => {
-    const path = join(dir, `piece_${k}.mid`);
-    writeFileSync(path, tinyPieceMidi(k));
+    const path = join(dir, `${rubato ? "rubato" : "piece"}_${k}.mid`);
+    writeFileSync(path, tinyPieceMidi(k, rubato));
     return path;
   });
 }

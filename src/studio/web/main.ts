@@ -3,7 +3,8 @@
  * and trains a new model from dropped MIDI files in a second worker. Everything the page needs comes from
  * the Studio server (src/studio/server.ts); dropped files are read here and never uploaded.
  */
-import { primerFromFlags, primerFromPitches } from "../../generate/primer.js";
+import { generateStartStep, totalStepsFor } from "../../generate/polyphony.js";
+import { primerFirstBars, primerFromFlags, primerFromPitches } from "../../generate/primer.js";
 import { writeMidi } from "../../io/midi.js";
 import { type Bundle, loadBundle } from "../../model/bundle.js";
 import { parseHParams } from "../../model/hparams.js";
@@ -13,7 +14,7 @@ import { TrainChart } from "./chart.js";
 import type { GenerateSettings, GenReply, OnBeats, TrainReply, TrainRequest } from "./protocol.js";
 import { PianoRoll } from "./roll.js";
 import { Synth } from "./synth.js";
-import type { InputFile } from "./train_core.js";
+import type { InputFile, StepMetrics } from "./train_core.js";
 
 // ---------------------------------------------------------------------------------------------------
 // Small helpers
@@ -26,10 +27,86 @@ function $<T extends HTMLElement = HTMLElement>(id: string): T {
 const input = (id: string) => $<HTMLInputElement>(id);
 const num = (id: string) => Number(input(id).value);
 
-function status(message: string, kind: "info" | "error" = "info"): void {
+type Tab = "generate" | "train";
+let currentTab: Tab = "generate";
+/** Each tab has its own message line: a message about training is not shown under the piano roll. */
+const messages: Record<Tab, { text: string; kind: "info" | "error" }> = {
+  generate: { text: "", kind: "info" },
+  train: { text: "", kind: "info" },
+};
+
+function status(message: string, kind: "info" | "error" = "info", tab: Tab = "generate"): void {
+  messages[tab] = { text: fieldNames(message), kind };
+  if (tab === currentTab) renderStatus();
+}
+
+function renderStatus(): void {
   const el = $("status");
-  el.textContent = message;
-  el.className = `status ${kind}`;
+  el.textContent = messages[currentTab].text;
+  el.className = `status ${messages[currentTab].kind}`;
+}
+
+/** Clears the tab's message if it is an error (the thing it was about has been fixed). */
+function clearError(tab: Tab = "generate"): void {
+  if (messages[tab].kind === "error") status("", "info", tab);
+}
+
+/** The name a field has on the page (its label's own text). */
+function fieldLabel(id: string): string | undefined {
+  const el = document.getElementById(id);
+  const label = el?.closest("label");
+  if (!label) return undefined;
+  const text = Array.from(label.childNodes)
+    .filter((n) => n.nodeType === Node.TEXT_NODE)
+    .map((n) => n.textContent ?? "")
+    .join(" ")
+    .replace(/\s+/g, " ")
+    .trim();
+  return text || undefined;
+}
+
+/** Messages from the library name command-line flags (--num_steps); the page names its own fields. */
+function fieldNames(message: string): string {
+  return message.replace(/--([a-z_]+)/g, (flag, id: string) => {
+    const label = fieldLabel(id);
+    return label ? `“${label}”` : flag;
+  });
+}
+
+/**
+ * A number field's value, checked against the limits the field shows (min, max, whole numbers unless
+ * its step has a fraction). `fallback` is used when the field is empty; without one, empty is an error.
+ */
+function fieldNumber(id: string, fallback?: number): number {
+  const el = input(id);
+  const name = `“${fieldLabel(id) ?? id}”`;
+  const lo = el.min === "" ? undefined : Number(el.min);
+  const hi = el.max === "" ? undefined : Number(el.max);
+  const whole = el.step === "" || Number.isInteger(Number(el.step));
+  const range =
+    lo !== undefined && hi !== undefined
+      ? `from ${lo} to ${hi}`
+      : lo !== undefined
+        ? `of ${lo} or more`
+        : hi !== undefined
+          ? `up to ${hi}`
+          : "";
+  const want = `${whole ? "a whole number" : "a number"} ${range}`.trim();
+  if (el.value.trim() === "") {
+    if (fallback !== undefined) return fallback;
+    throw new Error(`${name} is empty: enter ${want}.`);
+  }
+  const v = Number(el.value);
+  if (
+    !Number.isFinite(v) ||
+    el.validity.badInput ||
+    (whole && !Number.isInteger(v)) ||
+    (lo !== undefined && v < lo) ||
+    (hi !== undefined && v > hi)
+  ) {
+    throw new Error(`${name} is ${el.value}: it must be ${want}.`);
+  }
+  return v;
 }
 
 function fmtTime(t: number): string {
@@ -162,6 +239,7 @@ async function addBundleFile(file: File): Promise<void> {
     renderModelSelect(key);
     await selectModel(key);
     status(`Loaded ${file.name}: ${describeBundle(bundle)}.`);
+    $("bundle-drop-name").textContent = file.name;
   } catch (e) {
     status(`${file.name}: ${(e as Error).message}`, "error");
   }
@@ -172,6 +250,8 @@ async function addBundleFile(file: File): Promise<void> {
 
 let primer: NoteSequence | undefined;
 let primerLabel = "";
+/** What the roll shows of the primer (a change of it shows the new primer; takes stay in their list). */
+let primerKey = "";
 let droppedPrimer: { name: string; bytes: Uint8Array } | undefined;
 const examples: { id: string; name: string; bytes?: Uint8Array }[] = [];
 const chord = new Set<number>();
@@ -185,7 +265,11 @@ async function updatePrimer(): Promise<void> {
   for (const el of Array.from(document.querySelectorAll<HTMLElement>("[data-primer]"))) {
     el.hidden = el.dataset.primer !== kind;
   }
+  const info = $("primer-info");
+  $("primer-bars-field").hidden = kind !== "example" && kind !== "midi";
+  let key = kind;
   try {
+    let file: { name: string; bytes: Uint8Array } | undefined;
     if (kind === "example") {
       const ex = examples.find((e) => e.id === $<HTMLSelectElement>("example").value);
       if (!ex) throw new Error("no example primers on this server");
@@ -194,48 +278,85 @@ async function updatePrimer(): Promise<void> {
         if (!r.ok) throw new Error(`HTTP ${r.status}`);
         ex.bytes = new Uint8Array(await r.arrayBuffer());
       }
-      primer = primerFromFlags({ primerMidi: { path: ex.name, bytes: ex.bytes } }).sequence;
-      primerLabel = ex.name;
+      file = { name: ex.name, bytes: ex.bytes };
     } else if (kind === "midi") {
       if (!droppedPrimer) {
         primer = undefined;
-        $("primer-info").textContent = "Drop a MIDI file above.";
-        showPrimer();
+        info.textContent = "Drop a MIDI file above.";
+        info.classList.remove("error");
+        showPrimer("midi:none");
         return;
       }
-      primer = primerFromFlags({
-        primerMidi: { path: droppedPrimer.name, bytes: droppedPrimer.bytes },
-      }).sequence;
-      primerLabel = droppedPrimer.name;
+      file = droppedPrimer;
+    }
+    let text: string;
+    if (file) {
+      const raw = primerFromFlags({ primerMidi: { path: file.name, bytes: file.bytes } }).sequence;
+      // The first N bars, read on the beats of the file's tempo map (a performance's rubato is no error).
+      const whole = primerFirstBars(raw);
+      const asked = fieldNumber("primer_bars", 0);
+      const newSteps = Number(input("num_steps").value) || 128;
+      const auto = Math.max(1, Math.floor(newSteps / whole.stepsPerBar));
+      const trimmed = primerFirstBars(raw, asked || auto);
+      primer = trimmed.sequence;
+      primerLabel = `${file.name} (${trimmed.bars === 1 ? "1 bar" : `${trimmed.bars} bars`})`;
+      key = `${kind}:${file.name}:${file.bytes.length}:${trimmed.bars}`;
+      text =
+        `${file.name}: first ${trimmed.bars} of ${trimmed.totalBars} bars${asked ? "" : " (auto)"}, ` +
+        `${primer.notes.length} notes` +
+        (trimmed.tempoChanges > 0
+          ? `, ${trimmed.tempoChanges} tempo changes read on the beats and played at ${Math.round(primer.tempos[0].qpm)} qpm`
+          : "");
     } else if (kind === "keys") {
+      const qpm = fieldNumber("qpm", 120);
       primer = primerFromPitches(
         [...chord].sort((a, b) => a - b),
-        num("qpm") || 120,
+        qpm,
       );
-      primerLabel = chord.size ? "chord" : "empty";
+      primerLabel = chord.size ? `chord ${chordName()}` : "empty";
+      key = `keys:${[...chord].join(",")}:${qpm}`;
+      text = chord.size ? `Chord ${chordName()}: ${chord.size} notes` : "No keys chosen: click keys above";
     } else {
       primer = primerFromFlags({}).sequence;
-      primerLabel = "empty";
+      primerLabel = "no primer";
+      key = "none";
+      text = "No primer: the model starts from silence";
     }
     const qpm = primer.tempos[0]?.qpm ?? 120;
-    $("primer-info").textContent =
-      `${primer.notes.length} notes, ${primer.totalTime.toFixed(2)} s (${Math.round((primer.totalTime * qpm) / 15)} steps) at ${Math.round(qpm)} qpm`;
+    info.textContent = `${text} · ${primer.totalTime.toFixed(2)} s, ${generateStartStep(primer) - 1} steps at ${Math.round(qpm)} qpm`;
+    info.classList.remove("error");
+    clearError();
   } catch (e) {
     primer = undefined;
-    $("primer-info").textContent = `cannot use this primer: ${(e as Error).message}`;
+    key = `${key}:error`;
+    info.textContent = `Cannot use this primer: ${fieldNames((e as Error).message)}`;
+    info.classList.add("error");
   }
-  showPrimer();
+  showPrimer(key);
 }
+
+const NOTE_NAMES = ["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"];
+const noteName = (p: number) => `${NOTE_NAMES[p % 12]}${Math.floor(p / 12) - 1}`;
+const chordName = () =>
+  [...chord]
+    .sort((a, b) => a - b)
+    .map(noteName)
+    .join(" ");
 
 function buildKeyboard(): void {
   const kb = $("keyboard");
   const BLACK = new Set([1, 3, 6, 8, 10]);
-  const names = ["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"];
   for (let p = 48; p < 84; p++) {
     const key = document.createElement("button");
     key.type = "button";
     key.className = BLACK.has(p % 12) ? "key black" : "key white";
-    key.title = `${names[p % 12]}${Math.floor(p / 12) - 1} (MIDI ${p})`;
+    key.title = `${noteName(p)} (MIDI ${p})`;
+    if (p % 12 === 0) {
+      const label = document.createElement("span");
+      label.className = "key-name";
+      label.textContent = noteName(p);
+      key.append(label);
+    }
     key.dataset.pitch = String(p);
     key.setAttribute("aria-pressed", "false");
     key.addEventListener("click", () => {
@@ -263,17 +384,110 @@ const synth = new Synth();
 let genWorker: Worker | undefined;
 let genId = 0;
 let generating = false;
-let result: { sequence: NoteSequence; splitTime: number; name: string } | undefined;
 let generations = 0;
 
-function showPrimer(): void {
-  if (generating) return;
+/** A generated piece with what made it: kept until the user removes it. */
+interface Take {
+  n: number;
+  sequence: NoteSequence;
+  splitTime: number;
+  name: string;
+  seed: number;
+  settings: GenerateSettings;
+  newSteps: number;
+  primerLabel: string;
+  model: string;
+}
+const takes: Take[] = [];
+/** The take the roll shows; undefined while it shows the primer. */
+let result: Take | undefined;
+/** Settings of the generation in flight (the worker's reply carries only the music). */
+let pending: { settings: GenerateSettings; newSteps: number; primerLabel: string; model: string } | undefined;
+
+function showPrimer(key: string): void {
+  if (key === primerKey && !result) return;
+  const changed = key !== primerKey;
+  primerKey = key;
+  if (!changed || generating) return;
   stopPlayback();
   result = undefined;
+  renderTakes();
   roll.set(primer, undefined);
   $<HTMLButtonElement>("play").disabled = !primer || primer.notes.length === 0;
   $<HTMLButtonElement>("download-midi").disabled = true;
+  playFrom = 0;
   updateTime(0);
+  if (takes.length > 0) {
+    status(
+      `The roll shows the new primer. Your ${takes.length === 1 ? "take is" : `${takes.length} takes are`} ` +
+        "kept under Takes: click one to see and hear it.",
+    );
+  }
+}
+
+function selectTake(take: Take | undefined): void {
+  stopPlayback();
+  result = take;
+  playFrom = 0;
+  if (take) roll.set(take.sequence, take.splitTime);
+  else roll.set(primer, undefined);
+  $<HTMLButtonElement>("play").disabled = !shown()?.notes.length;
+  $<HTMLButtonElement>("download-midi").disabled = !take;
+  updateTime(0);
+  renderTakes();
+}
+
+function renderTakes(): void {
+  const list = $("takes");
+  list.replaceChildren(
+    ...takes
+      .slice()
+      .reverse()
+      .map((t) => {
+        const li = document.createElement("li");
+        li.className = "take";
+        li.dataset.take = String(t.n);
+        li.dataset.seed = String(t.seed);
+        li.setAttribute("aria-current", String(t === result));
+        const what = document.createElement("span");
+        what.className = "what";
+        const s = t.settings;
+        what.textContent =
+          `Take ${t.n} · seed ${t.seed} · ${t.primerLabel} · ${t.newSteps} new steps · ` +
+          `temperature ${s.temperature}${s.beamSize > 1 ? ` · beam ${s.beamSize}×${s.branchFactor}` : ""} · ` +
+          `${fmtTime(t.sequence.totalTime)} · ${t.model}`;
+        const button = (label: string, title: string, run: () => void) => {
+          const b = document.createElement("button");
+          b.type = "button";
+          b.textContent = label;
+          b.title = title;
+          b.className = `take-${label.toLowerCase().split(" ")[0]}`;
+          b.addEventListener("click", run);
+          return b;
+        };
+        li.append(
+          what,
+          button("Play", "Show this take and play it", () => {
+            if (result !== t) selectTake(t);
+            void togglePlay();
+          }),
+          button("Show", "Show this take in the piano roll", () => selectTake(t)),
+          button("Download", `Download ${t.name}`, () => downloadTake(t)),
+          button("Remove", "Remove this take from the list", () => {
+            takes.splice(takes.indexOf(t), 1);
+            if (result === t) selectTake(undefined);
+            else renderTakes();
+            status(`Take ${t.n} removed.`);
+          }),
+        );
+        return li;
+      }),
+  );
+  $("takes-count").textContent =
+    takes.length === 0
+      ? "none yet: every piece you generate is kept here"
+      : `${takes.length} kept until you remove them`;
+  document.body.dataset.takes = String(takes.length);
 }
 
 function startGenWorker(): Worker {
@@ -321,21 +535,27 @@ function onGenReply(m: GenReply): void {
     return;
   }
   const secondsPerStep = 60 / m.qpm / 4;
-  const excluded = input("exclude_primer").checked;
-  result = {
-    sequence: m.sequence,
-    splitTime: excluded ? 0 : m.generateStartStep * secondsPerStep,
-    name: `polyrnn_${stamp()}.mid`,
-  };
+  const p = pending as NonNullable<typeof pending>;
   generations++;
+  const take: Take = {
+    n: generations,
+    sequence: m.sequence,
+    splitTime: p.settings.excludePrimer ? 0 : m.generateStartStep * secondsPerStep,
+    name: `polyrnn_take${generations}_seed${p.settings.seed}_${stamp()}.mid`,
+    seed: p.settings.seed,
+    settings: p.settings,
+    newSteps: p.newSteps,
+    primerLabel: p.primerLabel,
+    model: p.model,
+  };
+  takes.push(take);
   document.body.dataset.generations = String(generations);
-  roll.set(result.sequence, result.splitTime);
-  $<HTMLButtonElement>("play").disabled = false;
-  $<HTMLButtonElement>("download-midi").disabled = false;
-  updateTime(0);
+  selectTake(take);
+  $("seed-used").textContent = `Last seed: ${take.seed}`;
   status(
-    `Generated ${m.sequence.notes.length} notes (${m.sequence.totalTime.toFixed(2)} s) in ${m.seconds.toFixed(2)} s; ` +
-      `log-likelihood ${m.score.toFixed(2)}. Space plays, D downloads.`,
+    `Take ${take.n}: ${m.sequence.notes.length} notes (${m.sequence.totalTime.toFixed(2)} s) in ${m.seconds.toFixed(2)} s, ` +
+      `seed ${take.seed} (type it in Seed to make this take again); how likely the model finds it: ` +
+      `${m.score.toFixed(2)} (log-likelihood; nearer 0 is more expected). Space plays, D downloads.`,
   );
 }
 
@@ -346,46 +566,45 @@ function finishGeneration(): void {
   document.body.dataset.busy = "false";
 }
 
-function readSettings(): GenerateSettings {
-  const intIn = (id: string, lo: number) => {
-    const v = num(id);
-    if (!Number.isInteger(v) || v < lo)
-      throw new Error(`${id.replaceAll("_", " ")} must be a whole number ≥ ${lo}`);
-    return v;
-  };
-  const temperature = num("temperature");
-  if (!(temperature >= 0)) throw new Error("temperature must be 0 or more");
-  const seedText = input("seed").value.trim();
-  return {
-    numSteps: intIn("num_steps", 1),
-    temperature,
-    beamSize: intIn("beam_size", 1),
-    branchFactor: intIn("branch_factor", 1),
-    stepsPerIteration: intIn("steps_per_iteration", 1),
+function readSettings(): { settings: GenerateSettings; newSteps: number } {
+  const newSteps = fieldNumber("num_steps");
+  const seed = fieldNumber("seed", -1);
+  const settings: GenerateSettings = {
+    numSteps: totalStepsFor(primer ?? primerFromFlags({}).sequence, newSteps),
+    temperature: fieldNumber("temperature"),
+    beamSize: fieldNumber("beam_size"),
+    branchFactor: fieldNumber("branch_factor"),
+    stepsPerIteration: fieldNumber("steps_per_iteration"),
     conditionOnPrimer: input("condition_on_primer").checked,
     injectPrimerDuringGeneration: input("inject_primer_during_generation").checked,
     excludePrimer: input("exclude_primer").checked,
-    seed: seedText === "" ? Math.floor(Math.random() * 2 ** 31) : Number(seedText),
+    seed: seed < 0 ? Math.floor(Math.random() * 2 ** 31) : seed,
   };
+  return { settings, newSteps };
 }
+
+/** Candidates scored per step above which a search takes minutes on a laptop: the page warns. */
+const SLOW_SEARCH = 256;
 
 async function generate(): Promise<void> {
   if (generating) return;
+  if (currentTab !== "generate") showTab("generate");
   if (!currentModel?.bytes) {
     status("Pick a model first (or wait until it has loaded).", "error");
     return;
   }
   if (!primer) {
-    status("The primer is not usable; pick another.", "error");
+    status(`The primer is not usable (${$("primer-info").textContent}); pick another.`, "error");
     return;
   }
-  let settings: GenerateSettings;
+  let read: ReturnType<typeof readSettings>;
   try {
-    settings = readSettings();
+    read = readSettings();
   } catch (e) {
     status((e as Error).message, "error");
     return;
   }
+  const { settings, newSteps } = read;
   stopPlayback();
   generating = true;
   document.body.dataset.busy = "true";
@@ -393,7 +612,22 @@ async function generate(): Promise<void> {
   const bar = $<HTMLProgressElement>("gen-progress");
   bar.hidden = false;
   bar.value = 0;
-  status(`Generating ${settings.numSteps} steps from ${primerLabel} (seed ${settings.seed})… Esc cancels.`);
+  pending = {
+    settings,
+    newSteps,
+    primerLabel,
+    model: $<HTMLSelectElement>("model").selectedOptions[0]?.textContent ?? "",
+  };
+  $("seed-used").textContent = `Seed of this take: ${settings.seed}`;
+  const work = settings.beamSize * settings.branchFactor;
+  const slow =
+    work >= SLOW_SEARCH
+      ? ` Beam size × branch factor = ${work} continuations scored per step: this can take many minutes.`
+      : "";
+  status(
+    `Generating ${newSteps} new steps after ${primerLabel} (seed ${settings.seed})…${slow} Esc cancels.`,
+    slow ? "error" : "info",
+  );
   genWorker ??= startGenWorker();
   genWorker.postMessage({
     type: "generate",
@@ -417,6 +651,8 @@ function cancelGeneration(): void {
 // Playback
 
 let raf = 0;
+/** Where Play starts: where the last Stop left off, or where the roll was clicked. */
+let playFrom = 0;
 
 function shown(): NoteSequence | undefined {
   return result?.sequence ?? primer;
@@ -424,13 +660,19 @@ function shown(): NoteSequence | undefined {
 
 function updateTime(t: number): void {
   const total = shown()?.totalTime ?? 0;
-  $("time").textContent = `${fmtTime(t)} / ${fmtTime(total)}`;
+  $("time").textContent = `${fmtTime(Math.min(t, total))} / ${fmtTime(total)}`;
 }
 
 function stopPlayback(): void {
+  if (synth.playing) {
+    const total = shown()?.totalTime ?? 0;
+    const t = synth.position();
+    playFrom = t < total - 0.05 ? t : 0;
+  }
   synth.stop();
   cancelAnimationFrame(raf);
-  roll.setPlayhead(-1);
+  roll.setPlayhead(playFrom > 0 ? playFrom : -1);
+  updateTime(playFrom);
   $("play-label").textContent = "Play";
   document.body.dataset.playing = "false";
 }
@@ -442,12 +684,18 @@ async function togglePlay(): Promise<void> {
   }
   const ns = shown();
   if (!ns || ns.notes.length === 0) return;
-  await synth.play(ns, 0, () => stopPlayback());
+  await synth.play(ns, playFrom, () => {
+    playFrom = 0;
+    stopPlayback();
+    playFrom = 0;
+    roll.setPlayhead(-1);
+    updateTime(0);
+  });
   document.body.dataset.audio = synth.state;
   document.body.dataset.playing = "true";
   $("play-label").textContent = "Stop";
   const tick = () => {
-    const t = synth.position();
+    const t = Math.min(synth.position(), ns.totalTime);
     if (t < 0) return;
     roll.setPlayhead(t);
     updateTime(t);
@@ -456,9 +704,14 @@ async function togglePlay(): Promise<void> {
   raf = requestAnimationFrame(tick);
 }
 
+function downloadTake(t: Take): void {
+  download(writeMidi(t.sequence), t.name, "audio/midi");
+  status(`Downloaded ${t.name}.`);
+}
+
 function downloadMidi(): void {
-  if (!result) return;
-  download(writeMidi(result.sequence), result.name, "audio/midi");
+  if (result) downloadTake(result);
+  else status("Nothing to download yet: generate a take first (G).", "error");
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -467,10 +720,12 @@ function downloadMidi(): void {
 const chart = new TrainChart($<HTMLCanvasElement>("chart"));
 let trainWorker: Worker | undefined;
 let trainFiles: InputFile[] = [];
-let trainState: "idle" | "running" | "paused" | "finished" | "error" = "idle";
+let trainState: "idle" | "running" | "paused" | "finished" | "error" | "restored" = "idle";
 let trainStep = 0;
 let trainTarget = 0;
 let trainedModels = 0;
+/** Counts training runs (a model kept from a run is named by run and step). */
+let trainRun = 0;
 /** What the page decided about the dataset (said again in the status line when training ends). */
 let trainNotice = "";
 const bundleWaiters: ((m: { bytes: Uint8Array; step: number }) => void)[] = [];
@@ -527,7 +782,7 @@ function onTrainReply(m: TrainReply): void {
           : `${what}: most of their notes are lost. Choose Timing “On the beats” to keep them.`;
         log(line);
         trainNotice = line;
-        status(`Training on ${m.converted} files… ${line}`, m.onBeats ? "info" : "error");
+        status(`Training on ${m.converted} files… ${line}`, m.onBeats ? "info" : "error", "train");
       }
       log(
         `Converted ${m.converted} of ${m.files} files; ${m.tracks} training tracks (${m.events} events), ` +
@@ -545,7 +800,9 @@ function onTrainReply(m: TrainReply): void {
     }
     case "eval":
       chart.addEval(m);
-      log(`Held-out files at step ${m.step}: loss ${m.loss.toFixed(3)}, accuracy ${(100 * m.accuracy).toFixed(1)}%.`);
+      log(
+        `Held-out files at step ${m.step}: loss ${m.loss.toFixed(3)}, accuracy ${(100 * m.accuracy).toFixed(1)}%.`,
+      );
       break;
     case "metrics": {
       chart.add(m.points);
@@ -563,15 +820,19 @@ function onTrainReply(m: TrainReply): void {
     case "paused":
       trainStep = m.step;
       setTrainState("paused");
+      void saveRun();
       log(`Stopped at step ${m.step}. Resume continues from here.`);
-      status(`Training stopped at step ${m.step}.`);
+      status(`Training stopped at step ${m.step}.`, "info", "train");
       break;
     case "finished":
       trainStep = m.step;
       setTrainState("finished");
+      void saveRun();
       log(`Finished ${m.step} steps.`);
       status(
         `Training finished at step ${m.step}: “Generate with it” or “Download bundle”.${trainNotice ? ` ${trainNotice}` : ""}`,
+        "info",
+        "train",
       );
       break;
     case "bundle":
@@ -580,7 +841,7 @@ function onTrainReply(m: TrainReply): void {
     case "error":
       setTrainState("error");
       log(`error: ${m.message}`);
-      status(`Training failed: ${m.message}`, "error");
+      status(`Training failed: ${m.message}`, "error", "train");
       break;
   }
 }
@@ -604,9 +865,96 @@ function datasetOptions(): DatasetOptions {
   };
 }
 
-function startTraining(): void {
+// The last run is saved in the browser (IndexedDB) when it stops or finishes, so a reload keeps it.
+const DB = { name: "polyrnn-studio", store: "runs", key: "last" };
+interface SavedRun {
+  bytes: Uint8Array;
+  step: number;
+  points: StepMetrics[];
+  evals: { step: number; loss: number; accuracy: number }[];
+  log: string;
+  files: number;
+}
+let savedRun: SavedRun | undefined;
+
+function openDb(): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const r = indexedDB.open(DB.name, 1);
+    r.onupgradeneeded = () => r.result.createObjectStore(DB.store);
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+
+async function dbRequest<T>(mode: IDBTransactionMode, run: (s: IDBObjectStore) => IDBRequest): Promise<T> {
+  const db = await openDb();
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      const r = run(db.transaction(DB.store, mode).objectStore(DB.store));
+      r.onsuccess = () => resolve(r.result as T);
+      r.onerror = () => reject(r.error);
+    });
+  } finally {
+    db.close();
+  }
+}
+
+async function saveRun(): Promise<void> {
+  if (!trainWorker || trainStep === 0) return;
+  const { bytes, step } = await trainedBundle();
+  savedRun = {
+    bytes,
+    step,
+    points: chart.points,
+    evals: chart.evals,
+    log: $("train-log").textContent ?? "",
+    files: trainFiles.length,
+  };
+  try {
+    await dbRequest("readwrite", (s) => s.put(savedRun, DB.key));
+    document.body.dataset.trainSaved = String(step);
+  } catch (e) {
+    log(`Could not keep this run in the browser: ${(e as Error).message}`);
+  }
+}
+
+async function restoreRun(): Promise<void> {
+  const run = await dbRequest<SavedRun | undefined>("readonly", (s) => s.get(DB.key)).catch(() => undefined);
+  if (!run) return;
+  savedRun = run;
+  chart.clear();
+  chart.add(run.points);
+  for (const e of run.evals) chart.addEval(e);
+  $("train-log").textContent = `${run.log}Restored from this browser after a reload (step ${run.step}).\n`;
+  trainStep = run.step;
+  trainTarget = run.step;
+  keepTrained(run.bytes, run.step, "saved in this browser");
+  setTrainState("restored");
+  status(
+    `Your last training run (step ${run.step}) was restored: “Generate with it”, “Download bundle”, or train again.`,
+    "info",
+    "train",
+  );
+}
+
+/** Adds a trained bundle to the model list (once per run and step); returns its key. */
+function keepTrained(bytes: Uint8Array, step: number, how = "trained here"): string {
+  const known = models.find((m) => m.key.startsWith(`trained:${trainRun}:${step}:`));
+  if (known) return known.key;
+  const key = `trained:${trainRun}:${step}:${++trainedModels}`;
+  models.unshift({
+    key,
+    label: `${how} #${trainedModels} (step ${step})`,
+    bytes,
+    bundle: loadBundle(bytes),
+  });
+  renderModelSelect(currentModel?.key);
+  return key;
+}
+
+async function startTraining(): Promise<void> {
   if (trainFiles.length === 0) {
-    status("Drop some MIDI files (or a folder of them) first.", "error");
+    status("Drop some MIDI files (or a folder of them) first.", "error", "train");
     return;
   }
   let req: Extract<TrainRequest, { type: "start" }>;
@@ -629,20 +977,30 @@ function startTraining(): void {
       seed: Math.max(0, Math.floor(num("t_seed") || 0)),
     };
   } catch (e) {
-    status((e as Error).message.replace(/^--hparams: /, ""), "error");
+    status((e as Error).message.replace(/^--hparams: /, ""), "error", "train");
     return;
   }
+  // A new run never wipes the last one: its model stays in the Generate tab's list.
+  if (trainStep > 0 && trainState !== "error") {
+    const before = trainStep;
+    const { bytes, step } = await trainedBundle();
+    const key = keepTrained(bytes, step);
+    const label = models.find((m) => m.key === key)?.label ?? "";
+    log(`The previous run (step ${before}) is kept as “${label}” in the Generate tab's model list.`);
+  }
+  const kept = $("train-log").textContent ?? "";
   trainWorker?.terminate();
+  trainRun++;
   trainWorker = new Worker(new URL("./train_worker.js", import.meta.url), { type: "module" });
   trainWorker.onmessage = (e: MessageEvent) => onTrainReply(e.data as TrainReply);
   trainWorker.onerror = (e) => onTrainReply({ type: "error", message: e.message || "the worker failed" });
   chart.clear();
   trainNotice = "";
-  $("train-log").textContent = "";
+  $("train-log").textContent = /kept as/.test(kept) ? `${kept.trim().split("\n").pop()}\n` : "";
   trainStep = 0;
   trainTarget = req.numSteps;
   setTrainState("running");
-  status(`Training on ${trainFiles.length} files…`);
+  status(`Training on ${trainFiles.length} files…`, "info", "train");
   trainWorker.postMessage(req);
 }
 
@@ -650,11 +1008,12 @@ function resumeTraining(): void {
   if (!trainWorker) return;
   if (trainState === "finished") trainTarget = trainStep + Math.max(1, num("t_steps") || 100);
   setTrainState("running");
-  status(`Training to step ${trainTarget}…`);
+  status(`Training to step ${trainTarget}…`, "info", "train");
   trainWorker.postMessage({ type: "resume", numSteps: trainTarget } satisfies TrainRequest);
 }
 
 function trainedBundle(): Promise<{ bytes: Uint8Array; step: number }> {
+  if (!trainWorker && savedRun) return Promise.resolve({ bytes: savedRun.bytes, step: savedRun.step });
   return new Promise((resolve) => {
     bundleWaiters.push(resolve);
     trainWorker?.postMessage({
@@ -666,9 +1025,7 @@ function trainedBundle(): Promise<{ bytes: Uint8Array; step: number }> {
 
 async function useTrained(): Promise<void> {
   const { bytes, step } = await trainedBundle();
-  const bundle = loadBundle(bytes);
-  const key = `trained:${++trainedModels}`;
-  models.unshift({ key, label: `trained here #${trainedModels} (step ${step})`, bytes, bundle });
+  const key = keepTrained(bytes, step);
   renderModelSelect(key);
   await selectModel(key);
   showTab("generate");
@@ -677,19 +1034,28 @@ async function useTrained(): Promise<void> {
 
 async function downloadTrained(): Promise<void> {
   const { bytes, step } = await trainedBundle();
-  download(bytes, `studio_model_step${step}.safetensors`, "application/octet-stream");
+  const name = `studio_model_step${step}.safetensors`;
+  download(bytes, name, "application/octet-stream");
+  status(
+    `Downloaded ${name} (${(bytes.length / 1024).toFixed(0)} KB): \`polyrnn generate --bundle_file=${name}\` or drop it on the Generate tab.`,
+    "info",
+    "train",
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
 // Tabs, shortcuts, start-up
 
-function showTab(which: "generate" | "train"): void {
+function showTab(which: Tab): void {
+  currentTab = which;
+  renderStatus();
   for (const t of ["generate", "train"] as const) {
     $(`tab-${t}`).setAttribute("aria-selected", String(t === which));
     $(`panel-${t}`).hidden = t !== which;
   }
   $("roll-wrap").hidden = which !== "generate";
   $("transport-generate").hidden = which !== "generate";
+  $("takes-wrap").hidden = which !== "generate";
   $("train-view").hidden = which !== "train";
   document.body.dataset.tab = which;
   if (which === "train") chart.draw();
@@ -763,6 +1129,7 @@ async function init(): Promise<void> {
   const takeMidi = async (f: File | undefined) => {
     if (!f) return;
     droppedPrimer = { name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) };
+    $("midi-drop-name").textContent = `Loaded: ${f.name}`;
     (document.querySelector('input[name="primer"][value="midi"]') as HTMLInputElement).checked = true;
     await updatePrimer();
   };
@@ -774,9 +1141,23 @@ async function init(): Promise<void> {
     for (const k of Array.from(document.querySelectorAll(".key"))) k.setAttribute("aria-pressed", "false");
     void updatePrimer();
   });
-  input("qpm").addEventListener("change", () => void updatePrimer());
+  for (const id of ["qpm", "primer_bars", "num_steps"]) {
+    input(id).addEventListener("change", () => void updatePrimer());
+  }
   $("generate").addEventListener("click", () => void generate());
   $("play").addEventListener("click", () => void togglePlay());
+  $("roll").addEventListener("click", (e) => {
+    // Click to seek: play continues (or will start) from the clicked time.
+    const t = roll.timeAt(e.offsetX);
+    const total = shown()?.totalTime ?? 0;
+    if (t === undefined || total <= 0) return;
+    const playing = synth.playing;
+    if (playing) stopPlayback();
+    playFrom = Math.min(Math.max(0, t), total);
+    roll.setPlayhead(playFrom);
+    updateTime(playFrom);
+    if (playing) void togglePlay();
+  });
   $("download-midi").addEventListener("click", downloadMidi);
 
   input("train-files").addEventListener(
@@ -788,7 +1169,7 @@ async function init(): Promise<void> {
     () => void setTrainFiles(Array.from(input("train-folder").files ?? [])),
   );
   dropZone($("train-drop"), (dt) => void droppedFiles(dt).then(setTrainFiles));
-  $("train-start").addEventListener("click", startTraining);
+  $("train-start").addEventListener("click", () => void startTraining());
   $("train-stop").addEventListener("click", () =>
     trainWorker?.postMessage({ type: "stop" } satisfies TrainRequest),
   );
@@ -827,6 +1208,7 @@ async function init(): Promise<void> {
     }),
   );
   await updatePrimer();
+  await restoreRun();
   document.body.dataset.ready = "true";
   status("Ready. G generates, Space plays, ? shows every shortcut.");
 }

@@ -55,6 +55,13 @@ export class PianoRoll {
     this.draw();
   }
 
+  /** The time at a horizontal position (CSS pixels from the canvas's left edge); undefined left of the notes. */
+  timeAt(px: number): number | undefined {
+    const { W, seconds } = this.geometry();
+    if (px < LABEL_WIDTH) return undefined;
+    return ((px - LABEL_WIDTH) / Math.max(1, W - LABEL_WIDTH - 4)) * seconds;
+  }
+
   /** Seconds from the start; negative hides the playhead. */
   setPlayhead(t: number): void {
     this.playhead = t;

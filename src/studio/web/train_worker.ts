@@ -58,7 +58,11 @@ function evaluateHeldOut(t: StudioTrainer): void {
   const acc = new EvalAccumulator();
   let i = 0;
   for (const batch of batches.batches()) {
-    const r = t.model.forward(batch, { dropout: false, backward: false, seed: mixSeed(t.seed, t.stepCount, i++, 3) });
+    const r = t.model.forward(batch, {
+      dropout: false,
+      backward: false,
+      seed: mixSeed(t.seed, t.stepCount, i++, 3),
+    });
     acc.add(batch.labels, r.preds, r.losses);
   }
   const summary = acc.summary();
