@@ -8,7 +8,7 @@
  * POLYRNN_CHROMIUM names another Chromium binary.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -56,6 +56,13 @@ async function waitFor(selector: string, timeout = 30_000): Promise<void> {
       .catch(() => "(page unreachable)");
     throw new Error(`${(e as Error).message.split("\n")[0]}; the page showed ${JSON.stringify(seen)}`);
   }
+}
+
+/** Index of the first model served by the Studio (after the models trained in the page). */
+function firstServerModel(): Promise<number> {
+  return page.$$eval("#model option", (os) =>
+    os.findIndex((o) => !/trained here|saved in this browser|dropped/.test(o.textContent ?? "")),
+  );
 }
 
 async function shot(name: string): Promise<void> {
@@ -134,7 +141,7 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)("studio in Chromium", () => {
     server?.kill("SIGTERM");
   });
 
-  it("generates from seed1 with the default bundle: notes in both colours, a MIDI file of 128 steps", async () => {
+  it("generates from seed1 with the default bundle: notes in both colours, 128 new steps after the primer, the seed in the take and the file name", async () => {
     expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
     const bundleName = DEFAULT_BUNDLE?.pathname.split("/").pop();
     expect(bundleName).toBeDefined();
@@ -158,20 +165,24 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)("studio in Chromium", () => {
     await page.keyboard.press("Escape"); // leave the seed field: D and Space are shortcuts outside it
 
     const [dl] = await Promise.all([page.waitForEvent("download"), page.keyboard.press("d")]);
+    expect(dl.suggestedFilename()).toMatch(/^polyrnn_take1_seed1_.*\.mid$/);
+    expect(await page.getAttribute(".take[data-take='1']", "data-seed")).toBe("1");
+    expect(await page.textContent("#status")).toContain("Downloaded polyrnn_take1_seed1_");
     const midiPath = join(work, dl.suggestedFilename());
     await dl.saveAs(midiPath);
     const ns = readMidi(readFileSync(midiPath));
     const seed1 = readMidi(readFileSync(join(ROOT, "examples/midi/seed1.mid")));
     const qpm = seed1.tempos[0]?.qpm ?? 120;
-    // 128 steps: a MIDI file ends with its last note, so at most 16 s (less when the last steps are silent),
-    // and well past the 2.2 s primer.
-    const seconds = (128 * 60) / qpm / 4;
-    expect(ns.totalTime).toBeLessThanOrEqual(seconds + 1e-3);
-    expect(ns.totalTime).toBeGreaterThan(seconds / 2);
+    // 128 new steps after the primer (and the step after its end): a MIDI file ends with its last note,
+    // so at most that (less when the last steps are silent), and well past the primer.
+    const step = 60 / qpm / 4;
+    const start = Math.floor(seed1.totalTime / step) + 1; // the step after the primer's end
+    expect(ns.totalTime).toBeLessThanOrEqual((start + 1 + 128) * step + 1e-3);
+    expect(ns.totalTime).toBeGreaterThan(seed1.totalTime + 64 * step);
     expect(ns.notes.length).toBe(primerNotes + generatedNotes);
   });
 
-  it("plays: the AudioContext runs and the playhead moves", async () => {
+  it("plays: the AudioContext runs and the playhead moves; Stop then Play resumes; a click on the roll seeks", async () => {
     await page.keyboard.press("Space");
     await waitFor("body[data-playing=true]");
     expect(await page.getAttribute("body", "data-audio")).toBe("running");
@@ -186,6 +197,30 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)("studio in Chromium", () => {
     await shot("play");
     await page.keyboard.press("Space");
     await waitFor("body[data-playing=false]");
+    // Play again: it continues from where it stopped, not from 0.
+    const stoppedAt = Number(await page.getAttribute("#roll", "data-playhead"));
+    expect(stoppedAt).toBeGreaterThan(t2 - 0.01);
+    await page.keyboard.press("Space");
+    await waitFor("body[data-playing=true]");
+    await page.waitForTimeout(100);
+    expect(Number(await page.getAttribute("#roll", "data-playhead"))).toBeGreaterThanOrEqual(stoppedAt);
+    await page.keyboard.press("Space");
+    await waitFor("body[data-playing=false]");
+    // A click three quarters along the roll puts the playhead there; the clock never passes the end.
+    const box = await page.locator("#roll").boundingBox();
+    if (!box) throw new Error("no roll");
+    await page.mouse.click(box.x + box.width * 0.75, box.y + box.height / 2);
+    const duration = Number(await page.getAttribute("#roll", "data-duration"));
+    const seek = Number(await page.getAttribute("#roll", "data-playhead"));
+    expect(seek).toBeGreaterThan(duration * 0.6);
+    expect(seek).toBeLessThan(duration * 0.8);
+    const [shownTime, total] = ((await page.textContent("#time")) ?? "").split(" / ");
+    expect(shownTime <= total).toBe(true);
+    await page.mouse.click(box.x + box.width - 2, box.y + box.height / 2);
+    await page.keyboard.press("Space");
+    await waitFor("body[data-playing=false]", 10_000);
+    const [end, total2] = ((await page.textContent("#time")) ?? "").split(" / ");
+    expect(end <= total2).toBe(true);
   });
 
   it("trains on three MIDI files (loss falls), stops and resumes, and its bundle generates from the CLI", async () => {
@@ -261,26 +296,23 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)("studio in Chromium", () => {
     await page.waitForFunction(() =>
       /\(dropped\)/.test(document.querySelector("#model option:checked")?.textContent ?? ""),
     );
-    // A MIDI primer picked in the page; too few steps for it is an error in the status line.
+    // A MIDI primer picked in the page: its name is shown.
     await page.setInputFiles("#midi-file", join(ROOT, "examples/midi/seed2.mid"));
     await page.waitForFunction(() =>
-      /^4 notes/.test(document.getElementById("primer-info")?.textContent ?? ""),
+      /^seed2\.mid: .*4 notes/.test(document.getElementById("primer-info")?.textContent ?? ""),
     );
-    await page.fill("#num_steps", "4");
-    await page.keyboard.press("Control+Enter");
-    await page.waitForFunction(() =>
-      /Generation failed: .*num_steps/.test(document.getElementById("status")?.textContent ?? ""),
-    );
+    expect(await page.textContent("#midi-drop-name")).toContain("seed2.mid");
     // A chord from the on-screen keyboard, primer left out of the output: every note is new.
     await page.fill("#num_steps", "64");
     await page.check('input[name="primer"][value="keys"]');
     for (const p of [60, 64, 67]) await page.click(`.key[data-pitch="${p}"]`);
     await page.waitForFunction(() =>
-      /^3 notes/.test(document.getElementById("primer-info")?.textContent ?? ""),
+      /^Chord C4 E4 G4: 3 notes/.test(document.getElementById("primer-info")?.textContent ?? ""),
     );
     await page.check("#exclude_primer");
     await page.keyboard.press("g");
     await waitFor("body[data-generations='3']", 60_000);
+    expect(await page.textContent("#primer-info")).toContain("Chord C4 E4 G4");
     expect(await page.getAttribute("#roll", "data-primer-notes")).toBe("0");
     expect(Number(await page.getAttribute("#roll", "data-generated-notes"))).toBeGreaterThan(0);
     await page.keyboard.press("?");
@@ -290,8 +322,236 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)("studio in Chromium", () => {
     await page.keyboard.press("Escape");
   });
 
+  it("trains on expressive piano files with the defaults: rubato detected, read on the beats, said in the log and status", async () => {
+    const files = writeTinyPieces(work, 5, true);
+    await page.keyboard.press("2");
+    await waitFor("#panel-train:not([hidden])");
+    expect(await page.$eval("#d_on_beats", (s) => (s as HTMLSelectElement).value)).toBe("auto");
+    await page.setInputFiles("#train-files", files);
+    await waitFor("body[data-train-files='5']");
+    // Only the model's size is made small (for the test's time); the dataset settings are the defaults.
+    await page.fill("#t_layers", "[16]");
+    await page.fill("#t_steps", "20");
+    await page.click("#train-start");
+    await waitFor("body[data-train=finished]", 90_000);
+    const logText = (await page.textContent("#train-log")) ?? "";
+    expect(logText).toMatch(
+      /5 of 5 files play with rubato \(an expressive tempo map: rubato_0\.mid 31 tempo changes/,
+    );
+    expect(logText).toContain("reading the notes on the beat grid");
+    const tracks = Number(/; (\d+) training tracks/.exec(logText)?.[1]);
+    expect(tracks).toBeGreaterThan(0);
+    expect(await page.textContent("#status")).toMatch(/Training finished at step 20.*on the beat grid/);
+    // The previous run (three pieces, 150 steps) was not wiped: its model is in the list.
+    expect(logText).toMatch(/The previous run \(step 150\) is kept as “trained here #\d+ \(step 150\)”/);
+    expect(
+      await page.$$eval("#model option", (os) =>
+        os.some((o) => /trained here #\d+ \(step 150\)/.test(o.textContent ?? "")),
+      ),
+    ).toBe(true);
+    // The training messages stay on the Train tab.
+    await page.keyboard.press("1");
+    expect(await page.textContent("#status")).not.toMatch(/Training/);
+    await page.keyboard.press("2");
+    expect(await page.textContent("#status")).toMatch(/Training finished/);
+    // A bundle download is confirmed.
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.click("#train-download")]);
+    expect(dl.suggestedFilename()).toBe("studio_model_step20.safetensors");
+    await page.waitForFunction(() =>
+      /Downloaded studio_model_step20\.safetensors/.test(
+        document.getElementById("status")?.textContent ?? "",
+      ),
+    );
+    await shot("train-rubato");
+  });
+
+  it("keeps a held-out eval split, and a reload keeps the last run (IndexedDB)", async () => {
+    // 3 pieces with half held out: the split is by a hash of the seed and each file's id.
+    await page.setInputFiles("#train-files", writeTinyPieces(work, 6));
+    await waitFor("body[data-train-files='6']");
+    await page.click("#train-ds summary");
+    await page.fill("#d_eval_ratio", "0.5");
+    await page.fill("#t_steps", "25");
+    await page.click("#train-start");
+    await waitFor("body[data-train-saved='25']", 90_000);
+    const logText = (await page.textContent("#train-log")) ?? "";
+    const held = Number(/(\d+) tracks held out for evaluation/.exec(logText)?.[1]);
+    expect(held).toBeGreaterThan(0);
+    expect(logText).toMatch(/Held-out files at step 25: loss \d/);
+    expect(Number(await page.getAttribute("#chart", "data-evals"))).toBeGreaterThanOrEqual(2);
+    const steps = await page.getAttribute("#chart", "data-steps");
+
+    await page.reload();
+    await waitFor("body[data-ready=true]", 30_000);
+    await page.keyboard.press("2");
+    expect(await page.textContent("#train-log")).toContain(
+      "Restored from this browser after a reload (step 25)",
+    );
+    expect(await page.getAttribute("#chart", "data-steps")).toBe(steps);
+    expect(await page.isEnabled("#train-use")).toBe(true);
+    await page.click("#train-use");
+    await waitFor("body[data-tab=generate]");
+    expect(await page.$eval("#model option:checked", (o) => o.textContent)).toMatch(/saved in this browser/);
+  });
+
+  it("generates from each shipped example with the defaults; a rubato piece is a primer of its first bars", async () => {
+    await page.click("#tab-generate");
+    await page.fill("#seed", "");
+    await page.check('input[name="primer"][value="example"]');
+    await page.selectOption("#model", { index: await firstServerModel() });
+    const names = await page.$$eval("#example option", (os) => os.map((o) => o.textContent ?? ""));
+    expect(names.length).toBeGreaterThanOrEqual(5);
+    let generations = Number(await page.getAttribute("body", "data-generations"));
+    const takesBefore = Number(await page.getAttribute("body", "data-takes"));
+    for (const name of names) {
+      await page.selectOption("#example", { label: name });
+      await page.waitForFunction(
+        (n) => document.getElementById("primer-info")?.textContent?.startsWith(`${n}: first `),
+        name,
+      );
+      await page.click("#generate");
+      await waitFor(`body[data-generations='${++generations}']`, 120_000);
+      expect(await page.getAttribute("#status", "class")).not.toContain("error");
+    }
+    // Every take is kept, each with its own (random) seed, through the changes of example above.
+    expect(Number(await page.getAttribute("body", "data-takes"))).toBe(takesBefore + names.length);
+    const seeds = await page.$$eval(".take", (ts) => ts.map((t) => (t as HTMLElement).dataset.seed));
+    expect(new Set(seeds).size).toBe(seeds.length);
+
+    // A piece played with rubato (a tempo change on every beat) as the primer: its first 2 bars.
+    await page.setInputFiles("#midi-file", join(work, "rubato_1.mid"));
+    await page.waitForFunction(() =>
+      /^rubato_1\.mid: first \d+ of 8 bars \(auto\).*tempo changes read on the beats/.test(
+        document.getElementById("primer-info")?.textContent ?? "",
+      ),
+    );
+    await page.fill("#primer_bars", "2");
+    await page.press("#primer_bars", "Tab");
+    await page.waitForFunction(() =>
+      /^rubato_1\.mid: first 2 of 8 bars,/.test(document.getElementById("primer-info")?.textContent ?? ""),
+    );
+    expect(Number(await page.getAttribute("#roll", "data-duration"))).toBeGreaterThan(0);
+    await page.click("#generate");
+    await waitFor(`body[data-generations='${++generations}']`, 120_000);
+    expect(await page.getAttribute("#status", "class")).not.toContain("error");
+  });
+
+  it("keeps every take through primer changes and broken files; plays, downloads and removes one", async () => {
+    const before = Number(await page.getAttribute("body", "data-takes"));
+    expect(before).toBeGreaterThanOrEqual(3);
+    // A broken file: the primer error is shown in red, the takes stay.
+    const broken = join(work, "broken.mid");
+    writeFileSync(broken, "not a MIDI file");
+    await page.setInputFiles("#midi-file", broken);
+    await page.waitForFunction(() =>
+      /^Cannot use this primer/.test(document.getElementById("primer-info")?.textContent ?? ""),
+    );
+    expect(await page.getAttribute("#primer-info", "class")).toContain("error");
+    await page.keyboard.press("g");
+    await page.waitForFunction(() =>
+      /primer is not usable/.test(document.getElementById("status")?.textContent ?? ""),
+    );
+    expect(Number(await page.getAttribute("body", "data-takes"))).toBe(before);
+    // A good file clears the stale error.
+    await page.setInputFiles("#midi-file", join(ROOT, "examples/midi/seed1.mid"));
+    await page.waitForFunction(() =>
+      /^seed1\.mid:/.test(document.getElementById("primer-info")?.textContent ?? ""),
+    );
+    expect(await page.getAttribute("#primer-info", "class")).not.toContain("error");
+    expect(await page.getAttribute("#status", "class")).not.toContain("error");
+    expect(await page.textContent("#status")).toMatch(/takes are kept under Takes/);
+    // The keyboard primer, a chord: still every take.
+    await page.check('input[name="primer"][value="keys"]');
+    await page.click('.key[data-pitch="62"]');
+    expect(Number(await page.getAttribute("body", "data-takes"))).toBe(before);
+    // An older take: shown, downloaded under its seed, removed.
+    const take = page.locator(".take").last();
+    const n = await take.getAttribute("data-take");
+    const seed = await take.getAttribute("data-seed");
+    await take.locator(".take-show").click();
+    expect(await take.getAttribute("aria-current")).toBe("true");
+    const [dl] = await Promise.all([page.waitForEvent("download"), take.locator(".take-download").click()]);
+    expect(dl.suggestedFilename()).toMatch(new RegExp(`^polyrnn_take${n}_seed${seed}_.*\\.mid$`));
+    await take.locator(".take-remove").click();
+    expect(Number(await page.getAttribute("body", "data-takes"))).toBe(before - 1);
+    expect(await page.locator(`.take[data-take='${n}']`).count()).toBe(0);
+  });
+
+  it("checks every setting against its limits and names the field", async () => {
+    await page.check('input[name="primer"][value="none"]');
+    const cases: [string, string, RegExp][] = [
+      ["#temperature", "", /“Temperature” is empty: enter a number from 0\.05 to 5/],
+      ["#temperature", "9", /“Temperature” is 9: it must be a number from 0\.05 to 5/],
+      ["#num_steps", "100000", /“New music \(16ths\)” is 100000: it must be a whole number from 1 to 4096/],
+      ["#beam_size", "100", /“Beam size” is 100: it must be a whole number from 1 to 64/],
+    ];
+    const generations = await page.getAttribute("body", "data-generations");
+    for (const [field, value, message] of cases) {
+      const old = await page.inputValue(field);
+      await page.fill(field, value);
+      await page.keyboard.press("Control+Enter");
+      await page.waitForFunction(
+        (re) => new RegExp(re).test(document.getElementById("status")?.textContent ?? ""),
+        message.source,
+      );
+      expect(await page.getAttribute("#status", "class")).toContain("error");
+      await page.fill(field, old);
+    }
+    expect(await page.getAttribute("body", "data-generations")).toBe(generations);
+    // qpm 0 on the keyboard primer is an error, not 120.
+    await page.check('input[name="primer"][value="keys"]');
+    await page.fill("#qpm", "0");
+    await page.press("#qpm", "Tab");
+    await page.waitForFunction(() =>
+      /“qpm” is 0: it must be a whole number from 20 to 300/.test(
+        document.getElementById("primer-info")?.textContent ?? "",
+      ),
+    );
+    await page.fill("#qpm", "120");
+    await page.press("#qpm", "Tab");
+    // A very wide beam search warns before it runs (and Esc cancels it).
+    await page.fill("#beam_size", "64");
+    await page.fill("#branch_factor", "64");
+    await page.keyboard.press("Control+Enter");
+    await page.waitForFunction(() =>
+      /4096 continuations scored per step: this can take many minutes/.test(
+        document.getElementById("status")?.textContent ?? "",
+      ),
+    );
+    await page.keyboard.press("Escape");
+    await page.waitForFunction(() => /cancelled/.test(document.getElementById("status")?.textContent ?? ""));
+    await page.fill("#beam_size", "1");
+    await page.fill("#branch_factor", "1");
+  });
+
+  it("fits 1280×720 and a 390 px phone without sideways scrolling; Generate covers no checkbox", async () => {
+    for (const [w, h, name] of [
+      [1280, 720, "fit-1280x720"],
+      [390, 844, "fit-390"],
+    ] as const) {
+      await page.setViewportSize({ width: w, height: h });
+      await page.keyboard.press("1");
+      await page.waitForTimeout(200);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow, `${name}: the page is wider than the window`).toBeLessThanOrEqual(0);
+      await shot(name);
+    }
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.waitForTimeout(200);
+    // Scroll the side panel so the last checkbox is just above the sticky Generate button.
+    await page.locator("#exclude_primer").scrollIntoViewIfNeeded();
+    const button = await page.locator(".sticky-action").boundingBox();
+    for (const id of ["#condition_on_primer", "#inject_primer_during_generation", "#exclude_primer"]) {
+      const box = await page.locator(id).boundingBox();
+      if (!box || !button) throw new Error("missing box");
+      const overlaps = box.y < button.y + button.height && box.y + box.height > button.y;
+      expect(overlaps, `${id} is under the Generate button`).toBe(false);
+    }
+    await page.setViewportSize({ width: 1366, height: 820 });
+  });
+
   it("fetched nothing from elsewhere and logged no errors", () => {
     expect(offOrigin).toEqual([]);
-    expect(pageErrors).toEqual([]);
+    expect(pageErrors, pageErrors.join("\n")).toEqual([]);
   });
 });

@@ -981,7 +981,9 @@ async function startTraining(): Promise<void> {
     return;
   }
   // A new run never wipes the last one: its model stays in the Generate tab's list.
-  if (trainStep > 0 && trainState !== "error") {
+  const previous = trainStep > 0 && trainState !== "error";
+  setTrainState("running");
+  if (previous) {
     const before = trainStep;
     const { bytes, step } = await trainedBundle();
     const key = keepTrained(bytes, step);
@@ -989,6 +991,7 @@ async function startTraining(): Promise<void> {
     log(`The previous run (step ${before}) is kept as “${label}” in the Generate tab's model list.`);
   }
   const kept = $("train-log").textContent ?? "";
+  delete document.body.dataset.trainSaved;
   trainWorker?.terminate();
   trainRun++;
   trainWorker = new Worker(new URL("./train_worker.js", import.meta.url), { type: "module" });
