@@ -530,7 +530,7 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)("studio in Chromium", () => {
       [390, 844, "fit-390"],
     ] as const) {
       await page.setViewportSize({ width: w, height: h });
-      await page.keyboard.press("1");
+      await page.click("#tab-generate");
       await page.waitForTimeout(200);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow, `${name}: the page is wider than the window`).toBeLessThanOrEqual(0);

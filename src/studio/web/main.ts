@@ -315,7 +315,9 @@ async function updatePrimer(): Promise<void> {
       );
       primerLabel = chord.size ? `chord ${chordName()}` : "empty";
       key = `keys:${[...chord].join(",")}:${qpm}`;
-      text = chord.size ? `Chord ${chordName()}: ${chord.size} notes` : "No keys chosen: click keys above";
+      text = chord.size
+        ? `Chord ${chordName()}: ${chord.size} note${chord.size === 1 ? "" : "s"}`
+        : "No keys chosen: click keys above";
     } else {
       primer = primerFromFlags({}).sequence;
       primerLabel = "no primer";
