@@ -79,7 +79,7 @@ async function start(req: Extract<TrainRequest, { type: "start" }>): Promise<voi
     warnings: data.warnings.slice(0, 20),
   });
   if (!loaded) {
-    loaded = await loadBrowserKernels(new URL("/", scope.location.href).href);
+    loaded = await loadBrowserKernels();
     post({ type: "ready", kernels: loaded.kernels.name, threads: loaded.threads, notice: loaded.notice });
   }
   trainer = new StudioTrainer(loaded.kernels, req.hparams, data.training, req.seed);
