@@ -6,6 +6,7 @@
  */
 import { PolyrnnError } from "../errors.js";
 import { decodeSafetensors, encodeSafetensors } from "../io/safetensors.js";
+import { CHECKPOINT_FORMAT, checkpointFromSafetensors } from "../train/checkpoint_format.js";
 import type { HParams, NamedTensor } from "./api.js";
 import { formatHParams, hparamsFromJson, hparamsToJson } from "./hparams.js";
 
@@ -58,7 +59,10 @@ export function encodeBundle(
   });
 }
 
-/** Reads a bundle's bytes. Errors say what is wrong; the caller adds the file name. */
+/**
+ * Reads a bundle's bytes, or a training checkpoint's (its weights and hparams serve; the optimizer state
+ * is dropped). Errors say what is wrong; the caller adds the file name.
+ */
 export function loadBundle(bytes: Uint8Array): Bundle {
   let decoded: ReturnType<typeof decodeSafetensors>;
   try {
@@ -67,6 +71,20 @@ export function loadBundle(bytes: Uint8Array): Bundle {
     throw new BundleError(`not a polyrnn bundle: ${(e as Error).message}`);
   }
   const { metadata, tensors } = decoded;
+  if (metadata[META.format] === CHECKPOINT_FORMAT) {
+    const ckpt = checkpointFromSafetensors(decoded);
+    const json = metadata[META.hparamsJson];
+    if (json === undefined) throw new BundleError("the checkpoint records no hparams");
+    return {
+      generatorId: GENERATOR_ID,
+      generatorDescription: GENERATOR_DESCRIPTION,
+      description: "",
+      hparams: hparamsFromJson(json),
+      step: ckpt.step,
+      weights: ckpt.weights,
+      metadata,
+    };
+  }
   if (metadata[META.format] !== BUNDLE_FORMAT) {
     throw new BundleError(
       `not a polyrnn bundle (metadata format is ${JSON.stringify(metadata[META.format] ?? null)}, expected "${BUNDLE_FORMAT}")`,

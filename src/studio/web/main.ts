@@ -4,6 +4,7 @@
  * the Studio server (src/studio/server.ts); dropped files are read here and never uploaded.
  */
 import { primerFromFlags, primerFromPitches } from "../../generate/primer.js";
+import type { InputFile } from "../../io/convert_core.js";
 import { writeMidi } from "../../io/midi.js";
 import { type Bundle, loadBundle } from "../../model/bundle.js";
 import { parseHParams } from "../../model/hparams.js";
@@ -13,7 +14,6 @@ import { TrainChart } from "./chart.js";
 import type { GenerateSettings, GenReply, TrainReply, TrainRequest } from "./protocol.js";
 import { PianoRoll } from "./roll.js";
 import { Synth } from "./synth.js";
-import type { InputFile } from "./train_core.js";
 
 // ---------------------------------------------------------------------------------------------------
 // Small helpers

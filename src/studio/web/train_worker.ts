@@ -1,18 +1,20 @@
 /**
  * The Studio's training worker: converts the dropped MIDI files, builds the dataset with the pipeline of
- * `polyrnn dataset`, and trains with the step of `polyrnn train` (train_core.ts) on the WebAssembly
- * kernels. It pauses on `stop`, continues on `resume`, and writes a bundle on `bundle`; between two steps
+ * `polyrnn dataset`, and trains with the step of `polyrnn train` on the WebAssembly kernels, all through
+ * the library's training API (src/train/session.ts). It pauses on `stop`, continues on `resume`, and writes a bundle on `bundle`; between two steps
  * it yields to its message queue, so a stop is seen within one step.
  */
+
+import { convertInputFiles } from "../../io/convert_core.js";
+import { buildDataset, type StepMetrics, Trainer } from "../../train/session.js";
 import { type LoadedKernels, loadBrowserKernels } from "./kernels.js";
 import type { TrainReply, TrainRequest, WorkerScope } from "./protocol.js";
-import { buildDataset, midiFilesToNoteSequences, type StepMetrics, StudioTrainer } from "./train_core.js";
 
 const scope = self as unknown as WorkerScope;
 const post = (m: TrainReply) => scope.postMessage(m);
 
 let loaded: LoadedKernels | undefined;
-let trainer: StudioTrainer | undefined;
+let trainer: Trainer | undefined;
 let target = 0;
 let running = false;
 let stopRequested = false;
@@ -65,7 +67,7 @@ async function loop(): Promise<void> {
 async function start(req: Extract<TrainRequest, { type: "start" }>): Promise<void> {
   trainer?.dispose();
   trainer = undefined;
-  const converted = midiFilesToNoteSequences(req.files, req.collectionName);
+  const converted = convertInputFiles(req.files, req.collectionName);
   const data = buildDataset(converted.sequences, req.dataset);
   post({
     type: "dataset",
@@ -82,7 +84,7 @@ async function start(req: Extract<TrainRequest, { type: "start" }>): Promise<voi
     loaded = await loadBrowserKernels();
     post({ type: "ready", kernels: loaded.kernels.name, threads: loaded.threads, notice: loaded.notice });
   }
-  trainer = new StudioTrainer(loaded.kernels, req.hparams, data.training, req.seed);
+  trainer = new Trainer(loaded.kernels, req.hparams, data.training, req.seed);
   target = req.numSteps;
   await loop();
 }
