@@ -11,11 +11,25 @@ export { type GenerateOptions, generate, generateMany } from "./generate/api.js"
 export type { PolyphonyResult } from "./generate/polyphony.js";
 export { type Primer, primerFromMelody, primerFromPitches } from "./generate/primer.js";
 export { AbcError, type AbcTunebook, readAbcTunebook } from "./io/abc.js";
-export { noteSequenceId } from "./io/convert.js";
+export {
+  type ConvertedFiles,
+  type ConvertInputFilesOptions,
+  type ConvertibleKind,
+  convertFiles,
+  type InputFile,
+  kindOfFileName,
+  MAX_INPUT_BYTES,
+  noteSequenceId,
+} from "./io/convert.js";
 export { crc32c, maskedCrc32c } from "./io/crc32c.js";
 export { readMidi, writeMidi } from "./io/midi.js";
 export { readMusicXml } from "./io/musicxml.js";
-export { noteSequenceFromJson, noteSequenceToJson } from "./io/notesequence_json.js";
+export {
+  type Int64Like,
+  type NoteSequenceLike,
+  noteSequenceFromJson,
+  noteSequenceToJson,
+} from "./io/notesequence_json.js";
 export { decodeNoteSequence, encodeNoteSequence } from "./io/notesequence_proto.js";
 export {
   type DecodedSafetensors,
@@ -37,5 +51,23 @@ export type { HParams, NamedTensor } from "./model/api.js";
 export { type Bundle, BundleError, encodeBundle, loadBundle } from "./model/bundle.js";
 export { DEFAULT_HPARAMS, formatHParams, parseHParams } from "./model/hparams.js";
 export * from "./notesequence.js";
+export { type DatasetOptions, DEFAULT_DATASET_OPTIONS } from "./pipeline/dataset.js";
+export type { Histogram, Statistic, Statistics } from "./pipeline/extract.js";
 export { type PianoRollOptions, pianoRollPng, pianoRollSvg } from "./render/pianoroll.js";
 export { type RenderOptions, renderSamples, renderWav } from "./render/synth.js";
+export {
+  type Checkpoint,
+  CheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type SaveInput,
+} from "./train/checkpoint_format.js";
+export {
+  buildDataset,
+  type StepMetrics,
+  Trainer,
+  type TrainingDataset,
+  type TrainModelOptions,
+  type TrainModelResult,
+  trainModel,
+} from "./train/session.js";

@@ -1,11 +1,4 @@
-/**
- * polyrnn as a package in a web app: the packed tarball (npm pack) installed into a fresh project, a page
- * that imports "polyrnn" bundled with esbuild and with Vite, run in Debian's Chromium served with and
- * without cross-origin isolation (COOP/COEP), generating from the Bach bundle. The music must be what
- * Node's `generate` makes with the same seed on the same kind of kernels.
- */
-import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, normalize } from "node:path";
@@ -16,7 +9,8 @@ import { noteSequenceToJson } from "../src/io/notesequence_json.js";
 import { createKernels } from "../src/kernels/index.js";
 import { loadBundle } from "../src/model/bundle.js";
 import { launchChromium, runBrowserTests } from "./helpers/chromium.js";
-import { ensureBuilt, ROOT, tempDir } from "./helpers/cli.js";
+import { ROOT, tempDir } from "./helpers/cli.js";
+import { installPacked, npmPack } from "./helpers/pack.js";
 
 const RUN = runBrowserTests("library browser tests");
 const APP = join(ROOT, "test/browser/library_app");
@@ -32,16 +26,6 @@ interface PageResult {
   notices: string[];
   sequence: { notes?: unknown[] };
   same: boolean;
-}
-
-/** Links `name` and its dependencies from this checkout's node_modules into `dir`/node_modules. */
-function linkDependency(dir: string, name: string, seen = new Set<string>()): void {
-  if (seen.has(name)) return;
-  seen.add(name);
-  const from = join(ROOT, "node_modules", name);
-  symlinkSync(from, join(dir, "node_modules", name), "dir");
-  const pkg = JSON.parse(readFileSync(join(from, "package.json"), "utf8"));
-  for (const dep of Object.keys(pkg.dependencies ?? {})) linkDependency(dir, dep, seen);
 }
 
 const TYPES: Record<string, string> = {
@@ -86,19 +70,8 @@ describe.skipIf(!RUN)("polyrnn bundled into a web page, in Chromium", () => {
   let hardwareConcurrency = 1;
 
   beforeAll(async () => {
-    ensureBuilt();
-    // npm install polyrnn-<version>.tgz, without the network: the tarball unpacked into node_modules,
-    // its dependencies linked from this checkout.
-    const packed = JSON.parse(
-      execFileSync("npm", ["pack", "--json", "--pack-destination", work], { cwd: ROOT, encoding: "utf8" }),
-    )[0];
-    const pkgDir = join(project, "node_modules", "polyrnn");
-    mkdirSync(pkgDir, { recursive: true });
-    execFileSync("tar", ["-xzf", join(work, packed.filename), "-C", pkgDir, "--strip-components=1"]);
-    const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
-    for (const dep of Object.keys(pkg.dependencies ?? {})) linkDependency(project, dep);
+    const pkgDir = installPacked(npmPack(work), project);
     cpSync(APP, project, { recursive: true });
-    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "app", type: "module" }));
 
     // esbuild: it does not copy files named by new URL(…, import.meta.url); the page copies wasm/ itself.
     const esbuild = await import("esbuild");
