@@ -160,7 +160,9 @@ export async function runDataset(argv: string[], usage: string): Promise<number>
     outputDir: flags.output_dir,
     onStart: (total) => {
       progress =
-        flags.quiet || flags.log === "ERROR" ? undefined : new Progress({ label: "Processing", total, unit: " inputs" });
+        flags.quiet || flags.log === "ERROR"
+          ? undefined
+          : new Progress({ label: "Processing", total, unit: " inputs" });
     },
     onInput: (p) => {
       if (!quiet) for (const w of p.warnings) progress?.log(`warning: ${w}`);
