@@ -15,6 +15,7 @@ import { DEFAULT_QPM, generatePolyphony, type PolyphonyResult } from "./polyphon
 import { primerFromFlags } from "./primer.js";
 import { randomSeed } from "./rng.js";
 
+/** Options of `generate` and `generateMany`: the model, the primer and Magenta's generator flags. */
 export interface GenerateOptions {
   bundle: Bundle;
   /**

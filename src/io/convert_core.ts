@@ -34,6 +34,7 @@ export interface ConvertedFile {
   warnings: string[];
 }
 
+/** Magenta's NoteSequence id: `/id/<kind>/<collection>/<sha1 hex of filename>`. */
 export function noteSequenceId(kind: string, collectionName: string, filename: string): string {
   return `/id/${kind}/${collectionName}/${sha1Hex(new TextEncoder().encode(filename))}`;
 }
@@ -101,6 +102,7 @@ export interface ConvertedFiles {
 /** Largest input file read by default (a browser tab has less memory than the command line). */
 export const MAX_INPUT_BYTES = 16 * 2 ** 20;
 
+/** Options of `convertFiles` and `convertInputFiles`. */
 export interface ConvertInputFilesOptions {
   /** Reads MusicXML files (without it they are skipped). */
   readMusicXml?: MusicXmlReader;

@@ -17,6 +17,7 @@ function tempName(path: string): string {
   );
 }
 
+/** Writes a file atomically: to a temporary name in the same folder, then renamed into place. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempName(path);

@@ -56,6 +56,7 @@ function compact(value: unknown): unknown {
   return value;
 }
 
+/** A NoteSequence as Magenta.js's JSON object (`toJSON` shape): camelCase names, defaults left out. */
 export function noteSequenceToJson(ns: NoteSequence): Json {
   const out = compact(ns) as Json;
   // Sub-messages are kept even when all their fields are default, since their presence means something.

@@ -14,10 +14,12 @@ export const BUNDLE_FORMAT = "polyrnn-bundle/1";
 export const GENERATOR_ID = "polyphony";
 export const GENERATOR_DESCRIPTION = "Polyphonic RNN";
 
+/** Thrown by `loadBundle` and `encodeBundle`, saying what is wrong with the bytes. */
 export class BundleError extends PolyrnnError {
   override name = "BundleError";
 }
 
+/** A generator bundle, decoded: the model's weights, hparams and training step, and its descriptions. */
 export interface Bundle {
   generatorId: string;
   generatorDescription: string;
@@ -41,6 +43,7 @@ const META = {
   step: "step",
 } as const;
 
+/** A trained model as the bytes of a bundle (one `.safetensors` file), loadable with `loadBundle`. */
 export function encodeBundle(
   b: Omit<Bundle, "metadata" | "generatorId" | "generatorDescription">,
 ): Uint8Array {

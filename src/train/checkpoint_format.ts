@@ -11,6 +11,7 @@ import type { NamedTensor, OptimizerState } from "../model/api.js";
 
 export const CHECKPOINT_FORMAT = "polyrnn-checkpoint/1";
 
+/** Thrown when checkpoint bytes or files are not a usable polyrnn checkpoint. */
 export class CheckpointError extends PolyrnnError {
   override name = "CheckpointError";
 }
