@@ -119,4 +119,31 @@ describe("the npm package", () => {
     ).toEqual(["package.json", "models/bach.safetensors", "wasm/kernels.wasm", "dist/node.js"]);
     expect(readdirSync(join(pkgDir, "models")).filter((f) => f.startsWith("bench-"))).toEqual([]);
   });
+
+  it("bundles only what a page imports (sideEffects: false)", async () => {
+    const project = join(work, "treeshake");
+    installPacked(packed, project);
+    const esbuild = await import("esbuild");
+    const size = async (code: string) => {
+      writeFileSync(join(project, "entry.js"), code);
+      const r = await esbuild.build({
+        absWorkingDir: project,
+        entryPoints: ["entry.js"],
+        bundle: true,
+        minify: true,
+        format: "esm",
+        platform: "browser",
+        write: false,
+        logLevel: "silent",
+      });
+      return r.outputFiles[0].text;
+    };
+    const small = await size(
+      `import { encodeNoteSequence } from "polyrnn"; console.log(encodeNoteSequence);`,
+    );
+    const all = await size(`import * as p from "polyrnn"; console.log(p);`);
+    expect(small.length).toBeLessThan(all.length / 10);
+    expect(small).not.toMatch(/kernels\.wasm/);
+    expect(all).toMatch(/kernels\.wasm/);
+  });
 });
