@@ -65,6 +65,9 @@ describe.skipIf(!RUN)("polyrnn bundled into a web page, in Chromium", () => {
   const servers: Server[] = [];
   let plain = "";
   let isolated = "";
+  let devServer: { close(): Promise<void> } | undefined;
+  /** The Vite dev server's URL (it serves the project's sources, pre-bundling polyrnn on its own). */
+  let dev = "";
   let browser: Browser | undefined;
   const expected: Record<string, string> = {};
   let hardwareConcurrency = 1;
@@ -95,8 +98,18 @@ describe.skipIf(!RUN)("polyrnn bundled into a web page, in Chromium", () => {
       logLevel: "silent",
       build: { outDir: join(site, "vite"), emptyOutDir: true },
     });
-    for (const dir of ["esbuild", "vite"])
-      cpSync(join(pkgDir, "models/bach.safetensors"), join(site, dir, "bach.safetensors"));
+    for (const dir of [join(site, "esbuild"), join(site, "vite"), project])
+      cpSync(join(pkgDir, "models/bach.safetensors"), join(dir, "bach.safetensors"));
+    // Vite's dev server, with no configuration.
+    const server = await vite.createServer({
+      root: project,
+      configFile: false,
+      logLevel: "silent",
+      server: { host: "127.0.0.1", port: 0 },
+    });
+    await server.listen();
+    devServer = server;
+    dev = (server.resolvedUrls?.local[0] ?? "").replace(/\/$/, "");
 
     for (const iso of [false, true]) {
       const s = await serve(site, iso);
@@ -119,6 +132,7 @@ describe.skipIf(!RUN)("polyrnn bundled into a web page, in Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     for (const s of servers) s.close();
+    await devServer?.close();
   });
 
   async function open(url: string): Promise<{ result: PageResult; errors: string[] }> {
@@ -141,7 +155,7 @@ describe.skipIf(!RUN)("polyrnn bundled into a web page, in Chromium", () => {
 
   /** What a page shows: the kernels it got and their threads (0: as many as the page may use). */
   interface Case {
-    bundler: "esbuild" | "vite";
+    bundler: "esbuild" | "vite" | "vite dev";
     isolated: boolean;
     /** `?wasm=` of the page (esbuild copies no .wasm files: the page passes where it put them). */
     wasm?: string;
@@ -180,11 +194,17 @@ describe.skipIf(!RUN)("polyrnn bundled into a web page, in Chromium", () => {
       { bundler: "vite", isolated: false, kernels: "wasm", threads: "one", notice: /one thread/ },
     ],
     ["Vite, COOP/COEP: threads", { bundler: "vite", isolated: true, kernels: "wasm", threads: "all" }],
+    [
+      "Vite's dev server, no configuration: the WebAssembly kernels",
+      { bundler: "vite dev", isolated: false, kernels: "wasm", threads: "one", notice: /one thread/ },
+    ],
   ];
 
   it.each(CASES)("%s", async (_name, c) => {
     const query = c.wasm ? `?wasm=${c.wasm}` : "";
-    const { result, errors } = await open(`${c.isolated ? isolated : plain}/${c.bundler}/${query}`);
+    const url =
+      c.bundler === "vite dev" ? `${dev}/` : `${c.isolated ? isolated : plain}/${c.bundler}/${query}`;
+    const { result, errors } = await open(url);
     expect(errors).toEqual([]); // no DataCloneError, nothing thrown
     expect(result.crossOriginIsolated).toBe(c.isolated);
     if (c.kernels === "reference") expect(result.kernels).toBe("reference");
