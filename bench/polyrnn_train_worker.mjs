@@ -12,7 +12,7 @@ import { availableParallelism } from "node:os";
 import { createKernels } from "../dist/kernels/index.js";
 import { DEFAULT_HPARAMS } from "../dist/model/hparams.js";
 import { createPolyphonyModel } from "../dist/model/lstm.js";
-import { parseFlags, printResult, readBatchFile, realTokens } from "./train.mjs";
+import { parseFlags, printResult, readBatchFile, timeSteps } from "./train.mjs";
 
 const flags = parseFlags(process.argv.slice(2));
 const layers = String(flags.layers).split(",").map(Number);
@@ -64,21 +64,10 @@ function trainStep(batch) {
   return r.lossSum / r.tokens;
 }
 
-for (const b of warmup) trainStep(b);
-for (const entry of Object.values(table)) entry.fill(0);
-const tokens = timed.reduce((n, b) => n + realTokens(b), 0);
-const positions = timed.reduce((n, b) => n + b.length * b.batchSize, 0);
-let lossSum = 0;
-const stepMs = [];
-process.stdout.write("TIMED\n");
-const t0 = performance.now();
-for (const b of timed) {
-  const s0 = performance.now();
-  lossSum += trainStep(b);
-  stepMs.push(performance.now() - s0);
-  process.stdout.write(`STEP ${stepMs.at(-1)}\n`);
-}
-const seconds = (performance.now() - t0) / 1000;
+const measured = timeSteps(trainStep, warmup, timed, () => {
+  for (const entry of Object.values(table)) entry.fill(0);
+});
+const { seconds } = measured;
 
 if (flags.profile) {
   const total = seconds * 1000;
@@ -98,17 +87,8 @@ if (flags.profile) {
   );
 }
 
-const rss = process.resourceUsage().maxRSS; // KiB
 printResult({
-  steps: timed.length,
-  tokens,
-  positions,
-  seconds,
-  tokensPerS: tokens / seconds,
-  msPerStep: (seconds * 1000) / timed.length,
-  stepMs,
-  peakRssMB: (rss * 1024) / 1e6,
-  loss: lossSum / timed.length,
+  ...measured,
   info: { kernels: kernels.name, threads, layers, batchSize: B },
   profile: flags.profile ? table : undefined,
 });

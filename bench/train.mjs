@@ -1,25 +1,31 @@
 #!/usr/bin/env node
-// Training throughput: polyrnn (WASM kernels) against PyTorch on the CPU and tfjs (wasm backend), on the
-// same batches, in one run. Each implementation trains in its own child process (so its peak RSS is its
-// own): warm-up steps, then a fixed number of timed steps of Magenta's model (stacked BasicLSTMCell,
-// output dropout 0.5 after every layer, linear to 259, token-mean cross-entropy, per-tensor clip 5, Adam).
+// Training throughput: polyrnn (WASM kernels) against PyTorch on the CPU, twice (torch: through the padding;
+// torch-packed: pack_padded_sequence, no arithmetic on padding), and tfjs (wasm backend), on the same
+// batches, in one run. Each implementation trains in its own child process (so its peak RSS is its own):
+// warm-up steps, then a fixed number of timed steps of Magenta's model (stacked BasicLSTMCell, output
+// dropout 0.5 after every layer, linear to 259, token-mean cross-entropy over the real positions,
+// per-tensor clip 5, Adam).
 //
 //   npm run bench:train                         (= npm run build && node bench/train.mjs)
 //   node bench/train.mjs --json=out/train.json  also writes the results as JSON
-//   node bench/train.mjs --only=polyrnn,torch --sizes=3x256 --data=bach --steps=2
+//   node bench/train.mjs --only=polyrnn,torch,torch-packed --sizes=3x256 --data=bach --steps=2
 //   node bench/train.mjs --kernels=wasm,reference --data=synthetic --steps=3   adds the TypeScript kernels
 //
 // Flags: --steps=N (timed steps; default per size and data, below), --warmup=N (default 2), --only=LIST
-// (polyrnn,torch,tfjs), --sizes=LIST (2x64,3x256; any AxB), --data=LIST (synthetic,bach), --threads=LIST
+// (polyrnn,torch,torch-packed,tfjs), --sizes=LIST (2x64,3x256; any AxB), --data=LIST (synthetic,bach), --threads=LIST
 // (default 1 and all cores), --kernels=LIST (wasm; reference), --bach_dataset=FILE|DIR (a
 // training_poly_tracks.tfrecord; default: made here by `polyrnn convert` + `polyrnn dataset --seed=1` from
-// ../shared/data/bach-chorales-midi), --batch_size=N (64), --seed=N (1), --python=PATH (/usr/bin/python3),
+// ../shared/data/bach-chorales-midi), --bach_batching=random|length (how the Bach batches are drawn, below;
+// default random), --batch_size=N (64), --seed=N (1), --python=PATH (/usr/bin/python3),
 // --timeout=SECONDS (per child, 600), --tfjs_bach_timeout=SECONDS (60, see below), --json=FILE, --keep
 // (keep the temp folder).
 //
-// Threads. polyrnn (its WASM kernels' worker threads) and torch (torch.set_num_threads) each run at every
-// count in --threads on the first data kind, and at their faster count after that; each side's ratio uses
-// its fastest row. On a busy machine a second thread can cost either side several times (a thread waiting
+// tfjs is an optional package (bench/tfjs, its own package.json and lock file; `npm ci --prefix bench/tfjs`
+// installs it): without it the tfjs rows are skipped, with a line saying so above the tables.
+//
+// Threads. polyrnn (its WASM kernels' worker threads), torch and torch-packed (torch.set_num_threads) each
+// run at every count in --threads on the first data kind, and at their faster count after that; each
+// side's ratio uses its fastest row. On a busy machine a second thread can cost either side several times (a thread waiting
 // for a descheduled partner: OpenMP's spin-wait in torch), and a baseline crippled that way would
 // flatter the ratio. A last column gives polyrnn against torch at the most threads listed (all cores: the
 // configuration of DESIGN.md's reference numbers), where measured. tfjs-backend-wasm is single-threaded in
@@ -31,12 +37,19 @@
 // every step of a 2,000–3,500-step batch in a wasm heap capped at 4 GB, and a single 2×64 batch did not
 // finish in 4 minutes here (--tfjs_bach_timeout=240) while the process grew past 4 GB.
 //
-// Data. synthetic: uniformly random event ids, every sequence 64 steps, no padding. bach: the trainer's own
-// shuffled stream of the real dataset (`TrainingBatches`), each batch padded to its longest track (Magenta's
-// dynamic_pad), so most batches are 2,200–3,500 steps long and about 40 % real; tokens/s counts real
-// (non-padding) positions only, for every implementation. Warm-up steps on bach use the first timed
+// Data. synthetic: uniformly random event ids, every sequence 64 steps, no padding. bach: the real dataset,
+// each batch padded to its longest track (Magenta's dynamic_pad); --bach_batching=random (the default) draws
+// them from the trainer's own shuffled stream (`TrainingBatches`, Magenta's random batches), so most batches
+// are 2,200–3,500 steps long and about 40 % real; --bach_batching=length from the length-bucketed sampler of
+// `polyrnn train --batching=length` (`bachStream`). tokens/s counts real (non-padding)
+// positions only, for every implementation, whether it computes the padding (torch, tfjs) or not
+// (torch-packed). Warm-up steps on bach use the first timed
 // batches cut to 64 steps (the same code, a fraction of the cost). The driver writes the batches to a
 // binary file that every implementation reads (format: `writeBatchFile` below).
+//
+// Bars: below the tables, issue 15's bounds where the run measured them (polyrnn's Bach tokens/s ≥ 90 % of
+// its synthetic tokens/s; polyrnn ≥ 3× torch at 3×256 and ≥ 5× at 2×64 on Bach; ≥ 1.5× torch-packed at
+// 3×256 on Bach; 3×256 on Bach under 500 MB peak RSS).
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
@@ -45,7 +58,18 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..");
-const IMPLS = ["polyrnn", "torch", "tfjs"];
+const IMPLS = ["polyrnn", "torch", "torch-packed", "tfjs"];
+/** The tfjs baseline is an optional package of its own (286 MB of node_modules), outside `npm ci`. */
+const TFJS_DIR = join(HERE, "tfjs");
+const TFJS_WORKER = join(TFJS_DIR, "tfjs_train.mjs");
+const TFJS_INSTALL = "npm ci --prefix bench/tfjs";
+
+/** Whether bench/tfjs has its dependencies installed (`npm ci --prefix bench/tfjs`). */
+function tfjsIsInstalled() {
+  return ["@tensorflow/tfjs", "@tensorflow/tfjs-backend-wasm"].every((name) =>
+    existsSync(join(TFJS_DIR, "node_modules", name, "package.json")),
+  );
+}
 /** Timed steps when --steps is not given: a few seconds to a minute or two per row on 2 cores. */
 const DEFAULT_STEPS = { synthetic: { "2x64": 20, "3x256": 5 }, bach: { "2x64": 2, "3x256": 1 } };
 const FALLBACK_STEPS = { synthetic: 5, bach: 1 };
@@ -122,6 +146,57 @@ export function parseFlags(argv) {
   return flags;
 }
 
+/**
+ * A worker's measurement: `trainStep(batch)` (returns the loss) over the warm-up batches, `afterWarmup()`,
+ * then over the timed batches, printing `TIMED` and `STEP <ms>` for the driver (`runWorker`). Returns the
+ * measured fields of the RESULT line; peak RSS is the process's maxRSS so far.
+ */
+export function timeSteps(trainStep, warmup, timed, afterWarmup = () => {}) {
+  for (const b of warmup) trainStep(b);
+  afterWarmup();
+  let lossSum = 0;
+  const stepMs = [];
+  process.stdout.write("TIMED\n");
+  const t0 = performance.now();
+  for (const b of timed) {
+    const s0 = performance.now();
+    lossSum += trainStep(b);
+    stepMs.push(performance.now() - s0);
+    process.stdout.write(`STEP ${stepMs.at(-1)}\n`);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const tokens = timed.reduce((n, b) => n + realTokens(b), 0);
+  return {
+    steps: timed.length,
+    tokens,
+    positions: timed.reduce((n, b) => n + b.length * b.batchSize, 0),
+    seconds,
+    tokensPerS: tokens / seconds,
+    msPerStep: (seconds * 1000) / timed.length,
+    stepMs,
+    peakRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6, // maxRSS is in KiB
+    loss: lossSum / timed.length,
+  };
+}
+
+/** The machine, as the bench's JSON files record it. */
+export function machineInfo() {
+  return {
+    cpu: cpus()[0]?.model ?? "?",
+    cores: availableParallelism(),
+    memoryGB: Math.round(totalmem() / 1e9),
+    node: process.version,
+  };
+}
+
+/** Writes a bench's results to `path` as `{ command, date, machine, ...fields }` (pretty JSON). */
+export function writeResultJson(path, command, machine, fields) {
+  mkdirSync(dirname(path), { recursive: true });
+  const json = { command, date: new Date().toISOString(), machine, ...fields };
+  writeFileSync(path, `${JSON.stringify(json, null, 2)}\n`);
+  log(`wrote ${path}`);
+}
+
 /** A worker's last line: `RESULT {json}`. */
 export function printResult(result) {
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
@@ -132,7 +207,8 @@ export function printResult(result) {
 const list = (v, fallback) =>
   v === undefined || v === true ? fallback : String(v).split(",").filter(Boolean);
 
-function parseSize(s) {
+/** "3x256" → [256, 256, 256]. */
+export function parseSize(s) {
   const m = /^(\d+)x(\d+)$/.exec(s);
   if (!m) throw new Error(`--sizes: "${s}" is not LAYERSxUNITS (e.g. 3x256)`);
   return Array(Number(m[1])).fill(Number(m[2]));
@@ -171,7 +247,8 @@ function crop(batch, T) {
   };
 }
 
-function run(cmd, args, what) {
+/** Runs a command to the end; its stdout, or an error with the end of its output. */
+export function run(cmd, args, what) {
   const r = spawnSync(cmd, args, { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
   if (r.status !== 0) {
     throw new Error(
@@ -187,6 +264,15 @@ function bachDataset(flags, tmp) {
     const p = resolve(String(flags.bach_dataset));
     return statSync(p).isDirectory() ? join(p, "training_poly_tracks.tfrecord") : p;
   }
+  return join(makeBachDataset(flags, tmp), "training_poly_tracks.tfrecord");
+}
+
+/**
+ * Makes the Bach dataset in `tmp`/bach as a user would (`polyrnn convert` + `polyrnn dataset --seed=1`)
+ * from --bach_midi (default ../shared/data/bach-chorales-midi); returns the folder, which holds
+ * training_poly_tracks.tfrecord and eval_poly_tracks.tfrecord.
+ */
+export function makeBachDataset(flags, tmp) {
   const midi = resolve(ROOT, String(flags.bach_midi ?? "../shared/data/bach-chorales-midi"));
   if (!existsSync(midi)) throw new Error(`${midi} not found: pass --bach_dataset=PATH or --bach_midi=DIR`);
   const cli = join(ROOT, "dist/cli/polyrnn.js");
@@ -205,7 +291,19 @@ function bachDataset(flags, tmp) {
   log(
     `bach: polyrnn convert + polyrnn dataset --seed=1 in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
-  return join(dir, "training_poly_tracks.tfrecord");
+  return dir;
+}
+
+/**
+ * The stream of Bach batches (`nextBatch(B)`): the trainer's own `TrainingBatches` of
+ * dist/dataset/batches.js (`mod`) with `polyrnn train --batching`'s sampler: `random` (Magenta's random
+ * batches) or `length` (length-bucketed batches). Either way each batch comes padded to its longest track.
+ */
+function bachStream(mod, set, seed, batching) {
+  if (!mod.BATCHINGS.includes(batching)) {
+    throw new Error(`--bach_batching: unknown "${batching}"; valid: ${mod.BATCHINGS.join(", ")}`);
+  }
+  return new mod.TrainingBatches(set, seed, 0, batching);
 }
 
 function log(msg) {
@@ -361,39 +459,50 @@ function report(results, ratios, head, cores) {
   });
   lines.push("");
   lines.push(
-    `| size | data | polyrnn / torch | polyrnn / tfjs | polyrnn peak RSS MB | threads polyrnn, torch | polyrnn / torch at ${cores} threads |`,
+    `| size | data | polyrnn / torch | polyrnn / torch-packed | polyrnn / tfjs | polyrnn peak RSS MB | threads polyrnn, torch, torch-packed | polyrnn / torch at ${cores} threads |`,
   );
-  lines.push("|---|---|--:|--:|--:|--:|--:|");
-  const ratio = (x, bound) => (x === null ? "—" : `${bound ? "> " : ""}${x.toFixed(2)}×`);
+  lines.push("|---|---|--:|--:|--:|--:|--:|--:|");
+  const ratio = (x, bound) => (x === null || x === undefined ? "—" : `${bound ? "> " : ""}${x.toFixed(2)}×`);
   for (const q of ratios) {
+    const th = q.threads;
     lines.push(
       `| ${q.size} | ${q.data} | ${ratio(q.polyrnnOverTorch, q.torchBound)} | ` +
+        `${ratio(q.polyrnnOverTorchPacked, q.torchPackedBound)} | ` +
         `${ratio(q.polyrnnOverTfjs, q.tfjsBound)} | ${fmt(q.polyrnnPeakRssMB)} | ` +
-        `${q.threads.polyrnn ?? "—"}, ${q.threads.torch ?? "—"} | ${ratio(q.polyrnnOverTorchAtCores, false)} |`,
+        `${th.polyrnn ?? "—"}, ${th.torch ?? "—"}, ${th.torchPacked ?? "—"} | ${ratio(q.polyrnnOverTorchAtCores, false)} |`,
     );
   }
-  const bar = ratios.filter((q) => q.polyrnnOverTorch !== null);
-  if (bar.length > 0) {
-    const ok = bar.every((q) => q.polyrnnOverTorch >= 3);
-    const list = bar.map((q) => `${q.size} ${q.data} ${ratio(q.polyrnnOverTorch, q.torchBound)}`).join(", ");
-    lines.push("");
-    lines.push(`polyrnn ≥ 3× torch (each at its fastest thread count): ${ok ? "met" : "NOT met"} (${list})`);
-    const atCores = ratios.filter((q) => q.polyrnnOverTorchAtCores !== null);
-    if (atCores.length > 0 && cores > 1) {
-      const ok2 = atCores.every((q) => q.polyrnnOverTorchAtCores >= 3);
-      const list2 = atCores
-        .map((q) => `${q.size} ${q.data} ${ratio(q.polyrnnOverTorchAtCores, false)}`)
-        .join(", ");
-      lines.push(`polyrnn ≥ 3× torch at ${cores} threads: ${ok2 ? "met" : "NOT met"} (${list2})`);
+  // Issue 15's bars, each where this run measured it.
+  const bars = [];
+  const at = (size, data) => ratios.find((q) => q.size === size && q.data === data);
+  for (const size of ["2x64", "3x256"]) {
+    const bach = bestRow(results, "polyrnn", size, "bach");
+    const synthetic = bestRow(results, "polyrnn", size, "synthetic");
+    if (bach && synthetic) {
+      const share = bach.tokensPerS / synthetic.tokensPerS;
+      bars.push([
+        `polyrnn ${size} bach ≥ 90 % of synthetic tokens/s`,
+        share >= 0.9,
+        `${(100 * share).toFixed(0)} %`,
+      ]);
     }
   }
-  const big = ratios.find((q) => q.size === "3x256" && q.data === "bach" && q.polyrnnPeakRssMB !== null);
-  if (big) {
-    const ok = big.polyrnnPeakRssMB < 1000;
-    lines.push(
-      `polyrnn 3x256 bach peak RSS < 1 GB: ${ok ? "met" : "NOT met"} (${fmt(big.polyrnnPeakRssMB)} MB)`,
-    );
+  for (const [size, key, bound, min, who] of [
+    ["3x256", "polyrnnOverTorch", "torchBound", 3, "torch"],
+    ["2x64", "polyrnnOverTorch", "torchBound", 5, "torch"],
+    ["3x256", "polyrnnOverTorchPacked", "torchPackedBound", 1.5, "torch-packed"],
+  ]) {
+    const q = at(size, "bach");
+    if (q && q[key] !== null)
+      bars.push([`polyrnn ≥ ${min}× ${who} at ${size} bach`, q[key] >= min, ratio(q[key], q[bound])]);
   }
+  const big = at("3x256", "bach");
+  if (big && big.polyrnnPeakRssMB !== null) {
+    const mb = big.polyrnnPeakRssMB;
+    bars.push(["polyrnn 3x256 bach peak RSS < 500 MB", mb < 500, `${fmt(mb)} MB`]);
+  }
+  if (bars.length > 0) lines.push("");
+  for (const [what, ok, value] of bars) lines.push(`${what}: ${ok ? "met" : "NOT met"} (${value})`);
   return lines;
 }
 
@@ -414,20 +523,23 @@ async function main() {
   const python = String(flags.python ?? "/usr/bin/python3");
   const limitS = Number(flags.timeout ?? 600);
   const tfjsBachLimitS = Number(flags.tfjs_bach_timeout ?? 60);
+  const tfjsInstalled = only.includes("tfjs") && tfjsIsInstalled();
+  const skipped = [];
+  if (only.includes("tfjs") && !tfjsInstalled) {
+    skipped.push(`tfjs rows skipped: bench/tfjs is not installed; \`${TFJS_INSTALL}\` installs it`);
+    log(skipped.at(-1));
+  }
   const stepsFor = (data, size) =>
     flags.steps !== undefined ? Number(flags.steps) : (DEFAULT_STEPS[data][size] ?? FALLBACK_STEPS[data]);
 
-  const { seededRandom, ExampleSet, TrainingBatches } = await import(
-    pathToFileURL(join(ROOT, "dist/dataset/batches.js")).href
-  );
+  const bachBatching = String(flags.bach_batching ?? "random");
+  const batchesModule = await import(pathToFileURL(join(ROOT, "dist/dataset/batches.js")).href);
+  const { seededRandom, ExampleSet } = batchesModule;
   const { readTFRecordFile } = await import(pathToFileURL(join(ROOT, "dist/io/fs.js")).href);
 
   const tmp = mkdtempSync(join(tmpdir(), "polyrnn-bench-train-"));
   const machine = {
-    cpu: cpus()[0]?.model ?? "?",
-    cores: availableParallelism(),
-    memoryGB: Math.round(totalmem() / 1e9),
-    node: process.version,
+    ...machineInfo(),
     threads: threadCounts,
     loadAvgStart: loadavg()[0],
   };
@@ -448,11 +560,11 @@ async function main() {
     } else {
       const file = bachDataset(flags, tmp);
       const set = await ExampleSet.fromRecords(readTFRecordFile(file), file);
-      const stream = new TrainingBatches(set, seed);
+      const stream = bachStream(batchesModule, set, seed, bachBatching);
       timed = Array.from({ length: need }, () => stream.nextBatch(B));
       warm = Array.from({ length: warmup }, (_, i) => crop(timed[i % timed.length], 64));
       const shape = timed.map((b) => `${b.length}×${B} (${realTokens(b)} real)`).join(", ");
-      log(`bach: ${set.count} tracks, ${set.tokens} events; timed batches ${shape}`);
+      log(`bach: ${set.count} tracks, ${set.tokens} events, ${bachBatching} batches; timed batches ${shape}`);
     }
     for (const size of sizes) {
       const path = join(tmp, `${data}-${size}.bin`);
@@ -478,19 +590,14 @@ async function main() {
           jobs.push([k === "wasm" ? "polyrnn" : `polyrnn (${k})`, process.execPath, args, limitS, counts]);
         }
       }
-      if (only.includes("torch")) {
-        jobs.push(["torch", python, [join(HERE, "torch_train.py"), ...common], limitS, threadCounts]);
+      const torchArgs = [join(HERE, "torch_train.py"), ...common];
+      if (only.includes("torch")) jobs.push(["torch", python, torchArgs, limitS, threadCounts]);
+      if (only.includes("torch-packed")) {
+        jobs.push(["torch-packed", python, [...torchArgs, "--packed"], limitS, threadCounts]);
       }
-      if (only.includes("tfjs")) {
+      if (only.includes("tfjs") && tfjsInstalled) {
         const timedLimit = data === "bach" ? Math.min(limitS, tfjsBachLimitS) : limitS;
-        jobs.push([
-          "tfjs",
-          process.execPath,
-          [join(HERE, "tfjs_train.mjs"), ...common],
-          limitS,
-          [1],
-          timedLimit,
-        ]);
+        jobs.push(["tfjs", process.execPath, [TFJS_WORKER, ...common], limitS, [1], timedLimit]);
       }
       for (const [impl, cmd, args, limit, counts, timedLimit = limit] of jobs) {
         for (const threads of chosen[`${impl}/${size}`] ?? counts) {
@@ -522,6 +629,7 @@ async function main() {
     for (const size of sizes) {
       const p = bestRow(results, "polyrnn", size, data);
       const t = bestRow(results, "torch", size, data);
+      const tp = bestRow(results, "torch-packed", size, data);
       const j = bestRow(results, "tfjs", size, data);
       const maxThreads = Math.max(...threadCounts);
       const tCores = results.find(
@@ -533,10 +641,12 @@ async function main() {
         data,
         polyrnnOverTorch: p && t ? p.tokensPerS / t.tokensPerS : null,
         torchBound: Boolean(t?.bound),
+        polyrnnOverTorchPacked: p && tp ? p.tokensPerS / tp.tokensPerS : null,
+        torchPackedBound: Boolean(tp?.bound),
         polyrnnOverTfjs: p && j ? p.tokensPerS / j.tokensPerS : null,
         tfjsBound: Boolean(j?.bound),
         polyrnnPeakRssMB: p ? p.peakRssMB : null,
-        threads: { polyrnn: p?.threads ?? null, torch: t?.threads ?? null },
+        threads: { polyrnn: p?.threads ?? null, torch: t?.threads ?? null, torchPacked: tp?.threads ?? null },
         // torch at the most threads measured (all cores by default): the configuration the DESIGN's
         // reference numbers used; measured on the first data kind only.
         polyrnnOverTorchAtCores: p && tCores ? p.tokensPerS / tCores.tokensPerS : null,
@@ -546,7 +656,11 @@ async function main() {
 
   machine.loadAvgEnd = loadavg()[0];
   const info = (impl) => results.find((r) => r.impl === impl && r.info)?.info;
-  const [polyInfo, torchInfo, tfjsInfo] = [info("polyrnn"), info("torch"), info("tfjs")];
+  const [polyInfo, torchInfo, tfjsInfo] = [
+    info("polyrnn"),
+    info("torch") ?? info("torch-packed"),
+    info("tfjs"),
+  ];
   const head = [
     `$ ${command}`,
     `${machine.cpu} × ${machine.cores} cores, ${machine.memoryGB} GB; load average ${machine.loadAvgStart.toFixed(1)} at the start, ` +
@@ -560,23 +674,18 @@ async function main() {
     ]
       .filter(Boolean)
       .join("; "),
+    ...skipped,
   ];
   const lines = report(results, ratios, head, Math.max(...threadCounts));
   console.log(lines.join("\n"));
 
   if (flags.json) {
-    const path = resolve(String(flags.json));
-    mkdirSync(dirname(path), { recursive: true });
-    const json = {
-      command,
-      date: new Date().toISOString(),
-      machine,
+    writeResultJson(resolve(String(flags.json)), command, machine, {
+      skipped,
       results,
       ratios,
       table: lines.join("\n"),
-    };
-    writeFileSync(path, `${JSON.stringify(json, null, 2)}\n`);
-    log(`wrote ${path}`);
+    });
   }
   if (!flags.keep) rmSync(tmp, { recursive: true, force: true });
 }

@@ -70,7 +70,9 @@ def dropout(h, k, t, case, batch):
     if seeds is None:
         return h
     B, H = h.shape
-    return h * keep_mask(seeds[k][t], B * H, case["keep"]).view(B, H) / case["keep"]
+    # Element r*H + u of the call belongs to the sequence packed in row r (longest first): ranks[b] = r.
+    mask = keep_mask(seeds[k][t], B * H, case["keep"]).view(B, H)[batch["ranks"]]
+    return h * mask / case["keep"]
 
 
 def loss_of(params, logits_in, batch):

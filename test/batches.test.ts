@@ -80,15 +80,15 @@ describe("ExampleSet", () => {
   });
 });
 
-describe("training batches", () => {
+describe("training batches (random, Magenta's)", () => {
   const set = ExampleSet.fromIds(Array.from({ length: 10 }, (_, i) => ({ labels: [3 + i, 1] })));
   const firstIds = (b: { inputs: Int32Array; labels: Int32Array; batchSize: number }) =>
     [...b.labels.subarray(0, b.batchSize)].map((l) => l - 3);
 
   it("permutes with a seed: same seed, same order; each epoch a full permutation", () => {
-    const a = new TrainingBatches(set, 7);
-    const b = new TrainingBatches(set, 7);
-    const c = new TrainingBatches(set, 8);
+    const a = new TrainingBatches(set, 7, 0, "random");
+    const b = new TrainingBatches(set, 7, 0, "random");
+    const c = new TrainingBatches(set, 8, 0, "random");
     const seqA = [0, 1, 2, 3, 4].flatMap(() => firstIds(a.nextBatch(4)));
     const seqB = [0, 1, 2, 3, 4].flatMap(() => firstIds(b.nextBatch(4)));
     expect(seqA).toEqual(seqB);
@@ -100,15 +100,15 @@ describe("training batches", () => {
   });
 
   it("resumes exactly from a position (step · batch size)", () => {
-    const a = new TrainingBatches(set, 3);
+    const a = new TrainingBatches(set, 3, 0, "random");
     for (let i = 0; i < 7; i++) a.nextBatch(3);
-    const resumed = new TrainingBatches(set, 3, 21);
+    const resumed = new TrainingBatches(set, 3, 21, "random");
     expect(resumed.nextBatch(3)).toEqual(a.nextBatch(3));
   });
 
   it("batches larger than the set run over the epoch boundary", () => {
     const small = ExampleSet.fromIds([{ labels: [5, 1] }, { labels: [6, 1] }]);
-    const b = new TrainingBatches(small, 1).nextBatch(5);
+    const b = new TrainingBatches(small, 1, 0, "random").nextBatch(5);
     expect(b.batchSize).toBe(5);
     expect(b.labels.subarray(0, 5).every((l) => l === 5 || l === 6)).toBe(true);
   });
@@ -119,6 +119,60 @@ describe("training batches", () => {
     expect(mixSeed(1, 2)).toBe(mixSeed(1, 2));
     expect(mixSeed(1, 2)).not.toBe(mixSeed(2, 1));
     expect(mixSeed(1, 2 ** 32)).not.toBe(mixSeed(1, 0));
+  });
+});
+
+describe("training batches by length", () => {
+  // 640 examples of lengths 1…40 in a scrambled order: 10 batches of 64 per epoch, one pool.
+  const lengths = Array.from({ length: 640 }, (_, i) => 1 + ((i * 17) % 40));
+  const set = ExampleSet.fromIds(
+    lengths.map((n, i) => ({ labels: Array.from({ length: n }, (_, t) => 3 + ((i + t) % 200)) })),
+  );
+  const idsOf = (b: { labels: Int32Array; lengths: Int32Array; batchSize: number }) =>
+    Array.from(b.lengths, (_, c) => `${b.lengths[c]}:${b.labels[c]}`);
+
+  it("hands out every example once per epoch, in batches of nearly one length", () => {
+    const tb = new TrainingBatches(set, 4, 0, "length");
+    const random = new TrainingBatches(set, 4, 0, "random");
+    const seen: string[] = [];
+    let real = 0;
+    let positions = 0;
+    let randomPositions = 0;
+    for (let i = 0; i < 10; i++) {
+      const b = tb.nextBatch(64);
+      seen.push(...idsOf(b));
+      real += b.lengths.reduce((a, n) => a + n, 0);
+      positions += b.length * 64;
+      randomPositions += random.nextBatch(64).length * 64;
+      expect(Math.max(...b.lengths) - Math.min(...b.lengths)).toBeLessThanOrEqual(4);
+    }
+    const all = Array.from({ length: 640 }, (_, i) => idsOf(set.makeBatch([i]))[0]);
+    expect(seen.sort()).toEqual(all.sort());
+    // 13,120 events (16 each of lengths 1…40): nearly all of the batches are real events, against about half in random batches.
+    expect(real).toBe(13_120);
+    expect(real / positions).toBeGreaterThan(0.9); // each batch spans 4 lengths: 93 %
+    expect(real / randomPositions).toBeLessThan(0.6);
+  });
+
+  it("shuffles the batches of a pool with the seed, and resumes exactly from step · batch size", () => {
+    const a = new TrainingBatches(set, 9, 0, "length");
+    const b = new TrainingBatches(set, 10, 0, "length");
+    const firstA = Array.from({ length: 10 }, () => a.nextBatch(64).lengths[0]);
+    const firstB = Array.from({ length: 10 }, () => b.nextBatch(64).lengths[0]);
+    expect(firstA).not.toEqual(firstB);
+    expect([...firstA].sort((x, y) => x - y)).not.toEqual(firstA); // not shortest first
+    const c = new TrainingBatches(set, 9, 0, "length");
+    for (let i = 0; i < 13; i++) c.nextBatch(64);
+    expect(new TrainingBatches(set, 9, 13 * 64, "length").nextBatch(64)).toEqual(c.nextBatch(64));
+  });
+
+  it("makes pools no larger than the set, so a small set's batches do not repeat a track", () => {
+    const small = ExampleSet.fromIds(
+      Array.from({ length: 100 }, (_, i) => ({ labels: [3 + (i % 200), 1 + (i % 5)] })),
+    );
+    const b = new TrainingBatches(small, 2, 0, "length").nextBatch(32);
+    const distinct = new Set(idsOf(b).map((x, c) => `${x}:${b.labels[b.batchSize + c]}`));
+    expect(distinct.size).toBe(32);
   });
 });
 

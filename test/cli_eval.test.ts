@@ -196,7 +196,11 @@ describe("polyrnn eval --sequence_example_file", () => {
       const r = evalCli(...args, dropout ? "--dropout" : "--nodropout");
       expect(r.status, r.stderr).toBe(0);
       const j = parseJson(r.stdout);
-      const want = evaluateDataset(model, set, { dropout, seed: 3 });
+      const want = evaluateDataset(model, set, {
+        dropout,
+        seed: 3,
+        step: (j.model as { step: number }).step,
+      });
       expect(j.dropout).toBe(dropout);
       expect(j.examples).toBe(set.count);
       expect(j.tokens).toBe(set.tokens);

@@ -315,7 +315,9 @@ describe("polyrnn train / polyphony_rnn_train", () => {
       "--eval_timeout_secs=0.2",
     ]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/Eval at step 6 \(11 batches\)/);
+    // Every eval example once, in batches of 4, the last one partial (Magenta's pass of full batches
+    // alone is --num_eval_examples=N).
+    expect(r.stderr).toMatch(/Eval at step 6 \(12 batches\)/);
     const lines = readFileSync(join(trained, "eval/metrics.jsonl"), "utf8")
       .trim()
       .split("\n")
@@ -324,6 +326,17 @@ describe("polyrnn train / polyphony_rnn_train", () => {
     expect(lines[0].step).toBe(6);
     expect(lines[0]["metrics/per_class_accuracy"]).toBeGreaterThanOrEqual(0);
     expect(readdirSync(join(trained, "eval")).some((n) => n.startsWith("events.out.tfevents."))).toBe(true);
+    // One eval loop: polyrnn eval on the same checkpoint prints exactly the metrics train --eval wrote.
+    const same = runCli("polyrnn", [
+      "eval",
+      `--bundle_file=${join(trained, "train/model.ckpt-6.safetensors")}`,
+      `--sequence_example_file=${dataset}`,
+      "--kernels=reference",
+      "--json",
+    ]);
+    expect(same.status, same.stderr).toBe(0);
+    const printed = JSON.parse(same.stdout).metrics as Record<string, number>;
+    for (const [tag, value] of Object.entries(printed)) expect(value, tag).toBe(lines[0][tag]);
 
     const tooFew = runCli("polyrnn", [
       "train",

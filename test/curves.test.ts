@@ -110,6 +110,17 @@ describe("trainingCurvesSvg", () => {
     expect(svg).not.toContain('class="reference');
   });
 
+  it("names the series and the x axis when asked (two runs' eval curves against seconds)", () => {
+    const svg = trainingCurvesSvg(
+      { train: evalPoints, eval: evalPoints },
+      { xLabel: "seconds", seriesLabels: { train: "padded", eval: "length <b>" } },
+    );
+    expect(svg).toContain("padded (seconds 1,500: loss");
+    expect(svg).toContain("length &#60;b&#62; (seconds 1,500: loss");
+    expect(svg.match(/class="axis-label"[^>]*>seconds</g)).toHaveLength(2);
+    expect(svg).not.toContain(">step<");
+  });
+
   it("labels the axes with round ticks", () => {
     const svg = trainingCurvesSvg({ train, eval: evalPoints });
     const xs = tickLabels(svg, "x");

@@ -15,6 +15,7 @@ import { createReferenceKernels, dropoutMask } from "../src/kernels/reference.js
 import type { Kernels } from "../src/kernels/types.js";
 import type { WasmKernels, WorkerHandle } from "../src/kernels/wasm.js";
 import {
+  autoThreads,
   createWasmKernels,
   enableRelaxedSimd,
   readWasmBinaries,
@@ -1006,5 +1007,15 @@ describe("wasm kernels: threads and memory", () => {
     k.gemm(false, false, 64, 64, 64, 1, a, 64, a, 64, 0, c, 64);
     k.dispose();
     expect(() => k.gemm(false, false, 64, 64, 64, 1, a, 64, a, 64, 0, c, 64)).toThrow(/disposed/);
+  });
+});
+
+describe("threads when none are asked for", () => {
+  it("leave the cores busy with other work alone, and keep at least one", () => {
+    expect(autoThreads(2, 0.1)).toBe(2);
+    expect(autoThreads(2, 1.2)).toBe(1);
+    expect(autoThreads(2, 7.5)).toBe(1);
+    expect(autoThreads(16, 3)).toBe(13);
+    expect(autoThreads(4, 0)).toBe(4);
   });
 });

@@ -27,6 +27,7 @@ import {
   dropoutSeed,
   FORGET_BIAS,
   type LstmModel,
+  packBatch,
 } from "../src/model/lstm.js";
 
 const V = 259;
@@ -59,6 +60,12 @@ const BATCH = makeBatch([
   [0, 70, 2, 141, 72, 1],
   [0, 201, 2, 1],
 ]);
+// The same two, shortest first: packing reorders the rows (longest first), and the dropout masks follow
+// the packed rows.
+const BATCH_SHORT_FIRST = makeBatch([
+  [0, 201, 2, 1],
+  [0, 70, 2, 141, 72, 1],
+]);
 
 type Weights = Map<string, Float64Array>;
 
@@ -80,6 +87,11 @@ const sig = (x: number) => 1 / (1 + Math.exp(-x));
 /** The model's forward in float64, written from the formulas; per-position losses (0 at padding). */
 function forward64(w: Weights, sizes: number[], batch: Batch, keep: number, seed: number | null): number[] {
   const { batchSize: B, length: T } = batch;
+  // Dropout element r·H + u of step t belongs to the sequence packed in row r (longest first).
+  const rank = new Int32Array(B);
+  packBatch(batch.lengths, T).order.forEach((column, r) => {
+    rank[column] = r;
+  });
   // x[t][b] is the layer input: an id for layer 0, a vector above.
   let below: Float64Array[][] = [];
   sizes.forEach((H, k) => {
@@ -111,7 +123,7 @@ function forward64(w: Weights, sizes: number[], batch: Batch, keep: number, seed
         for (let u = 0; u < H; u++) {
           cn[u] = c[b][u] * sig(z[2 * H + u] + FORGET_BIAS) + sig(z[u]) * Math.tanh(z[H + u]);
           hn[u] = Math.tanh(cn[u]) * sig(z[3 * H + u]);
-          y[u] = mask === null ? hn[u] : mask[b * H + u] ? hn[u] / keep : 0;
+          y[u] = mask === null ? hn[u] : mask[rank[b] * H + u] ? hn[u] / keep : 0;
         }
         c2.push(cn);
         h2.push(hn);
@@ -155,19 +167,25 @@ function newModel(hp = HP, chunkSteps?: number): LstmModel {
 }
 
 describe("model gradients vs finite differences", () => {
-  for (const chunkSteps of [undefined, 2, 1]) {
-    it(`every parameter element, dropout on, padding, ${chunkSteps ? `chunks of ${chunkSteps} steps` : "one chunk"}`, () => {
+  const cases: [string, Batch, number | undefined][] = [
+    ["one chunk", BATCH, undefined],
+    ["chunks of 2 steps", BATCH, 2],
+    ["chunks of 1 steps", BATCH, 1],
+    ["shortest sequence first, chunks of 2 steps", BATCH_SHORT_FIRST, 2],
+  ];
+  for (const [title, batch, chunkSteps] of cases) {
+    it(`every parameter element, dropout on, padding, ${title}`, () => {
       const model = newModel(HP, chunkSteps);
       const dropSeed = 77;
-      const r = model.forward(BATCH, { dropout: true, backward: true, seed: dropSeed });
+      const r = model.forward(batch, { dropout: true, backward: true, seed: dropSeed });
       const w = toF64(model.exportWeights());
       const grads = model.exportGradients();
 
       // The float64 forward is the model's forward.
-      const losses64 = forward64(w, HP.rnnLayerSizes, BATCH, HP.dropoutKeepProb, dropSeed);
+      const losses64 = forward64(w, HP.rnnLayerSizes, batch, HP.dropoutKeepProb, dropSeed);
       expect(r.tokens).toBe(8);
       expectAllClose(r.losses, losses64, 2e-6, 2e-6);
-      expect(Math.abs(r.lossSum / r.tokens - meanLoss(losses64, BATCH))).toBeLessThan(1e-6);
+      expect(Math.abs(r.lossSum / r.tokens - meanLoss(losses64, batch))).toBeLessThan(1e-6);
 
       const eps = 1e-5;
       let worst = 0;
@@ -177,9 +195,9 @@ describe("model gradients vs finite differences", () => {
         for (let e = 0; e < theta.length; e++) {
           const x = theta[e];
           theta[e] = x + eps;
-          const up = meanLoss(forward64(w, HP.rnnLayerSizes, BATCH, HP.dropoutKeepProb, dropSeed), BATCH);
+          const up = meanLoss(forward64(w, HP.rnnLayerSizes, batch, HP.dropoutKeepProb, dropSeed), batch);
           theta[e] = x - eps;
-          const down = meanLoss(forward64(w, HP.rnnLayerSizes, BATCH, HP.dropoutKeepProb, dropSeed), BATCH);
+          const down = meanLoss(forward64(w, HP.rnnLayerSizes, batch, HP.dropoutKeepProb, dropSeed), batch);
           theta[e] = x;
           numeric[e] = (up - down) / (2 * eps);
         }
@@ -235,6 +253,46 @@ describe("model gradients vs finite differences", () => {
 });
 
 describe("model behaviour", () => {
+  it("computes nothing past a sequence's end, and gives the padded computation's loss and gradients", () => {
+    // Six sequences of unequal lengths, in no order; 3×(4, 6) layers as the wider stack of the issue.
+    const hp = { ...HP, batchSize: 6, rnnLayerSizes: [4, 6, 5] };
+    const seqs = [3, 9, 1, 6, 9, 4].map((n, b) =>
+      Array.from({ length: n + 1 }, (_, t) => (t === 0 ? 0 : 1 + ((b * 37 + t * 53) % 258))),
+    );
+    const batch = makeBatch(seqs);
+    for (const chunkSteps of [undefined, 2]) {
+      for (const dropout of [true, false]) {
+        const packed = newModel(hp, chunkSteps);
+        const padded = newModel(hp, chunkSteps);
+        const rp = packed.forward(batch, { dropout, backward: true, seed: 9 });
+        const rd = padded.forward(batch, { dropout, backward: true, seed: 9, padded: true });
+        expect(rp.tokens).toBe(32);
+        expect(Math.abs(rp.lossSum - rd.lossSum)).toBeLessThan(1e-6 * rd.lossSum);
+        expectAllClose(rp.losses, rd.losses, 1e-6, 1e-6);
+        expect(Array.from(rp.preds)).toEqual(Array.from(rd.preds));
+        const gp = packed.exportGradients();
+        const gd = padded.exportGradients();
+        for (const [i, g] of gd.entries()) expectAllClose(gp[i].data, g.data, 1e-6, 1e-6);
+      }
+    }
+    // The packing: rows running at each step, longest first.
+    const layout = packBatch(batch.lengths, 9);
+    expect(Array.from(layout.order)).toEqual([1, 4, 3, 5, 0, 2]);
+    expect(Array.from(layout.rows)).toEqual([6, 5, 5, 4, 3, 3, 2, 2, 2]);
+    expect(layout.offsets[9]).toBe(32);
+  });
+
+  it("refuses a batch with events past a sequence's length (packing would drop them)", () => {
+    const bad = makeBatch([
+      [0, 70, 2, 141],
+      [0, 201, 2, 1],
+    ]);
+    bad.lengths[1] = 2;
+    expect(() => newModel().forward(bad, { dropout: false, backward: false, seed: 1 })).toThrow(
+      /sequence 1 has events at step 2, past its length 2/,
+    );
+  });
+
   it("is unchanged by extra padding steps at the end", () => {
     const a = newModel();
     const b = newModel();

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createReferenceKernels } from "../src/kernels/reference.js";
 import type { Batch, HParams } from "../src/model/api.js";
-import { createPolyphonyModel, dropoutSeed, type LstmModel } from "../src/model/lstm.js";
+import { createPolyphonyModel, dropoutSeed, type LstmModel, packBatch } from "../src/model/lstm.js";
 import { ROOT, tempDir } from "./helpers/cli.js";
 
 const PYTHON = "/usr/bin/python3";
@@ -21,6 +21,15 @@ const HP: HParams = {
   learningRate: 0.01, // large enough that 50 steps move the loss visibly
 };
 const STEPS = 50;
+
+/** ranks[b] = the packed row of column b (the model packs longest first; dropout masks follow the rows). */
+function ranksOf(b: Batch): number[] {
+  const ranks = new Array<number>(b.batchSize);
+  packBatch(b.lengths, b.length).order.forEach((column, r) => {
+    ranks[column] = r;
+  });
+  return ranks;
+}
 
 /** A seeded batch of random event sequences with unequal lengths (padding at the end). */
 function randomBatch(seed: number, B: number, lengths: number[]): Batch {
@@ -94,6 +103,7 @@ function runOracle(model: LstmModel): Oracle {
           length: b.length,
           inputs: Array.from(b.inputs),
           labels: Array.from(b.labels),
+          ranks: ranksOf(b),
           seeds: sizes.map((_, k) =>
             Array.from({ length: b.length }, (_, t) => dropoutSeed(stepSeed(s), k, t)),
           ),

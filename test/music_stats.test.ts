@@ -95,6 +95,36 @@ describe("music statistics", () => {
     expect(s.pitchClassHistogram[1]).toBe(0.25);
     expect(s.meanPitch).toBe(63);
     expect(s.inKeyShare).toBe(0.75); // C major (by profile); C# is out of it
+    expect(s.keyHistogram[0]).toBe(0.25); // C is the tonic, C# one degree above it
+    expect(s.keyHistogram[1]).toBe(0.25);
+  });
+
+  it("measures silence and density from the first onset, and degrees from each piece's own tonic", () => {
+    const t = emptyTally();
+    // Silent steps 0-7 before the first note (a generated piece without its primer): not counted.
+    addPiece(
+      t,
+      notes([
+        [62, 8, 12],
+        [66, 8, 12],
+        [69, 12, 16],
+      ]),
+    );
+    const s = musicStats(t);
+    expect(s.silentShare).toBe(0);
+    expect(s.notesPerQuarter).toBeCloseTo((3 / 8) * 4, 12);
+    // D major: D, F#, A are degrees 0, 4 and 7 above the tonic.
+    const u = emptyTally();
+    addPiece(
+      u,
+      notes([
+        [60, 0, 4],
+        [64, 0, 4],
+        [67, 4, 8],
+      ]),
+    );
+    expect(musicStats(u).keyHistogram).toEqual(s.keyHistogram);
+    expect(s.keyHistogram[0] + s.keyHistogram[4] + s.keyHistogram[7]).toBeCloseTo(1, 12);
   });
 
   it("measures histogram distance as total variation", () => {

@@ -66,7 +66,11 @@ export const EVAL_FLAGS = {
   },
   seed: { type: "int", default: 0, help: "Seed of the dropout masks." },
   kernels: { type: "string", default: "auto", help: `Kernels: ${KERNEL_KINDS.join(", ")}.` },
-  threads: { type: "int", default: 0, help: "Threads for the WebAssembly kernels (0 = all cores)." },
+  threads: {
+    type: "int",
+    default: 0,
+    help: "Threads for the WebAssembly kernels (0 = the cores not busy with other work).",
+  },
   json: { type: "bool", default: false, help: "Print one JSON object on stdout instead of the table." },
 } satisfies FlagTable;
 
@@ -248,6 +252,7 @@ export async function runEval(argv: string[], usage: string): Promise<number> {
         batchSize,
         dropout: flags.dropout,
         seed: flags.seed,
+        step: src.step,
         numEvalExamples: flags.num_eval_examples,
         onBatch,
       });

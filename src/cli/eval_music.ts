@@ -117,6 +117,7 @@ function statsJson(s: MusicStats): Record<string, unknown> {
     pieces: s.pieces,
     notes: s.notes,
     pitch_class_histogram: s.pitchClassHistogram,
+    key_histogram: s.keyHistogram,
     in_key_share: finite(s.inKeyShare),
     polyphony: finite(s.polyphony),
     silent_share: finite(s.silentShare),
@@ -136,6 +137,7 @@ export async function runMusicEval(opts: MusicEvalOptions, explicit: Set<string>
   const a = musicStats(music.tally);
   const b = reference ? musicStats(reference.tally) : undefined;
   const distance = b ? histogramDistance(a.pitchClassHistogram, b.pitchClassHistogram) : undefined;
+  const keyDistance = b ? histogramDistance(a.keyHistogram, b.keyHistogram) : undefined;
   for (const c of [music, reference]) {
     for (const line of c?.skipped ?? []) console.error(`skipped ${line}`);
   }
@@ -148,6 +150,7 @@ export async function runMusicEval(opts: MusicEvalOptions, explicit: Set<string>
             ? { spec: reference.spec, skipped: reference.skipped.length, ...statsJson(b) }
             : null,
         pitch_class_distance: distance ?? null,
+        key_histogram_distance: keyDistance ?? null,
       }),
     );
     return 0;
@@ -168,10 +171,17 @@ export async function runMusicEval(opts: MusicEvalOptions, explicit: Set<string>
   names.forEach((n, i) => {
     add(`    ${n}`, (s) => fmt(s.pitchClassHistogram[i] * 100, 1));
   });
+  lines.push("  degrees above the tonic (% of notes)");
+  for (let i = 0; i < 12; i++) add(`    +${i}`, (s) => fmt(s.keyHistogram[i] * 100, 1));
   lines.unshift(`Music: ${music.spec}${reference ? `\nReference: ${reference.spec}` : ""}`);
   if (distance !== undefined) {
     lines.push(
       `Pitch-class histogram distance (total variation, 0 = same, 1 = disjoint): ${distance.toFixed(4)}`,
+    );
+  }
+  if (keyDistance !== undefined) {
+    lines.push(
+      `Key-normalised histogram distance (degrees above each piece's tonic): ${keyDistance.toFixed(4)}`,
     );
   }
   console.log(lines.join("\n"));

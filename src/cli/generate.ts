@@ -98,7 +98,11 @@ export const GENERATE_FLAGS = {
   seed: { type: "int", help: "Random seed: the same seed gives the same files. Default: random (printed)." },
   exclude_primer: { type: "bool", default: false, help: "Write only the new music, without the primer." },
   kernels: { type: "string", default: "auto", help: `Kernels: ${KERNEL_KINDS.join(", ")}.` },
-  threads: { type: "int", default: 0, help: "Threads for the WebAssembly kernels (0 = all cores)." },
+  threads: {
+    type: "int",
+    default: 0,
+    help: "Threads for the WebAssembly kernels (0 = the cores not busy with other work).",
+  },
 } satisfies FlagTable;
 
 export const GENERATE_DESCRIPTION = `Generates polyphonic music with a trained model, as Magenta's polyphony_rnn_generate: from a primer

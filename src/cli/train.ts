@@ -8,7 +8,15 @@
 import { PolyrnnError, UsageError } from "../errors.js";
 import { KERNEL_KINDS, type KernelKind } from "../kernels/index.js";
 import { DEFAULT_HPARAMS, parseHParams } from "../model/hparams.js";
-import { consoleReporter, evaluate, expandGlob, type LogLevel, train } from "../train/trainer.js";
+import {
+  consoleReporter,
+  evaluate,
+  expandGlob,
+  type LogLevel,
+  TRAIN_BATCHINGS,
+  type TrainBatching,
+  train,
+} from "../train/trainer.js";
 import { type FlagTable, formatHelp, parseArgs } from "./args.js";
 
 export const TRAIN_FLAGS = {
@@ -55,7 +63,7 @@ export const TRAIN_FLAGS = {
   num_eval_examples: {
     type: "int",
     default: 0,
-    help: "Eval examples per evaluation; 0 uses every record. Batches = this // batch_size.",
+    help: "Eval examples per evaluation: 0 evaluates every example once (as polyrnn eval); N > 0 does Magenta's N // batch_size full batches.",
   },
   eval_timeout_secs: {
     type: "float",
@@ -88,13 +96,19 @@ export const TRAIN_FLAGS = {
   threads: {
     type: "int",
     default: 0,
-    help: "Worker threads for the WebAssembly kernels; 0 picks for this machine.",
+    help: "Threads for the WebAssembly kernels; 0 picks the cores not busy with other work (the cores less the load average, at least 1).",
+  },
+  batching: {
+    type: "string",
+    default: "random",
+    help: "random: Magenta's random batches; length: batches of tracks of nearly one length (from shuffled pools of 64 batches). Neither computes anything past a track's end. padded: Magenta's random batches computed through the padding to the longest track, as Magenta does (slower; for comparison).",
   },
 } satisfies FlagTable;
 
 export const TRAIN_DESCRIPTION = `Trains a Polyphony RNN on a SequenceExample dataset as Magenta's polyphony_rnn_train does:
 a stack of LSTMs (default 3x256, dropout 0.5), Adam 0.001, per-tensor gradient clipping at 5, batches of 64
-sequences padded to the longest. Checkpoints go to <run_dir>/train/model.ckpt-<step>.safetensors (at the
+sequences with the loss averaged over their real events. Unlike Magenta, nothing is computed past a
+sequence's end (--batching). Checkpoints go to <run_dir>/train/model.ckpt-<step>.safetensors (at the
 start, every --checkpoint_secs and at the end); rerunning the same command resumes from the newest one.
 Metrics go to TensorBoard (tensorboard --logdir=<run_dir>) and to <run_dir>/train/metrics.jsonl.
 With --eval it evaluates checkpoints as they appear instead (run it beside the training).`;
@@ -127,6 +141,9 @@ export async function runTrain(argv: string[], usage: string): Promise<number> {
   if (flags.checkpoint_secs < 0) throw new UsageError("--checkpoint_secs must be at least 0");
   if (flags.eval_timeout_secs < 0) throw new UsageError("--eval_timeout_secs must be at least 0");
   if (flags.threads < 0) throw new UsageError("--threads must be at least 0");
+  if (!TRAIN_BATCHINGS.includes(flags.batching as TrainBatching)) {
+    throw new UsageError(`--batching takes one of ${TRAIN_BATCHINGS.join(", ")}, got "${flags.batching}"`);
+  }
   const hparams = parseHParams(flags.hparams, DEFAULT_HPARAMS);
 
   // Ctrl-C / SIGTERM: finish the step, save a checkpoint, exit; a second one exits at once. One request
@@ -175,6 +192,7 @@ export async function runTrain(argv: string[], usage: string): Promise<number> {
       checkpointSecs: flags.checkpoint_secs,
       warmStart: flags.warm_start,
       seed: flags.seed,
+      batching: flags.batching as TrainBatching,
     });
     return 0;
   } catch (e) {

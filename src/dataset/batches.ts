@@ -240,6 +240,22 @@ class Builder {
 }
 
 /**
+ * How training batches are drawn.
+ * - `random`: Magenta's: consecutive examples of the shuffled stream, so a batch mixes short and long
+ *   tracks (padded to its longest).
+ * - `length`: the same stream, cut into pools of up to 64 batches; each pool is sorted by track length and
+ *   cut into batches of neighbours, and the pool's batches come in a seeded random order. Every example
+ *   is still seen once per epoch and each batch is still a token-mean, but a batch holds tracks of nearly
+ *   one length, so almost nothing is padding and the model's packed rows stay full. What changes: which
+ *   tracks share a batch (and so short tracks, whose batches have fewer tokens, weigh a little more per
+ *   token), and the order within an epoch is shuffled per pool rather than per example.
+ */
+export type Batching = "random" | "length";
+export const BATCHINGS: readonly Batching[] = ["random", "length"];
+/** Batches per pool of the `length` batching (fewer when the set is smaller than this many batches). */
+export const POOL_BATCHES = 64;
+
+/**
  * The endless shuffled stream of training examples. `position` counts the examples handed out so
  * far; set it to resume (`step · batchSize`).
  */
@@ -247,11 +263,15 @@ export class TrainingBatches {
   position: number;
   private permEpoch = -1;
   private perm: Uint32Array = new Uint32Array(0);
+  private pool = -1;
+  private poolExamples: Uint32Array = new Uint32Array(0);
+  private poolOrder: Uint32Array = new Uint32Array(0);
 
   constructor(
     readonly set: ExampleSet,
     readonly seed: number,
     position = 0,
+    readonly batching: Batching = "random",
   ) {
     if (set.count === 0) throw new DatasetError("the training set has no examples");
     this.position = position;
@@ -270,7 +290,25 @@ export class TrainingBatches {
 
   nextBatch(batchSize: number): Batch {
     const indices = new Uint32Array(batchSize);
-    for (let b = 0; b < batchSize; b++) indices[b] = this.exampleAt(this.position + b);
+    if (this.batching === "length" && this.position % batchSize === 0) {
+      const per = Math.max(1, Math.min(POOL_BATCHES, Math.floor(this.set.count / batchSize)));
+      const size = per * batchSize;
+      const pool = Math.floor(this.position / size);
+      if (pool !== this.pool) {
+        // The pool's examples, by length (ties in stream order), and its batches' order.
+        const members = Array.from({ length: size }, (_, i) => this.exampleAt(pool * size + i));
+        const sorted = Array.from(members.keys()).sort(
+          (a, b) => this.set.length(members[a]) - this.set.length(members[b]) || a - b,
+        );
+        this.poolExamples = Uint32Array.from(sorted, (i) => members[i]);
+        this.poolOrder = permutation(per, mixSeed(this.seed, pool, 7));
+        this.pool = pool;
+      }
+      const q = this.poolOrder[(this.position - pool * size) / batchSize];
+      indices.set(this.poolExamples.subarray(q * batchSize, (q + 1) * batchSize));
+    } else {
+      for (let b = 0; b < batchSize; b++) indices[b] = this.exampleAt(this.position + b);
+    }
     this.position += batchSize;
     return this.set.makeBatch(indices);
   }

@@ -1,16 +1,20 @@
 /**
- * Magenta's evaluation metrics of one model on a set of SequenceExamples (the numbers `polyrnn train
- * --eval` writes for each checkpoint): loss, perplexity, accuracy, event / no-event accuracy, loss and
- * perplexity per step, per-class accuracy, with the definitions of src/train/metrics.ts.
+ * Magenta's evaluation metrics of one model on a set of SequenceExamples: loss, perplexity, accuracy,
+ * event / no-event accuracy, loss and perplexity per step, per-class accuracy, with the definitions of
+ * src/train/metrics.ts. The one eval loop: `polyrnn train --eval` and `polyrnn eval` both run it, so
+ * `polyrnn eval` on a checkpoint prints exactly what `train --eval` wrote for it.
  *
  * Dropout is ON by default, as in Magenta's eval graph (its eval numbers are those of the dropout-on
- * network); `dropout: false` scores the network as generation runs it. Masks are seeded per batch, so
- * the same seed gives the same numbers.
+ * network); `dropout: false` scores the network as generation runs it. Batch i's masks are seeded with
+ * mixSeed(seed, step, i, 3), `step` being the checkpoint's training step, so the same seed and checkpoint
+ * give the same numbers.
  *
  * Which examples: with `numEvalExamples` 0 (the default) every example once, in file order, in batches
  * of `batchSize` (the last one may be smaller: the metrics are sums over real positions, so a partial
  * batch counts exactly its examples). With `numEvalExamples` > 0, Magenta's pass: that many // batchSize
- * full batches in file order, cycling through the file (EvalBatches).
+ * full batches in file order, cycling through the file (EvalBatches). (Magenta's default pass is
+ * count // batchSize full batches, which leaves out up to batchSize − 1 examples; here every example
+ * counts unless `numEvalExamples` asks for Magenta's pass.)
  *
  * Pure: no files, no console.
  */
@@ -26,6 +30,8 @@ export interface DatasetEvalOptions {
   dropout?: boolean;
   /** Seed of the dropout masks (default 0). */
   seed?: number;
+  /** The weights' training step, mixed into the masks' seeds as `train --eval` does (default 0). */
+  step?: number;
   /** 0: every example once; N > 0: Magenta's N // batchSize full batches. */
   numEvalExamples?: number;
   /** Called after each batch with the number of batches done and in all. */
@@ -52,11 +58,15 @@ function* everyExampleOnce(set: ExampleSet, batchSize: number): Generator<Batch>
   }
 }
 
-export function evaluateDataset(
+/**
+ * The eval loop as a generator: yields after each batch (`done` of `total`), returns the result. Callers
+ * that must stay responsive (train --eval) await between batches; `evaluateDataset` runs it through.
+ */
+export function* evaluateDatasetSteps(
   model: PolyphonyModel,
   set: ExampleSet,
   opts: DatasetEvalOptions = {},
-): DatasetEvalResult {
+): Generator<{ done: number; total: number }, DatasetEvalResult> {
   const batchSize = opts.batchSize ?? model.hparams.batchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new PolyrnnError(`batch size must be at least 1, got ${batchSize}`);
@@ -64,6 +74,7 @@ export function evaluateDataset(
   const numEvalExamples = opts.numEvalExamples ?? 0;
   const dropout = opts.dropout ?? true;
   const seed = opts.seed ?? 0;
+  const step = opts.step ?? 0;
 
   let batches: Iterable<Batch>;
   let total: number;
@@ -80,11 +91,12 @@ export function evaluateDataset(
   let examples = 0;
   let i = 0;
   for (const batch of batches) {
-    const r = model.forward(batch, { dropout, backward: false, seed: mixSeed(seed, i, 3) });
+    const r = model.forward(batch, { dropout, backward: false, seed: mixSeed(seed, step, i, 3) });
     acc.add(batch.labels, r.preds, r.losses);
     examples += batch.batchSize;
     i++;
     opts.onBatch?.(i, total);
+    yield { done: i, total };
   }
   return {
     metrics: acc.summary(),
@@ -94,4 +106,16 @@ export function evaluateDataset(
     tokens: acc.tokens,
     dropout,
   };
+}
+
+export function evaluateDataset(
+  model: PolyphonyModel,
+  set: ExampleSet,
+  opts: DatasetEvalOptions = {},
+): DatasetEvalResult {
+  const steps = evaluateDatasetSteps(model, set, opts);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
 }

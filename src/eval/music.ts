@@ -8,9 +8,11 @@
  * - in-key share: each piece's key is estimated with the Krumhansl–Kessler profiles (24 keys,
  *   duration-weighted pitch classes); the share of its notes whose pitch class is in that key's scale
  *   (major: the diatonic scale; minor: natural minor plus the raised 6th and 7th);
+ * - key-normalised histogram: the same shares by degree above each piece's tonic (estimated as below), so
+ *   pieces in different keys compare; distance as above;
  * - polyphony: mean number of notes sounding over the steps where at least one sounds, and the share
- *   of silent steps;
- * - note density: note onsets per quarter note (4 steps);
+ *   of silent steps, both between the piece's first onset and its last release;
+ * - note density: note onsets per quarter note (4 steps) over the same span;
  * - pitch: mean and standard deviation of the notes' pitches.
  * Collections are micro-averaged (every note, every step counts once), so long pieces weigh more.
  */
@@ -104,10 +106,12 @@ export interface MusicTally {
   pieces: number;
   notes: number;
   pitchClassCounts: number[];
+  /** Onsets per degree above the piece's estimated tonic. */
+  degreeCounts: number[];
   notesInKey: number;
   pitchSum: number;
   pitchSquareSum: number;
-  /** Steps from 0 to each piece's last note end, summed. */
+  /** Steps from each piece's first onset to its last release, summed. */
   steps: number;
   soundingSteps: number;
   /** Sum over steps of the notes sounding. */
@@ -119,6 +123,7 @@ export function emptyTally(): MusicTally {
     pieces: 0,
     notes: 0,
     pitchClassCounts: new Array<number>(12).fill(0),
+    degreeCounts: new Array<number>(12).fill(0),
     notesInKey: 0,
     pitchSum: 0,
     pitchSquareSum: 0,
@@ -133,15 +138,17 @@ export function addPiece(tally: MusicTally, notes: StepNote[]): void {
   tally.pieces++;
   if (notes.length === 0) return;
   const key = estimateKey(notes);
-  const length = Math.max(...notes.map((n) => n.end));
+  const first = Math.min(...notes.map((n) => n.start));
+  const length = Math.max(...notes.map((n) => n.end)) - first;
   const sounding = new Int32Array(length);
   for (const n of notes) {
     tally.notes++;
     tally.pitchClassCounts[n.pitch % 12]++;
+    tally.degreeCounts[(n.pitch - key.tonic + 12) % 12]++;
     if (inKey(n.pitch, key)) tally.notesInKey++;
     tally.pitchSum += n.pitch;
     tally.pitchSquareSum += n.pitch * n.pitch;
-    for (let s = n.start; s < n.end; s++) sounding[s]++;
+    for (let s = n.start; s < n.end; s++) sounding[s - first]++;
   }
   tally.steps += length;
   for (const count of sounding) {
@@ -155,6 +162,8 @@ export interface MusicStats {
   notes: number;
   /** Shares of note onsets per pitch class, C first (sum 1; all 0 without notes). */
   pitchClassHistogram: number[];
+  /** Shares of note onsets per degree above each piece's estimated tonic (0 = the tonic). */
+  keyHistogram: number[];
   inKeyShare: number;
   /** Mean notes sounding over the steps where any sounds. */
   polyphony: number;
@@ -172,6 +181,7 @@ export function musicStats(t: MusicTally): MusicStats {
     pieces: t.pieces,
     notes: n,
     pitchClassHistogram: t.pitchClassCounts.map((c) => (n > 0 ? c / n : 0)),
+    keyHistogram: t.degreeCounts.map((c) => (n > 0 ? c / n : 0)),
     inKeyShare: n > 0 ? t.notesInKey / n : Number.NaN,
     polyphony: t.soundingSteps > 0 ? t.noteSteps / t.soundingSteps : Number.NaN,
     silentShare: t.steps > 0 ? 1 - t.soundingSteps / t.steps : Number.NaN,

@@ -17,15 +17,12 @@
  *   are immutable snapshots (one copy of M per call), so beams may share and revisit them freely.
  */
 import { PolyrnnError } from "../errors.js";
-import type { EventId } from "../events/codec.js";
+import { type EventId, NUM_CLASSES as V } from "../events/codec.js";
 import type { Kernels } from "../kernels/types.js";
 import type { NamedTensor } from "../model/api.js";
-import { cellName, type Param } from "../model/lstm.js";
+import { cellName, FORGET_BIAS, type Param } from "../model/lstm.js";
 import type { EventRnn, RnnState } from "./rnn.js";
 
-const V = 259;
-// TensorFlow's BasicLSTMCell default, as src/model/lstm.ts.
-const FORGET_BIAS = 1.0;
 // Weights of at least this many floats (512 KiB: past a core's share of L2) are packed for gemmPacked, and
 // used packed from this many rows on (bench/README.md: 3×1024×512 and up gain, 1–2 rows lose).
 const PACK_MIN_FLOATS = 1 << 17;

@@ -8,7 +8,7 @@
  * run time (before anything is compiled) and the plain SIMD build is used when that does not help.
  */
 import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, loadavg } from "node:os";
 import { setFlagsFromString } from "node:v8";
 import { Worker } from "node:worker_threads";
 import {
@@ -52,6 +52,15 @@ export function spawnNodeWorker(source: string): WorkerHandle {
   };
 }
 
+/**
+ * Threads when none are asked for: the cores not already busy, i.e. the cores less the one-minute load
+ * average (rounded), at least one. A thread whose partner is descheduled by other work waits at every
+ * parallel call, so on a busy machine two threads can be slower than one.
+ */
+export function autoThreads(cores = availableParallelism(), load = loadavg()[0]): number {
+  return Math.max(1, Math.min(cores, Math.round(cores - load)));
+}
+
 /** The WebAssembly kernels on worker_threads; `binaries` default to the package's wasm/ files. */
 export async function createWasmKernels(
   options: WasmKernelOptions & { binaries?: WasmBinaries } = {},
@@ -62,5 +71,6 @@ export async function createWasmKernels(
     hardwareConcurrency: availableParallelism(),
     spawnWorker: spawnNodeWorker,
     ...rest,
+    threads: options.threads ?? autoThreads(),
   });
 }

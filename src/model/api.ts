@@ -34,6 +34,12 @@ export interface ForwardOptions {
   backward: boolean;
   /** Seed of this batch's dropout masks (so a step can be replayed exactly). */
   seed: number;
+  /**
+   * Compute through the padding, every sequence to the batch's length, as Magenta does (default: false,
+   * nothing is computed past a sequence's end). The results on real positions are the same; this exists
+   * to measure what padding costs.
+   */
+  padded?: boolean;
 }
 
 /** Per-position results, time-major like the batch; padding positions have label -1. */

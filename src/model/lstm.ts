@@ -17,27 +17,31 @@
  * gemm over all positions (dW_x = Xᵀ·dGates, dW_h = H_{t−1}ᵀ·dGates). Only h_{t−1}·W_h and its backward
  * walk step by step.
  *
- * Padding. Sequences are padded at the END only (label −1, input −1). The model computes straight through
- * the padding: a padded position's state depends on the real positions before it, but nothing real
- * depends on it (the recurrence only runs forward in time), its loss and dLogits are 0, and so — by
- * induction from the last step — its dh, dc and dGates are exactly 0 and it adds nothing to any gradient.
- * The result is exactly that of Magenta's dynamic_rnn with sequence_length.
+ * Packing. Sequences are padded at the END only (label −1, input −1), and nothing is computed for the
+ * padding: the batch's sequences are ordered longest first (`packBatch`), so the ones still running at step t
+ * are the first rows[t] rows, and every activation is stored packed, step after step, rows[t] rows each
+ * (PyTorch's PackedSequence). Each step's recurrent gemm and cell run on rows[t] rows; everything batched
+ * over positions runs on the real positions alone. The loss is Magenta's token-mean over real positions,
+ * exactly: a padded position contributes nothing to it or to any gradient (nothing real depends on it, as
+ * the recurrence runs forward in time), so computing it, as Magenta's dynamic_rnn does, is pure waste.
+ * `padded: true` computes it anyway (same order, same results on real positions), to measure that waste.
+ * Dropout masks follow the packed rows: element r·H + u of step t's call belongs to packed row r.
  *
- * Memory. Long batches are cut into chunks of S time steps (S·B rows per gemm). The forward pass keeps,
- * per chunk, only the states entering it; the backward pass walks the chunks in reverse, recomputes a
- * chunk's forward from its entering state, then backpropagates through it. When the whole batch fits one
- * chunk (the common case) nothing is recomputed. Bytes, with V = 259, d = 1 with dropout, b = 1 with
- * backward, H_max the widest layer:
- *   per chunk row (one step of one sequence): 4·[Σ_k (6 + d)·H_k + 2V + 6b·H_max]
- *     (gates 4H, c H, h H, dropout output H, logits and dLogits V each; backward: dGates 4H_max, dY 2H_max)
- *   per batch position: 16 (ids, labels, losses, preds), plus 8·Σ_k H_k per sequence per chunk boundary
+ * Memory. Long batches are cut into chunks of consecutive time steps of at most R positions each. The
+ * forward pass keeps, per chunk, only the states entering it; the backward pass walks the chunks in reverse,
+ * recomputes a chunk's forward from its entering state, then backpropagates through it. When the whole batch
+ * fits one chunk (the common case) nothing is recomputed. Bytes, with V = 259, d = 1 with dropout, b = 1
+ * with backward, H_max the widest layer:
+ *   per chunk position: 4·[Σ_k (6 + d)·H_k + 2V + 7b·H_max]
+ *     (gates 4H, c H, h H, dropout output H, logits and dLogits V each; backward: dGates 4H_max, dY 2H_max,
+ *     the positions' h_{t−1} H_max)
+ *   per batch position: 24 (ids, labels, losses, preds, and their packed copies), plus 8·Σ_k H_k per
+ *     sequence per chunk boundary; the entering state, B rows per chunk buffer of c and h
  *   parameters: 16 bytes per weight (weights, gradients, Adam m and v)
- *   S = floor(activationBytes / (B · row bytes)), default activationBytes 256 MiB.
- * For 3×256 at B = 64: 29,720 B per row → S = 141; a 2,500-event batch needs ≈ 268 MB of chunk
- * activations + 2.6 MB positions + 7.1 MB boundaries + 26.3 MB parameters ≈ 304 MB (measured high-water
- * mark of the arena: 304.9 MB; without chunks the activations alone would be 4.76 GB). Recomputing costs
- * one extra forward pass (≈ +1/3 of the step) for batches longer than S, and nothing for shorter ones;
- * a larger `activationBytes` trades memory for that time.
+ *   R = floor(activationBytes / position bytes), default activationBytes 256 MiB.
+ * For 3×256: 30,744 B per position → R = 8,731 positions (136 steps of 64 sequences). Recomputing costs one
+ * extra forward pass (≈ +1/3 of the step) for batches of more than R real positions, and nothing for the
+ * others; a larger `activationBytes` trades memory for that time.
  */
 import { PolyrnnError } from "../errors.js";
 import { NUM_CLASSES } from "../events/codec.js";
@@ -127,11 +131,53 @@ function createRng(seed: number): () => number {
 }
 
 /**
+ * The packing of a batch: its sequences sorted by length, longest first (ties in column order), so that
+ * the sequences still running at step t are the first `rows[t]` of the order, and step t's positions
+ * sit at `offsets[t] … offsets[t] + rows[t]` of the packed arrays. Nothing is computed for a position
+ * past its sequence's end. `padded` keeps every row to the batch's length (computed through the padding,
+ * as Magenta and polyrnn before 0.2): the same order, the same results on real positions.
+ */
+export interface PackedLayout {
+  /** order[r] = the batch column of packed row r. */
+  order: Int32Array;
+  /** rows[t] = sequences running at step t (non-increasing in t). */
+  rows: Int32Array;
+  /** offsets[t] = Σ_{s<t} rows[s]; offsets[T] = every computed position. */
+  offsets: Float64Array;
+}
+
+export function packBatch(lengths: Int32Array, T: number, padded = false): PackedLayout {
+  const B = lengths.length;
+  const order = Int32Array.from({ length: B }, (_, b) => b).sort((a, b) => lengths[b] - lengths[a] || a - b);
+  const rows = new Int32Array(T);
+  for (let t = 0, r = B; t < T; t++) {
+    if (padded) {
+      rows[t] = B;
+      continue;
+    }
+    while (r > 0 && lengths[order[r - 1]] <= t) r--;
+    rows[t] = r;
+  }
+  const offsets = new Float64Array(T + 1);
+  for (let t = 0; t < T; t++) offsets[t + 1] = offsets[t] + rows[t];
+  return { order, rows, offsets };
+}
+
+/** Where the steps of one chunk live: step s's rows at `first + at[s]`, `at[steps]` rows in all. */
+interface StepRows {
+  steps: number;
+  /** rows[s]: rows at step s. */
+  rows: ArrayLike<number>;
+  /** at[s]: packed offset of step s, relative to the chunk (at[0] = 0). */
+  at: ArrayLike<number>;
+}
+
+/**
  * A layer's input projection for `rows` positions: gates = x·W_x + b. Layer 0's x is one-hot, so this is
  * a row lookup by event id (`input` holds i32 ids; −1 gives the bias alone); deeper layers read a
  * rows×in_k float matrix.
  */
-export function projectInputs(
+function projectInputs(
   k: Kernels,
   layer: LstmLayer,
   first: boolean,
@@ -163,34 +209,109 @@ export function projectInputs(
 }
 
 /**
- * The recurrence of one layer over `steps` steps of `rows` sequences. On entry gates[s] (rows×4H) holds
- * step s's input projection, c[0] and h[0] (rows×H) the entering state; on return gates[s] holds the gate
- * activations and c[s+1], h[s+1] the state after step s. A generator steps with steps = 1.
+ * The state buffers of one layer over a chunk: B entering rows (c_{−1}, h_{−1}; only the first rows[0]
+ * are read), then every step's rows, packed. `prev(s)` is where step s reads c_{t−1}, h_{t−1}: the first
+ * rows[s] rows of step s−1 (a prefix, since rows never grow).
  */
-export function lstmSteps(
+const statePrev = (buf: number, B: number, H: number, sr: StepRows, s: number): number =>
+  s === 0 ? buf : buf + (B + sr.at[s - 1]) * H;
+const stateAt = (buf: number, B: number, H: number, sr: StepRows, s: number): number =>
+  buf + (B + sr.at[s]) * H;
+
+/**
+ * Forward of one LSTM layer over a chunk (TensorFlow BasicLSTMCell): on entry `gates` holds every
+ * position's input projection (packed), c and h the entering state; on return gates holds the gate
+ * activations and c, h every step's state. Only h_{t−1}·W_h walks step by step.
+ */
+export function lstmLayerForward(
   k: Kernels,
   layer: LstmLayer,
-  steps: number,
-  rows: number,
+  B: number,
+  sr: StepRows,
   gates: number,
   c: number,
   h: number,
 ): void {
   const H = layer.hidden;
-  const wh = layer.kernel.w + layer.input * 4 * H;
-  for (let s = 0; s < steps; s++) {
-    const g = gates + s * rows * 4 * H;
-    k.gemm(false, false, rows, 4 * H, H, 1, h + s * rows * H, H, wh, 4 * H, 1, g, 4 * H);
+  const G = 4 * H;
+  const wh = layer.kernel.w + layer.input * G;
+  for (let s = 0; s < sr.steps; s++) {
+    const n = sr.rows[s];
+    const g = gates + sr.at[s] * G;
+    k.gemm(false, false, n, G, H, 1, statePrev(h, B, H, sr, s), H, wh, G, 1, g, G);
     k.lstmCellForward(
-      rows,
+      n,
       H,
       FORGET_BIAS,
       g,
-      c + s * rows * H,
-      c + (s + 1) * rows * H,
-      h + (s + 1) * rows * H,
+      statePrev(c, B, H, sr, s),
+      stateAt(c, B, H, sr, s),
+      stateAt(h, B, H, sr, s),
     );
   }
+}
+
+/**
+ * Backward of one LSTM layer over a chunk, walking the steps in reverse. On entry `dh` holds, per
+ * position (packed), the gradient reaching h from above; `dhCarry` (the first rows[steps] rows: the
+ * sequences running on into the next chunk) the gradient reaching this chunk's last h from the next
+ * chunk, and `dc` (B×H) the gradient reaching its last c (rows past the running ones are 0). On return
+ * `dGates` holds the gradient of every position's gate pre-activations, `dc` the gradient reaching the
+ * entering c, `dhCarry` (if `carryOut`) the one reaching the entering h, and W_h's and the bias's
+ * gradients are accumulated. `hPrev` is scratch for the positions' h_{t−1} (rows×H), or −1 when every
+ * step has B rows (then they are contiguous in h).
+ */
+export function lstmLayerBackward(
+  k: Kernels,
+  layer: LstmLayer,
+  B: number,
+  sr: StepRows,
+  nextRows: number,
+  gates: number,
+  c: number,
+  h: number,
+  dh: number,
+  dhCarry: number,
+  dc: number,
+  dGates: number,
+  carryOut: boolean,
+  hPrev: number,
+): void {
+  const H = layer.hidden;
+  const G = 4 * H;
+  const wh = layer.kernel.w + layer.input * G;
+  const last = sr.steps - 1;
+  if (nextRows > 0) k.add(nextRows * H, dhCarry, dh + sr.at[last] * H);
+  for (let s = last; s >= 0; s--) {
+    const n = sr.rows[s];
+    const dhs = dh + sr.at[s] * H;
+    // dh_t += dz_{t+1}·W_hᵀ for the sequences still running at t+1 (a prefix of those at t).
+    if (s < last)
+      k.gemm(false, true, sr.rows[s + 1], H, G, 1, dGates + sr.at[s + 1] * G, G, wh, G, 1, dhs, H);
+    const dg = dGates + sr.at[s] * G;
+    k.lstmCellBackward(
+      n,
+      H,
+      gates + sr.at[s] * G,
+      statePrev(c, B, H, sr, s),
+      stateAt(c, B, H, sr, s),
+      dhs,
+      dc,
+      dg,
+      dc,
+    );
+  }
+  // The gradient reaching h entering this chunk, for the chunk before.
+  if (carryOut) k.gemm(false, true, sr.rows[0], H, G, 1, dGates, G, wh, G, 0, dhCarry, H);
+  const rows = sr.at[sr.steps];
+  let prev = h;
+  if (hPrev >= 0) {
+    for (let s = 0; s < sr.steps; s++)
+      k.copyRows(sr.rows[s], H, statePrev(h, B, H, sr, s), H, hPrev + sr.at[s] * H, H);
+    prev = hPrev;
+  }
+  k.gemm(true, false, H, G, rows, 1, prev, H, dGates, G, 1, layer.kernel.g + layer.input * G, G);
+  k.biasBackward(rows, G, dGates, layer.bias.g);
 }
 
 export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: ModelOptions): LstmModel {
@@ -241,19 +362,33 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
   let disposed = false;
   const paramsMark = k.mark();
 
-  // ---- Activation buffers, allocated per batch shape ----
+  // ---- Activation buffers, allocated per batch ----
   const rowFloats = (dropout: boolean, backward: boolean): number =>
-    sizes.reduce((sum, H) => sum + (dropout ? 7 : 6) * H, 0) + 2 * V + (backward ? 6 * hMax : 0);
+    sizes.reduce((sum, H) => sum + (dropout ? 7 : 6) * H, 0) + 2 * V + (backward ? 7 * hMax : 0);
 
-  function chunkLength(T: number, B: number, dropout: boolean, backward: boolean): number {
-    if (opts.chunkSteps !== undefined) return Math.max(1, Math.min(T, opts.chunkSteps));
-    const bytes = opts.activationBytes ?? DEFAULT_ACTIVATION_BYTES;
-    return Math.max(1, Math.min(T, Math.floor(bytes / (4 * B * rowFloats(dropout, backward)))));
+  /** Cuts the steps into chunks: `chunkSteps` steps each, or as many steps as fit the row budget. */
+  function chunksOf(layout: PackedLayout, T: number, dropout: boolean, backward: boolean): number[] {
+    const starts = [0];
+    if (opts.chunkSteps !== undefined) {
+      const S = Math.max(1, opts.chunkSteps);
+      for (let t = S; t < T; t += S) starts.push(t);
+    } else {
+      const bytes = opts.activationBytes ?? DEFAULT_ACTIVATION_BYTES;
+      const budget = Math.max(1, Math.floor(bytes / (4 * rowFloats(dropout, backward))));
+      let from = 0;
+      for (let t = 1; t < T; t++) {
+        if (layout.offsets[t + 1] - layout.offsets[from] > budget) {
+          starts.push(t);
+          from = t;
+        }
+      }
+    }
+    return starts;
   }
 
   interface Activations {
-    S: number;
-    chunks: number;
+    /** The largest chunk, in positions. */
+    R: number;
     ids: number;
     labels: number;
     losses: number;
@@ -261,7 +396,7 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
     gates: number[];
     c: number[];
     h: number[];
-    /** Layer outputs after dropout (rows×H), or h[k] + B·H (step 1 on) without dropout. */
+    /** Layer outputs after dropout (rows×H), or h[k] + B·H (the steps' h) without dropout. */
     y: number[];
     logits: number;
     dLogits: number;
@@ -269,39 +404,51 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
     boundary: number;
     dGates: number;
     dY: [number, number];
+    hPrev: number;
     dhCarry: number[];
     dcCarry: number[];
   }
 
-  function allocate(B: number, T: number, dropout: boolean, backward: boolean): Activations {
-    const S = chunkLength(T, B, dropout, backward);
-    const chunks = Math.ceil(T / S);
-    const N = T * B;
+  function allocate(
+    B: number,
+    N: number,
+    R: number,
+    chunks: number,
+    dropout: boolean,
+    backward: boolean,
+  ): Activations {
     const a: Activations = {
-      S,
-      chunks,
+      R,
       ids: k.alloc(N),
       labels: k.alloc(N),
       losses: k.alloc(N),
       preds: k.alloc(N),
-      gates: sizes.map((H) => k.alloc(S * B * 4 * H)),
-      c: sizes.map((H) => k.alloc((S + 1) * B * H)),
-      h: sizes.map((H) => k.alloc((S + 1) * B * H)),
+      gates: sizes.map((H) => k.alloc(R * 4 * H)),
+      c: sizes.map((H) => k.alloc((B + R) * H)),
+      h: sizes.map((H) => k.alloc((B + R) * H)),
       y: [],
-      logits: k.alloc(S * B * V),
-      dLogits: k.alloc(S * B * V),
+      logits: k.alloc(R * V),
+      dLogits: k.alloc(R * V),
       boundary: backward && chunks > 1 ? k.alloc(chunks * B * 2 * sizes.reduce((s, H) => s + H, 0)) : -1,
-      dGates: backward ? k.alloc(S * B * 4 * hMax) : -1,
-      dY: backward ? [k.alloc(S * B * hMax), k.alloc(S * B * hMax)] : [-1, -1],
+      dGates: backward ? k.alloc(R * 4 * hMax) : -1,
+      dY: backward ? [k.alloc(R * hMax), k.alloc(R * hMax)] : [-1, -1],
+      hPrev: backward ? k.alloc(R * hMax) : -1,
       dhCarry: backward ? sizes.map((H) => k.alloc(B * H)) : [],
       dcCarry: backward ? sizes.map((H) => k.alloc(B * H)) : [],
     };
-    a.y = sizes.map((H, i) => (dropout ? k.alloc(S * B * H) : a.h[i] + B * H));
+    a.y = sizes.map((H, i) => (dropout ? k.alloc(R * H) : a.h[i] + B * H));
     return a;
   }
 
   if (opts.maxLength !== undefined && opts.maxLength > 0) {
-    allocate(hparams.batchSize, opts.maxLength, keep < 1, true); // grows the heap once
+    // Grows the heap once, for a full batch of the longest length.
+    const B = hparams.batchSize;
+    const full = packBatch(new Int32Array(B).fill(opts.maxLength), opts.maxLength);
+    const starts = chunksOf(full, opts.maxLength, keep < 1, true);
+    const R = Math.max(
+      ...starts.map((t0, ci) => full.offsets[starts[ci + 1] ?? opts.maxLength] - full.offsets[t0]),
+    );
+    allocate(B, full.offsets[opts.maxLength], R, starts.length, keep < 1, true);
     k.release(paramsMark);
   }
 
@@ -311,25 +458,61 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
     checkBatch(batch);
     const B = batch.batchSize;
     const T = batch.length;
-    const N = T * B;
     const dropout = fo.dropout && keep < 1;
+    const padded = fo.padded === true;
+    // Steps computed: all T when padded, else up to the longest sequence.
+    const Tc = padded ? T : batch.lengths.reduce((m, n) => Math.max(m, n), 0);
+    const layout = packBatch(batch.lengths, Tc, padded);
+    const { order, rows: rowsAt, offsets } = layout;
+    const N = offsets[Tc];
+    if (N === 0)
+      return {
+        lossSum: 0,
+        tokens: 0,
+        losses: new Float32Array(T * B),
+        preds: new Int32Array(T * B).fill(-1),
+      };
+    // The packed positions: p = offsets[t] + r is step t of column order[r].
+    const ids = new Int32Array(N);
+    const labels = new Int32Array(N);
     let tokens = 0;
-    for (let r = 0; r < N; r++) if (batch.labels[r] >= 0) tokens++;
+    for (let t = 0; t < Tc; t++) {
+      for (let r = 0; r < rowsAt[t]; r++) {
+        const at = t * B + order[r];
+        ids[offsets[t] + r] = batch.inputs[at];
+        labels[offsets[t] + r] = batch.labels[at];
+        if (batch.labels[at] >= 0) tokens++;
+      }
+    }
     const lossScale = tokens > 0 ? 1 / tokens : 0;
+    const starts = chunksOf(layout, Tc, dropout, fo.backward);
+    const chunkEnd = (ci: number) => starts[ci + 1] ?? Tc;
+    const R = Math.max(1, ...starts.map((t0, ci) => offsets[chunkEnd(ci)] - offsets[t0]));
+    const stepRows = (ci: number): StepRows => {
+      const t0 = starts[ci];
+      const steps = chunkEnd(ci) - t0;
+      return {
+        steps,
+        rows: rowsAt.subarray(t0, t0 + steps),
+        at: Float64Array.from({ length: steps + 1 }, (_, s) => offsets[t0 + s] - offsets[t0]),
+      };
+    };
 
     const top = k.mark();
     try {
-      const a = allocate(B, T, dropout, fo.backward);
-      k.i32().set(batch.inputs, a.ids);
-      k.i32().set(batch.labels, a.labels);
+      const a = allocate(B, N, R, starts.length, dropout, fo.backward);
+      k.i32().set(ids, a.ids);
+      k.i32().set(labels, a.labels);
       if (fo.backward) for (const p of params) k.f32().fill(0, p.g, p.g + p.size); // (not scale by 0: NaN stays)
 
-      /** Layer states of chunk ci's last step become step 0 of the next chunk. */
-      const carryState = (steps: number) => {
+      /** The state after chunk ci−1's last step (its first `rows` rows matter) enters chunk ci. */
+      const carryState = (prev: StepRows) => {
         const f = k.f32();
+        const n = prev.rows[prev.steps - 1];
         sizes.forEach((H, i) => {
-          f.copyWithin(a.c[i], a.c[i] + steps * B * H, a.c[i] + (steps + 1) * B * H);
-          f.copyWithin(a.h[i], a.h[i] + steps * B * H, a.h[i] + (steps + 1) * B * H);
+          const from = B + prev.at[prev.steps - 1];
+          f.copyWithin(a.c[i], a.c[i] + from * H, a.c[i] + (from + n) * H);
+          f.copyWithin(a.h[i], a.h[i] + from * H, a.h[i] + (from + n) * H);
         });
       };
       /** Saves (or restores) the state entering chunk ci. */
@@ -345,44 +528,51 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
         });
       };
 
-      /** The forward pass of chunk ci from the state in c[0], h[0]; returns its summed loss. */
+      /** The forward pass of chunk ci from the state entering it; returns its summed loss. */
       const chunkForward = (ci: number): number => {
-        const t0 = ci * a.S;
-        const steps = Math.min(a.S, T - t0);
-        const rows = steps * B;
+        const t0 = starts[ci];
+        const sr = stepRows(ci);
+        const rows = sr.at[sr.steps];
+        const p0 = offsets[t0];
         layers.forEach((layer, i) => {
           const H = layer.hidden;
-          const input = i === 0 ? a.ids + t0 * B : a.y[i - 1];
-          projectInputs(k, layer, i === 0, rows, input, a.gates[i]);
-          lstmSteps(k, layer, steps, B, a.gates[i], a.c[i], a.h[i]);
+          projectInputs(k, layer, i === 0, rows, i === 0 ? a.ids + p0 : a.y[i - 1], a.gates[i]);
+          lstmLayerForward(k, layer, B, sr, a.gates[i], a.c[i], a.h[i]);
           if (dropout) {
-            for (let s = 0; s < steps; s++) {
+            for (let s = 0; s < sr.steps; s++) {
               const seed = dropoutSeed(fo.seed, i, t0 + s);
-              k.dropoutForward(B * H, keep, seed, a.h[i] + (s + 1) * B * H, a.y[i] + s * B * H);
+              k.dropoutForward(
+                sr.rows[s] * H,
+                keep,
+                seed,
+                stateAt(a.h[i], B, H, sr, s),
+                a.y[i] + sr.at[s] * H,
+              );
             }
           }
         });
         const HL = sizes[L - 1];
         k.gemm(false, false, rows, V, HL, 1, a.y[L - 1], HL, fcW.w, V, 0, a.logits, V);
         k.addBias(rows, V, fcB.w, a.logits);
-        const r0 = t0 * B;
         return k.softmaxCrossEntropy(
           rows,
           V,
           a.logits,
-          a.labels + r0,
+          a.labels + p0,
           lossScale,
           a.dLogits,
-          a.losses + r0,
-          a.preds + r0,
+          a.losses + p0,
+          a.preds + p0,
         );
       };
 
       /** Backpropagates chunk ci (its forward activations in place), given dhCarry/dcCarry from chunk ci+1. */
       const chunkBackward = (ci: number): void => {
-        const t0 = ci * a.S;
-        const steps = Math.min(a.S, T - t0);
-        const rows = steps * B;
+        const t0 = starts[ci];
+        const sr = stepRows(ci);
+        const rows = sr.at[sr.steps];
+        const nextRows = chunkEnd(ci) < Tc ? rowsAt[chunkEnd(ci)] : 0;
+        const uniform = Array.prototype.every.call(sr.rows, (n: number) => n === B);
         const HL = sizes[L - 1];
         // Softmax layer: dY_top = dLogits·Wᵀ, dW += Yᵀ·dLogits, db += Σ dLogits.
         let dY = a.dY[0];
@@ -394,31 +584,30 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
           const layer = layers[i];
           const H = layer.hidden;
           const G = 4 * H;
-          const wh = layer.kernel.w + layer.input * G;
-          // dY (rows×H) becomes dh: through the dropout, then plus the recurrent gradient step by step.
           if (dropout) {
-            for (let s = 0; s < steps; s++) {
-              const at = dY + s * B * H;
-              k.dropoutBackward(B * H, keep, dropoutSeed(fo.seed, i, t0 + s), at, at);
+            for (let s = 0; s < sr.steps; s++) {
+              const at = dY + sr.at[s] * H;
+              k.dropoutBackward(sr.rows[s] * H, keep, dropoutSeed(fo.seed, i, t0 + s), at, at);
             }
           }
-          k.add(B * H, a.dhCarry[i], dY + (steps - 1) * B * H);
-          const dc = a.dcCarry[i]; // dc of the current step, updated in place to dcPrev
-          for (let s = steps - 1; s >= 0; s--) {
-            const dh = dY + s * B * H;
-            if (s < steps - 1) {
-              k.gemm(false, true, B, H, G, 1, a.dGates + (s + 1) * B * G, G, wh, G, 1, dh, H); // dh += dz_{t+1}·W_hᵀ
-            }
-            const c = a.c[i] + s * B * H; // c[s] is c_{t−1}, c[s+1] is c_t
-            k.lstmCellBackward(B, H, a.gates[i] + s * B * G, c, c + B * H, dh, dc, a.dGates + s * B * G, dc);
-          }
-          // The gradient reaching h entering this chunk, for chunk ci−1.
-          if (ci > 0) k.gemm(false, true, B, H, G, 1, a.dGates, G, wh, G, 0, a.dhCarry[i], H);
-          // Weight gradients over every position of the chunk at once. h[0..steps−1] are the h_{t−1}.
-          k.gemm(true, false, H, G, rows, 1, a.h[i], H, a.dGates, G, 1, layer.kernel.g + layer.input * G, G);
-          k.biasBackward(rows, G, a.dGates, layer.bias.g);
+          lstmLayerBackward(
+            k,
+            layer,
+            B,
+            sr,
+            nextRows,
+            a.gates[i],
+            a.c[i],
+            a.h[i],
+            dY,
+            a.dhCarry[i],
+            a.dcCarry[i],
+            a.dGates,
+            ci > 0,
+            uniform ? -1 : a.hPrev,
+          );
           if (i === 0) {
-            k.embeddingBackward(rows, G, a.ids + t0 * B, a.dGates, layer.kernel.g);
+            k.embeddingBackward(rows, G, a.ids + offsets[t0], a.dGates, layer.kernel.g);
           } else {
             const In = layer.input;
             k.gemm(true, false, In, G, rows, 1, a.y[i - 1], In, a.dGates, G, 1, layer.kernel.g, G);
@@ -430,26 +619,33 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
       };
 
       let lossSum = 0;
-      for (let ci = 0; ci < a.chunks; ci++) {
-        if (ci > 0) carryState(a.S);
+      for (let ci = 0; ci < starts.length; ci++) {
+        if (ci > 0) carryState(stepRows(ci - 1));
         if (a.boundary >= 0) boundaryCopy(ci, true);
         lossSum += chunkForward(ci);
       }
       if (fo.backward) {
-        for (let ci = a.chunks - 1; ci >= 0; ci--) {
-          if (ci < a.chunks - 1) {
+        for (let ci = starts.length - 1; ci >= 0; ci--) {
+          if (ci < starts.length - 1) {
             boundaryCopy(ci, false);
             chunkForward(ci); // recompute this chunk's activations
           }
           chunkBackward(ci);
         }
       }
-      return {
-        lossSum,
-        tokens,
-        losses: k.f32().slice(a.losses, a.losses + N),
-        preds: k.i32().slice(a.preds, a.preds + N),
-      };
+      // Back to the batch's time-major layout: 0 loss and class −1 where nothing was computed.
+      const losses = new Float32Array(T * B);
+      const preds = new Int32Array(T * B).fill(-1);
+      const f = k.f32();
+      const iv = k.i32();
+      for (let t = 0; t < Tc; t++) {
+        for (let r = 0; r < rowsAt[t]; r++) {
+          const p = offsets[t] + r;
+          losses[t * B + order[r]] = f[a.losses + p];
+          preds[t * B + order[r]] = iv[a.preds + p];
+        }
+      }
+      return { lossSum, tokens, losses, preds };
     } finally {
       k.release(top);
     }
@@ -550,6 +746,17 @@ function checkBatch(b: Batch): void {
   for (const arr of [b.inputs, b.labels]) {
     for (let r = 0; r < arr.length; r++) {
       if (arr[r] < -1 || arr[r] >= V) throw new PolyrnnError(`batch: event id ${arr[r]} out of range`);
+    }
+  }
+  // Positions past a sequence's length are padding: they must be marked so, or packing would drop them.
+  for (let c = 0; c < B; c++) {
+    const n = b.lengths[c];
+    if (!Number.isInteger(n) || n < 0 || n > T)
+      throw new PolyrnnError(`batch: sequence ${c} has length ${n} (batch length ${T})`);
+    for (let t = n; t < T; t++) {
+      if (b.labels[t * B + c] !== -1 || b.inputs[t * B + c] !== -1) {
+        throw new PolyrnnError(`batch: sequence ${c} has events at step ${t}, past its length ${n}`);
+      }
     }
   }
 }

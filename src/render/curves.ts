@@ -68,6 +68,13 @@ export interface TrainingCurvesOptions {
   /** The fields to plot (defaults "loss" and "metrics/accuracy"). */
   lossKey?: string;
   accuracyKey?: string;
+  /**
+   * What `MetricsPoint.step` holds, for the x axis and the legend (default "step"); for instance "seconds"
+   * when the points are placed by wall-clock time.
+   */
+  xLabel?: string;
+  /** Legend names of the two series (defaults "train" and "eval"), e.g. two runs' eval curves. */
+  seriesLabels?: { train?: string; eval?: string };
 }
 
 export const CURVE_COLORS = {
@@ -173,6 +180,7 @@ export function trainingCurvesSvg(series: TrainingCurveSeries, opts: TrainingCur
   const accuracyKey = opts.accuracyKey ?? "metrics/accuracy";
   const ref = opts.reference ?? {};
   const refLabel = ref.label ?? "reference";
+  const xLabel = opts.xLabel ?? "step";
   const C = CURVE_COLORS;
 
   const curves = {
@@ -200,7 +208,8 @@ export function trainingCurvesSvg(series: TrainingCurveSeries, opts: TrainingCur
       lastLoss ? `loss ${formatValue(lastLoss[1])}` : undefined,
       lastAcc ? `accuracy ${formatValue(lastAcc[1])}` : undefined,
     ].filter((p) => p !== undefined);
-    addLegend(s, C[s], false, `${s} (step ${formatTick(lastStep, 0)}: ${parts.join(", ")})`);
+    const name = opts.seriesLabels?.[s] ?? s;
+    addLegend(s, C[s], false, `${name} (${xLabel} ${formatTick(lastStep, 0)}: ${parts.join(", ")})`);
   }
   if (ref.loss !== undefined || ref.accuracy !== undefined)
     addLegend("reference", C.reference, true, refLabel);
@@ -323,7 +332,7 @@ export function trainingCurvesSvg(series: TrainingCurveSeries, opts: TrainingCur
     }
     out.push(
       `<rect class="frame" x="${p.x}" y="${p.y}" width="${r1(p.w)}" height="${r1(p.h)}" fill="none" stroke="${C.frame}"/>`,
-      `<text class="axis-label" x="${r1(p.x + p.w / 2)}" y="${p.y + p.h + 34}" font-size="12" text-anchor="middle" fill="${C.text}">step</text>`,
+      `<text class="axis-label" x="${r1(p.x + p.w / 2)}" y="${p.y + p.h + 34}" font-size="12" text-anchor="middle" fill="${C.text}">${escapeXml(xLabel)}</text>`,
     );
     for (const d of data) {
       if (d.points.length === 0) continue;

@@ -20,8 +20,16 @@
 import { appendFile, mkdir, open, readdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { EvalBatches, ExampleSet, mixSeed, TrainingBatches } from "../dataset/batches.js";
+import {
+  BATCHINGS,
+  type Batching,
+  EvalBatches,
+  ExampleSet,
+  mixSeed,
+  TrainingBatches,
+} from "../dataset/batches.js";
 import { PolyrnnError, readError } from "../errors.js";
+import { type DatasetEvalResult, evaluateDatasetSteps } from "../eval/dataset.js";
 import { readTFRecordFile } from "../io/fs.js";
 import { type ByteSink, eventFileName, SummaryWriter } from "../io/tensorboard.js";
 import { createKernels, type KernelKind } from "../kernels/index.js";
@@ -36,7 +44,7 @@ import {
   loadWeightsForWarmStart,
   META,
 } from "./checkpoint.js";
-import { batchMetrics, EvalAccumulator, TAGS, trainSummary } from "./metrics.js";
+import { batchMetrics, TAGS, trainSummary } from "./metrics.js";
 
 export class TrainingError extends PolyrnnError {
   override name = "TrainingError";
@@ -118,7 +126,12 @@ export interface TrainOptions extends CommonOptions {
   warmStart?: string;
   /** Seed of weights, batch order and dropout; absent: random (fresh run) or the checkpoint's (resume). */
   seed?: number;
+  /** How batches are drawn and computed (default `random`): see `Batching`; `padded` is `random` computed through the padding. */
+  batching?: TrainBatching;
 }
+
+export type TrainBatching = Batching | "padded";
+export const TRAIN_BATCHINGS: readonly TrainBatching[] = [...BATCHINGS, "padded"];
 
 export interface TrainResult {
   step: number;
@@ -391,7 +404,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       reporter.info(`Warm start from ${opts.warmStart}: weights loaded, Adam state fresh, step 0.`);
     }
 
-    const batches = new TrainingBatches(examples, mixSeed(seed, 1), m.step * hparams.batchSize);
+    const batching = opts.batching ?? "random";
+    const padded = batching === "padded";
+    const batches = new TrainingBatches(
+      examples,
+      mixSeed(seed, 1),
+      m.step * hparams.batchSize,
+      padded ? "random" : batching,
+    );
     const metadata = {
       [META.hparams]: formatHParams(hparams),
       [META.hparamsJson]: hparamsToJson(hparams),
@@ -420,7 +440,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
     reporter.info(
       `Training on ${examples.count} sequences (${examples.tokens} events) from ${opts.sequenceExampleFiles.join(", ")} ` +
-        `with --hparams=${formatHParams(hparams)}, kernels ${kernels.name}, seed ${seed}.`,
+        `with --hparams=${formatHParams(hparams)}, kernels ${kernels.name}, seed ${seed}, --batching=${batching}.`,
     );
     const target = opts.numTrainingSteps;
     if (target > 0 && m.step >= target) {
@@ -448,7 +468,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         break;
       }
       const batch = batches.nextBatch(B);
-      const r = m.forward(batch, { dropout: true, backward: true, seed: mixSeed(seed, m.step, 2) });
+      const r = m.forward(batch, { dropout: true, backward: true, seed: mixSeed(seed, m.step, 2), padded });
       const loss = r.lossSum / r.tokens;
       if (!Number.isFinite(r.lossSum)) {
         throw new TrainingError(
@@ -505,8 +525,10 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
   const examples = await loadExamples(opts.sequenceExampleFiles, reporter);
   if (examples.count === 0)
     throw new TrainingError(`${opts.sequenceExampleFiles.join(", ")}: no eval examples`);
-  // Fail before waiting when the batch count is already known to be 0 (Magenta's num_batches check).
-  if (opts.hparamsGiven) new EvalBatches(examples, opts.hparams.batchSize, opts.numEvalExamples);
+  // Fail before waiting when Magenta's pass is asked for and its batch count is already known to be 0.
+  if (opts.hparamsGiven && opts.numEvalExamples > 0) {
+    new EvalBatches(examples, opts.hparams.batchSize, opts.numEvalExamples);
+  }
   const seed = opts.seed ?? 0;
   const pollMs = (opts.pollSecs ?? 2) * 1000;
 
@@ -544,25 +566,27 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
         } catch (e) {
           throw new TrainingError(`${ckpt.path}: ${(e as Error).message}`);
         }
-        const batches = new EvalBatches(examples, hparams.batchSize, opts.numEvalExamples);
-        const acc = new EvalAccumulator();
-        let i = 0;
-        for (const batch of batches.batches()) {
-          // Dropout stays on in eval, as in Magenta's graph.
-          const r = model.forward(batch, {
-            dropout: true,
-            backward: false,
-            seed: mixSeed(seed, ckpt.step, i++, 3),
-          });
-          acc.add(batch.labels, r.preds, r.losses);
-          reporter.status(`evaluating step ${ckpt.step}: batch ${i}/${batches.numBatches}`);
-          await yieldToEventLoop();
+        // The one eval loop (src/eval/dataset.ts), awaited between batches so a stop request is heard.
+        const steps = evaluateDatasetSteps(model, examples, {
+          batchSize: hparams.batchSize,
+          numEvalExamples: opts.numEvalExamples,
+          seed,
+          step: ckpt.step,
+        });
+        let result: DatasetEvalResult | undefined;
+        while (result === undefined) {
+          const r = steps.next();
+          if (r.done) result = r.value;
+          else {
+            reporter.status(`evaluating step ${ckpt.step}: batch ${r.value.done}/${r.value.total}`);
+            await yieldToEventLoop();
+          }
         }
-        const summary = acc.summary();
+        const summary = result.metrics;
         logs ??= await Logs.open(evalDir);
         await logs.write(ckpt.step, summary);
         reporter.info(
-          `Eval at step ${ckpt.step} (${batches.numBatches} batches): Loss: ${fmt(summary[TAGS.loss])} - ` +
+          `Eval at step ${ckpt.step} (${result.batches} batches): Loss: ${fmt(summary[TAGS.loss])} - ` +
             `Perplexity: ${fmt(summary[TAGS.perplexity], 3)} - Accuracy: ${fmt(summary[TAGS.accuracy])}`,
         );
         evaluated.push({ step: ckpt.step, summary });

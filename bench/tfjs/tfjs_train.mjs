@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // One implementation of bench/train.mjs: the same model in TensorFlow.js (tfjs-core ops, autodiff by
 // tf.variableGrads) on the WebAssembly backend (@tensorflow/tfjs-backend-wasm, whose .wasm files ship in
-// the npm package: nothing is downloaded). Prints `RESULT {json}` as its last line.
+// the npm package: nothing is downloaded). Prints `RESULT {json}` as its last line. tfjs is not in the
+// project's install: this folder is a package of its own, installed with `npm ci --prefix bench/tfjs`
+// (bench/train.mjs skips the tfjs rows until then).
 //
-//   node bench/tfjs_train.mjs --batches=FILE --layers=64,64 [--seed=1] [--stock_grad]
+//   node bench/tfjs/tfjs_train.mjs --batches=FILE --layers=64,64 [--seed=1] [--stock_grad]
 //
 // Written the way a performance-minded tfjs user would: each layer's input projection for all time steps
 // is one matMul (layer 0: one-hot × W_x; the wasm backend has no gradient kernel for gather), only
@@ -14,7 +16,7 @@
 // wasm heap of at most 4 GB.
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
-import { parseFlags, printResult, readBatchFile, realTokens } from "./train.mjs";
+import { parseFlags, printResult, readBatchFile, realTokens, timeSteps } from "../train.mjs";
 
 const V = 259;
 const flags = parseFlags(process.argv.slice(2));
@@ -104,32 +106,8 @@ function trainStep(batch) {
   });
 }
 
-for (const b of warmup) trainStep(b);
-const tokens = timed.reduce((n, b) => n + realTokens(b), 0);
-const positions = timed.reduce((n, b) => n + b.length * b.batchSize, 0);
-let lossSum = 0;
-const stepMs = [];
-process.stdout.write("TIMED\n");
-const t0 = performance.now();
-for (const b of timed) {
-  const s0 = performance.now();
-  lossSum += trainStep(b);
-  stepMs.push(performance.now() - s0);
-  process.stdout.write(`STEP ${stepMs.at(-1)}\n`);
-}
-const seconds = (performance.now() - t0) / 1000;
-
-const rss = process.resourceUsage().maxRSS; // KiB
 printResult({
-  steps: timed.length,
-  tokens,
-  positions,
-  seconds,
-  tokensPerS: tokens / seconds,
-  msPerStep: (seconds * 1000) / timed.length,
-  stepMs,
-  peakRssMB: (rss * 1024) / 1e6,
-  loss: lossSum / timed.length,
+  ...timeSteps(trainStep, warmup, timed),
   info: {
     tfjs: tf.version_core,
     backend: tf.getBackend(),

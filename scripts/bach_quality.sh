@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The Bach bundle's bar (issue "Shipped models that beat Magenta's"): 30 generations of 128 steps — 10 from
+# seed1.mid and 10 from seed2.mid with the notebook's Bach flags, 10 from no primer — without their
+# primers, beside the 498 chorales and beside Magenta's Bach bundle's two outputs in the notebook.
+#
+#   npm run build && bash scripts/bach_quality.sh                       (the default bundle)
+#   bash scripts/bach_quality.sh --run_dir=out/runs/bach48b             (a training run's newest checkpoint)
+#   bash scripts/bach_quality.sh --bundle_file=F --temperature=0.9      (any generate flags)
+#
+# Prints one row per collection (polyphony, silent steps, onsets per quarter, notes in the key, key-
+# normalised histogram distance to the chorales) and writes the JSON of each to $WORK (default
+# out/bach_quality). Environment: DATA (default ../shared/data), WORK.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+DATA="${DATA:-../shared/data}"
+WORK="${WORK:-out/bach_quality}"
+P=(node dist/cli/polyrnn.js)
+MODEL=("$@")
+[ ${#MODEL[@]} -eq 0 ] && MODEL=(--bundle_file=models/bach.safetensors)
+mkdir -p "$WORK"
+CHORALES="$WORK/chorales.tfrecord"
+[ -f "$CHORALES" ] || "${P[@]}" convert --input_dir="$DATA/bach-chorales-midi" --output_file="$CHORALES" --log=ERROR
+rm -rf "$WORK/gen"
+BACH=(--condition_on_primer=true --inject_primer_during_generation=false)
+for seed in seed1 seed2; do
+  "${P[@]}" generate "${MODEL[@]}" --primer_midi="examples/midi/$seed.mid" "${BACH[@]}" --num_outputs=10 \
+    --num_steps=128 --seed=1 --exclude_primer --output_dir="$WORK/gen/$seed" --log=ERROR
+done
+"${P[@]}" generate "${MODEL[@]}" --num_outputs=10 --num_steps=128 --seed=1 --output_dir="$WORK/gen/none" --log=ERROR
+mkdir -p "$WORK/gen/all"
+for d in seed1 seed2 none; do for f in "$WORK/gen/$d"/*.mid; do cp "$f" "$WORK/gen/all/$d-$(basename "$f")"; done; done
+"${P[@]}" eval --music="$WORK/gen/all" --reference="$CHORALES" --json >"$WORK/generated.json"
+"${P[@]}" eval --music="examples/midi/startSchubert_contBach_10.mid,examples/midi/startSchubertShort_08.mid" \
+  --reference="$CHORALES" --json >"$WORK/magenta.json"
+node -e '
+  const fs = require("fs");
+  const row = (name, s, d) => console.log(`${name.padEnd(24)} polyphony ${s.polyphony.toFixed(2)}  silent ${(s.silent_share * 100).toFixed(1).padStart(4)} %  onsets/quarter ${s.notes_per_quarter.toFixed(2)}  in key ${(s.in_key_share * 100).toFixed(1)} %  key-hist distance ${d === null ? "  -  " : d.toFixed(3)}`);
+  const g = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+  const m = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+  row(`chorales (${g.reference.pieces})`, g.reference, null);
+  row(`Magenta bundle (${m.music.pieces})`, m.music, m.key_histogram_distance);
+  row(`generated (${g.music.pieces})`, g.music, g.key_histogram_distance);' "$WORK/generated.json" "$WORK/magenta.json"
