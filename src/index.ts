@@ -1,24 +1,73 @@
 /**
- * polyrnn's library API. Everything here is pure (bytes and objects in, bytes and objects out) and runs
- * in Node and in a browser; file-system helpers live in `polyrnn/fs` style modules under src/io/fs.ts.
+ * polyrnn's library API, for Node and the browser: bytes and objects in, bytes and objects out. The
+ * file-system helpers are in `polyrnn/node` (src/node.ts).
+ *
+ *   import { createKernels, generate, loadBundle, readMidi, writeMidi } from "polyrnn";
+ *   const kernels = await createKernels();
+ *   const music = await generate({ bundle: loadBundle(bytes), primer: readMidi(midi), kernels });
  */
 export * from "./errors.js";
 export { type GenerateOptions, generate, generateMany } from "./generate/api.js";
-export { primerFromMelody, primerFromPitches } from "./generate/primer.js";
-export { AbcError, readAbcTunebook } from "./io/abc.js";
-export { noteSequenceId } from "./io/convert.js";
+export type { PolyphonyResult } from "./generate/polyphony.js";
+export { type Primer, primerFromMelody, primerFromPitches } from "./generate/primer.js";
+export { AbcError, type AbcTunebook, readAbcTunebook } from "./io/abc.js";
+export {
+  type ConvertedFiles,
+  type ConvertInputFilesOptions,
+  type ConvertibleKind,
+  convertFiles,
+  type InputFile,
+  kindOfFileName,
+  MAX_INPUT_BYTES,
+  noteSequenceId,
+} from "./io/convert.js";
 export { crc32c, maskedCrc32c } from "./io/crc32c.js";
 export { readMidi, writeMidi } from "./io/midi.js";
 export { readMusicXml } from "./io/musicxml.js";
-export { noteSequenceFromJson, noteSequenceToJson } from "./io/notesequence_json.js";
+export {
+  type Int64Like,
+  type NoteSequenceLike,
+  noteSequenceFromJson,
+  noteSequenceToJson,
+} from "./io/notesequence_json.js";
 export { decodeNoteSequence, encodeNoteSequence } from "./io/notesequence_proto.js";
-export { decodeSafetensors, encodeSafetensors } from "./io/safetensors.js";
+export {
+  type DecodedSafetensors,
+  decodeSafetensors,
+  encodeSafetensors,
+  type SafetensorsTensor,
+} from "./io/safetensors.js";
 export { decodeTFRecords, encodeTFRecords, frameRecord, readTFRecordStream } from "./io/tfrecord.js";
+export {
+  type CreateKernelsOptions,
+  createKernels,
+  KERNEL_KINDS,
+  type KernelKind,
+} from "./kernels/index.js";
 export { createReferenceKernels } from "./kernels/reference.js";
 export type { Kernels } from "./kernels/types.js";
+export type { WasmBinaries, WasmKernels } from "./kernels/wasm.js";
 export type { HParams, NamedTensor } from "./model/api.js";
-export { type Bundle, encodeBundle, loadBundle } from "./model/bundle.js";
+export { type Bundle, BundleError, encodeBundle, loadBundle } from "./model/bundle.js";
 export { DEFAULT_HPARAMS, formatHParams, parseHParams } from "./model/hparams.js";
 export * from "./notesequence.js";
-export { pianoRollPng, pianoRollSvg } from "./render/pianoroll.js";
-export { renderSamples, renderWav } from "./render/synth.js";
+export { type DatasetOptions, DEFAULT_DATASET_OPTIONS } from "./pipeline/dataset.js";
+export type { Histogram, Statistic, Statistics } from "./pipeline/extract.js";
+export { type PianoRollOptions, pianoRollPng, pianoRollSvg } from "./render/pianoroll.js";
+export { type RenderOptions, renderSamples, renderWav } from "./render/synth.js";
+export {
+  type Checkpoint,
+  CheckpointError,
+  decodeCheckpoint,
+  encodeCheckpoint,
+  type SaveInput,
+} from "./train/checkpoint_format.js";
+export {
+  buildDataset,
+  type StepMetrics,
+  Trainer,
+  type TrainingDataset,
+  type TrainModelOptions,
+  type TrainModelResult,
+  trainModel,
+} from "./train/session.js";

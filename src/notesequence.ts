@@ -25,12 +25,14 @@ export interface Note {
   voice: number;
 }
 
+/** A time signature change (NoteSequence.TimeSignature). */
 export interface TimeSignature {
   time: number;
   numerator: number;
   denominator: number;
 }
 
+/** Key modes (NoteSequence.KeySignature.Mode). */
 export const KeyMode = {
   MAJOR: 0,
   MINOR: 1,
@@ -42,6 +44,7 @@ export const KeyMode = {
   LOCRIAN: 7,
 } as const;
 
+/** A key signature change: `key` is the tonic's pitch class (0 = C). */
 export interface KeySignature {
   time: number;
   /** Pitch class of the tonic, 0 = C … 11 = B. */
@@ -49,11 +52,13 @@ export interface KeySignature {
   mode: number;
 }
 
+/** A tempo change, in quarter notes per minute. */
 export interface Tempo {
   time: number;
   qpm: number;
 }
 
+/** A MIDI pitch bend event. */
 export interface PitchBend {
   time: number;
   /** -8192 … 8191 */
@@ -63,6 +68,7 @@ export interface PitchBend {
   isDrum: boolean;
 }
 
+/** A MIDI control change event. */
 export interface ControlChange {
   time: number;
   quantizedStep: number;
@@ -73,18 +79,23 @@ export interface ControlChange {
   isDrum: boolean;
 }
 
+/** A part's name (MusicXML). */
 export interface PartInfo {
   part: number;
   name: string;
 }
 
+/** An instrument's name (the MIDI track name). */
 export interface InstrumentInfo {
   instrument: number;
   name: string;
 }
 
+/** SourceInfo.SourceType values. */
 export const SourceType = { UNKNOWN_SOURCE_TYPE: 0, SCORE_BASED: 1, PERFORMANCE_BASED: 2 } as const;
+/** SourceInfo.EncodingType values: the format the sequence was read from. */
 export const EncodingType = { UNKNOWN_ENCODING_TYPE: 0, MUSIC_XML: 1, ABC: 2, MIDI: 3, MUSICNET: 4 } as const;
+/** SourceInfo.Parser values: the library that read the sequence. */
 export const Parser = {
   UNKNOWN_PARSER: 0,
   MUSIC21: 1,
@@ -95,14 +106,17 @@ export const Parser = {
   TONEJS_MIDI_CONVERT: 6,
 } as const;
 
+/** Where a sequence came from: its kind, format and parser. */
 export interface SourceInfo {
   sourceType: number;
   encodingType: number;
   parser: number;
 }
 
+/** TextAnnotation.AnnotationType values. */
 export const TextAnnotationType = { UNKNOWN: 0, CHORD_SYMBOL: 1, BEAT: 2 } as const;
 
+/** A text annotation (a chord symbol, a beat). */
 export interface TextAnnotation {
   time: number;
   quantizedStep: number;
@@ -116,11 +130,13 @@ export interface QuantizationInfo {
   stepsPerSecond: number;
 }
 
+/** Where a subsequence was cut from its parent (seconds). */
 export interface SubsequenceInfo {
   startTimeOffset: number;
   endTimeOffset: number;
 }
 
+/** The start of a section. */
 export interface SectionAnnotation {
   time: number;
   sectionId: number;
@@ -132,11 +148,13 @@ export interface Section {
   sectionGroup?: SectionGroup;
 }
 
+/** Sections played in order, `numTimes` times (repeats). */
 export interface SectionGroup {
   sections: Section[];
   numTimes: number;
 }
 
+/** Title, artist, genres and composers. */
 export interface SequenceMetadata {
   title: string;
   artist: string;
@@ -144,6 +162,7 @@ export interface SequenceMetadata {
   composers: string[];
 }
 
+/** Magenta's NoteSequence (note_seq's `music.proto`), with camelCase field names as in Magenta.js. */
 export interface NoteSequence {
   id: string;
   filename: string;
@@ -191,6 +210,7 @@ export function createNote(fields: Partial<Note> = {}): Note {
   };
 }
 
+/** A NoteSequence with every field at its default, overridden by `fields`. */
 export function createNoteSequence(fields: Partial<NoteSequence> = {}): NoteSequence {
   return {
     id: "",

@@ -16,18 +16,11 @@ import { DEFAULT_BUNDLES } from "../src/cli/generate.js";
 import { readMidi } from "../src/io/midi.js";
 import { loadBundle } from "../src/model/bundle.js";
 import { writeTinyPieces } from "./browser/fixtures.js";
+import { launchChromium, runBrowserTests } from "./helpers/chromium.js";
 import { ensureBuilt, ROOT, runCli, tempDir } from "./helpers/cli.js";
 
-const CHROMIUM = process.env.POLYRNN_CHROMIUM ?? "/usr/bin/chromium";
-const HAS_CHROMIUM = existsSync(CHROMIUM);
-const IN_CI = /^(1|true)$/i.test(process.env.CI ?? "");
 const ARTIFACTS = join(ROOT, "test-artifacts", "studio");
-
-if (!HAS_CHROMIUM && !IN_CI) {
-  console.warn(
-    `studio browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium, or set POLYRNN_CHROMIUM)`,
-  );
-}
+const RUN = runBrowserTests("studio browser tests");
 
 /** The bundle `polyrnn generate` uses by default: models/bach.safetensors once it exists, else schubert. */
 const DEFAULT_BUNDLE = DEFAULT_BUNDLES.find((u) => existsSync(u));
@@ -85,11 +78,8 @@ function rollColours(): Promise<{ blue: number; orange: number }> {
   });
 }
 
-describe.skipIf(!HAS_CHROMIUM && !IN_CI)("studio in Chromium", () => {
+describe.skipIf(!RUN)("studio in Chromium", () => {
   beforeAll(async () => {
-    if (!HAS_CHROMIUM) {
-      throw new Error(`CI=true but there is no Chromium at ${CHROMIUM}: .ci/run installs Debian's chromium`);
-    }
     ensureBuilt();
     mkdirSync(ARTIFACTS, { recursive: true });
     server = spawn(process.execPath, [join(ROOT, "dist/cli/polyrnn.js"), "studio", "--port=0"], {
@@ -104,21 +94,7 @@ describe.skipIf(!HAS_CHROMIUM && !IN_CI)("studio in Chromium", () => {
       });
       server?.on("exit", (code) => reject(new Error(`polyrnn studio exited with ${code}`)));
     });
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-default-apps",
-        "--disable-sync",
-        "--no-first-run",
-        "--mute-audio",
-      ],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({
       viewport: { width: 1366, height: 820 },
       acceptDownloads: true,

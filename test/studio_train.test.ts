@@ -1,11 +1,12 @@
 /**
- * The Studio's in-page training path (src/studio/web/train_core.ts), run in Node: MIDI bytes → dataset
+ * The Studio's in-page training path (src/train/session.ts, the library's training API), run in Node: MIDI bytes → dataset
  * (the pipeline of polyrnn dataset) → training steps (the step of polyrnn train) → a bundle that the
  * command line generates from. The browser test runs the same module in Chromium.
  */
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { convertInputFiles, MAX_INPUT_BYTES } from "../src/io/convert_core.js";
 import { readMidi } from "../src/io/midi.js";
 import { createReferenceKernels } from "../src/kernels/reference.js";
 import { loadBundle } from "../src/model/bundle.js";
@@ -13,12 +14,7 @@ import { formatHParams, parseHParams } from "../src/model/hparams.js";
 import { DEFAULT_DATASET_OPTIONS, processNoteSequence } from "../src/pipeline/dataset.js";
 import { PIANO_ROLL_COLORS } from "../src/render/pianoroll.js";
 import { ROLL_COLORS } from "../src/studio/web/roll.js";
-import {
-  buildDataset,
-  MAX_MIDI_BYTES,
-  midiFilesToNoteSequences,
-  StudioTrainer,
-} from "../src/studio/web/train_core.js";
+import { buildDataset, Trainer } from "../src/train/session.js";
 import { tinyPieceMidi } from "./browser/fixtures.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 
@@ -28,8 +24,8 @@ describe("studio training core", () => {
   it("converts MIDI like polyrnn convert and skips bad files with a reason", () => {
     const bad = { name: "broken.mid", bytes: new Uint8Array([0x4d, 0x54, 0x68, 0x64, 0, 0]) };
     const notMidi = { name: "notes.txt", bytes: new Uint8Array([1, 2, 3]) };
-    const huge = { name: "huge.mid", bytes: new Uint8Array(MAX_MIDI_BYTES + 1) };
-    const r = midiFilesToNoteSequences([...files, bad, notMidi, huge], "my_midi");
+    const huge = { name: "huge.mid", bytes: new Uint8Array(MAX_INPUT_BYTES + 1) };
+    const r = convertInputFiles([...files, bad, notMidi, huge], "my_midi");
     expect(r.sequences.map((s) => s.filename)).toEqual(["piece_0.mid", "piece_1.mid", "piece_2.mid"]);
     expect(r.sequences[0].collectionName).toBe("my_midi");
     // Magenta's id: /id/midi/<collection>/<sha1 of the file name> (sha1("piece_0.mid")).
@@ -39,7 +35,7 @@ describe("studio training core", () => {
   });
 
   it("builds the same tracks as the dataset pipeline", () => {
-    const { sequences } = midiFilesToNoteSequences(files, "c");
+    const { sequences } = convertInputFiles(files, "c");
     const opts = { ...DEFAULT_DATASET_OPTIONS, evalRatio: 0 };
     const data = buildDataset(sequences, opts);
     const direct = sequences.flatMap((ns) => processNoteSequence(ns, "training", opts, {}).tracks);
@@ -50,12 +46,12 @@ describe("studio training core", () => {
   });
 
   it("trains (loss falls) and writes a bundle that polyrnn generate loads", () => {
-    const { sequences } = midiFilesToNoteSequences(files, "c");
+    const { sequences } = convertInputFiles(files, "c");
     const data = buildDataset(sequences, { ...DEFAULT_DATASET_OPTIONS, evalRatio: 0 });
     const hparams = parseHParams(
       "batch_size=4,rnn_layer_sizes=[16],learning_rate=0.01,dropout_keep_prob=1.0",
     );
-    const t = new StudioTrainer(createReferenceKernels(), hparams, data.training, 7);
+    const t = new Trainer(createReferenceKernels(), hparams, data.training, 7);
     try {
       const losses: number[] = [];
       for (let i = 0; i < 40; i++) losses.push(t.step().loss);
@@ -91,7 +87,7 @@ describe("studio training core", () => {
 
   it("refuses an empty dataset with a message", () => {
     const hparams = parseHParams("batch_size=4,rnn_layer_sizes=[16]");
-    expect(() => new StudioTrainer(createReferenceKernels(), hparams, [], 1)).toThrow(/no training examples/);
+    expect(() => new Trainer(createReferenceKernels(), hparams, [], 1)).toThrow(/no training examples/);
   });
 
   it("draws primer and generated notes in the colours of polyrnn plot", () => {

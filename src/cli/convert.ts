@@ -26,6 +26,7 @@ export const CONVERT_FLAGS = {
     help: "Files converted in parallel (worker threads); 1 converts in the main thread.",
   },
   log: { type: "string", default: "INFO", help: "Accepted for Magenta compatibility: INFO, WARN or ERROR." },
+  quiet: { type: "bool", default: false, help: "Print errors only: no progress, warnings or summary." },
 } satisfies FlagTable;
 
 export const CONVERT_DESCRIPTION = `Converts a folder of MIDI, MusicXML and ABC files into a TFRecord file of NoteSequences, the input of
@@ -42,7 +43,7 @@ export async function runConvert(argv: string[], usage: string): Promise<number>
     console.error(`${usage.split(" ")[0]}: --jobs must be at least 1`);
     return 2;
   }
-  const quiet = flags.log === "ERROR";
+  const quiet = flags.quiet || flags.log === "ERROR";
   let progress: Progress | undefined;
   try {
     const summary = await convertDirectory({
@@ -81,7 +82,7 @@ export async function runConvert(argv: string[], usage: string): Promise<number>
         lines.push(`  ${relative(".", f.path) || f.path}: ${f.reason}`);
       if (summary.ignored.length > 20) lines.push(`  … and ${summary.ignored.length - 20} more`);
     }
-    console.error(lines.join("\n"));
+    if (!flags.quiet) console.error(lines.join("\n"));
     if (summary.converted === 0) {
       console.error(
         `error: none of the ${summary.failed.length} file(s) could be converted; nothing written.`,

@@ -81,6 +81,7 @@ export const DATASET_FLAGS = {
     type: "string",
     help: "jsb16_satb.json (four voices, 16th notes, -1 = rest) instead of --input.",
   },
+  quiet: { type: "bool", default: false, help: "Print errors only: no progress, warnings or statistics." },
 } satisfies FlagTable;
 
 export const DATASET_DESCRIPTION = `Builds training and eval datasets from NoteSequences exactly as Magenta's Polyphony RNN does:
@@ -143,7 +144,7 @@ export async function runDataset(argv: string[], usage: string): Promise<number>
   if (flags.min_steps < 0) throw new UsageError("--min_steps must be at least 0");
   if (flags.max_steps < 1) throw new UsageError("--max_steps must be at least 1");
   const frames = flags.input === undefined;
-  const quiet = flags.log === "WARN" || flags.log === "ERROR";
+  const quiet = flags.quiet || flags.log === "WARN" || flags.log === "ERROR";
   let progress: Progress | undefined;
   const opts: DatasetJobOptions = {
     ...DEFAULT_DATASET_OPTIONS,
@@ -159,7 +160,9 @@ export async function runDataset(argv: string[], usage: string): Promise<number>
     outputDir: flags.output_dir,
     onStart: (total) => {
       progress =
-        flags.log === "ERROR" ? undefined : new Progress({ label: "Processing", total, unit: " inputs" });
+        flags.quiet || flags.log === "ERROR"
+          ? undefined
+          : new Progress({ label: "Processing", total, unit: " inputs" });
     },
     onInput: (p) => {
       if (!quiet) for (const w of p.warnings) progress?.log(`warning: ${w}`);
@@ -176,7 +179,7 @@ export async function runDataset(argv: string[], usage: string): Promise<number>
         ? await createDatasetFromFrames(flags.from_frames, false, opts)
         : await createDatasetFromFrames(flags.from_satb as string, true, opts);
     progress?.finish();
-    printSummary(summary, flags.output_dir, flags.quantize_on_beats);
+    if (!flags.quiet) printSummary(summary, flags.output_dir, flags.quantize_on_beats);
     return 0;
   } catch (e) {
     progress?.finish();

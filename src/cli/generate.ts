@@ -90,6 +90,11 @@ export const GENERATE_FLAGS = {
     help: "Must agree with the model's (only rnn_layer_sizes matters here).",
   },
   log: { type: "string", default: "INFO", help: "INFO, WARN or ERROR." },
+  json: {
+    type: "bool",
+    default: false,
+    help: "Also print one JSON object on stdout: the files written, the seed, the scores (log-likelihoods).",
+  },
   seed: { type: "int", help: "Random seed: the same seed gives the same files. Default: random (printed)." },
   exclude_primer: { type: "bool", default: false, help: "Write only the new music, without the primer." },
   kernels: { type: "string", default: "auto", help: `Kernels: ${KERNEL_KINDS.join(", ")}.` },
@@ -274,5 +279,18 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
       `in ${seconds.toFixed(2)} s; best log-likelihood ${Math.max(...result.scores).toFixed(2)}.`,
   );
   info(`Wrote ${paths.length} MIDI files to ${flags.output_dir}`);
+  if (flags.json) {
+    console.log(
+      JSON.stringify({
+        files: paths.map((path, i) => ({ path, logLikelihood: result.scores[i] })),
+        seed,
+        generateStartStep: result.generateStartStep,
+        generateEndStep: result.generateEndStep,
+        qpm: result.qpm,
+        seconds,
+        model: source.path,
+      }),
+    );
+  }
   return 0;
 }

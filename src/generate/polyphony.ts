@@ -53,6 +53,7 @@ export interface PolyphonyOptions {
   onRound?: (info: { output: number; stepsToGenerate: number; rnnSteps: number }) => void;
 }
 
+/** What `generateMany` returns: the sequences, their scores and the timeline of the request. */
 export interface PolyphonyResult {
   sequences: NoteSequence[];
   /** Beam-search score (tempered log-likelihood) of each output's final round. */

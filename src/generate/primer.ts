@@ -70,6 +70,7 @@ export interface PrimerFlags {
   qpm?: number;
 }
 
+/** A primer sequence and the flag it came from. */
 export interface Primer {
   sequence: NoteSequence;
   /** Which flag made it: "pitches", "melody", "midi" or "none". */

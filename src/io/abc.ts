@@ -53,6 +53,7 @@ export class AbcError extends PolyrnnError {
   override name = "AbcError";
 }
 
+/** What `readAbcTunebook` reads: one NoteSequence per tune, and the tunes that could not be read. */
 export interface AbcTunebook {
   tunes: NoteSequence[];
   /** One per tune that could not be read; `index` is its 1-based position among the book's tunes. */

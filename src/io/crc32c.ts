@@ -16,6 +16,7 @@ const TABLES: Uint32Array[] = (() => {
   return tables;
 })();
 
+/** CRC-32C (Castagnoli) of `data`, continuing from `initial`. */
 export function crc32c(data: Uint8Array, initial = 0): number {
   const [t0, t1, t2, t3, t4, t5, t6, t7] = TABLES;
   let crc = ~initial >>> 0;

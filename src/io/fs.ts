@@ -5,8 +5,9 @@
  */
 import { createReadStream } from "node:fs";
 import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
-import { basename, dirname, extname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { TFRecordError } from "../errors.js";
+import { type ConvertibleKind, kindOfFileName } from "./convert_core.js";
 import { frameRecord, readTFRecordStream } from "./tfrecord.js";
 
 function tempName(path: string): string {
@@ -16,6 +17,7 @@ function tempName(path: string): string {
   );
 }
 
+/** Writes a file atomically: to a temporary name in the same folder, then renamed into place. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempName(path);
@@ -95,14 +97,10 @@ export async function* readTFRecordFile(path: string): AsyncGenerator<Uint8Array
   }
 }
 
-export type SourceKind = "midi" | "musicxml" | "abc";
+export type SourceKind = ConvertibleKind;
 
 export function sourceKindOf(path: string): SourceKind | undefined {
-  const ext = extname(path).toLowerCase();
-  if (ext === ".mid" || ext === ".midi") return "midi";
-  if (ext === ".xml" || ext === ".mxl" || ext === ".musicxml") return "musicxml";
-  if (ext === ".abc") return "abc";
-  return undefined;
+  return kindOfFileName(path);
 }
 
 export interface ListedFile {

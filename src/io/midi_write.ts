@@ -12,6 +12,7 @@
 import { MidiError } from "../errors.js";
 import { KeyMode, type NoteSequence } from "../notesequence.js";
 import { MAX_TICK, TempoMap } from "./midi_read.js";
+import { type NoteSequenceLike, noteSequenceFromJson } from "./notesequence_json.js";
 
 function fail(message: string): never {
   throw new MidiError(message);
@@ -98,8 +99,12 @@ function scaleOf(us: number, resolution: number): number {
   return 60 / ((6e7 / us) * resolution);
 }
 
-/** Writes a NoteSequence as a type-1 Standard MIDI File. Throws MidiError on values MIDI cannot hold. */
-export function writeMidi(ns: NoteSequence): Uint8Array {
+/**
+ * Writes a NoteSequence (polyrnn's, or a Magenta.js one as it is) as a type-1 Standard MIDI File. Throws
+ * MidiError on values MIDI cannot hold.
+ */
+export function writeMidi(input: NoteSequence | NoteSequenceLike): Uint8Array<ArrayBuffer> {
+  const ns = noteSequenceFromJson(input);
   const resolution = checkInt(ns.ticksPerQuarter || 220, 1, 0x7fff, "ticks per quarter");
 
   // Tempo map: the tempo at time 0 (else 120 qpm) from tick 0, then the others in time order, each at

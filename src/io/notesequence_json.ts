@@ -3,6 +3,8 @@
  * names, default values omitted, numbers for numbers. Reading is lenient in the ways Magenta.js output
  * varies: int64 fields may be numeric strings (protobuf.js `toJSON` writes longs as strings), enums
  * may be names ("MIDI", "PRETTY_MIDI", "MINOR") or numbers, and missing fields take their defaults.
+ * It reads Magenta.js's objects as they are, too (`NoteSequence.create`/`fromObject` and plain
+ * `INoteSequence` literals): protobuf.js `Long` int64 values, and null sub-messages.
  */
 import { ProtobufError } from "../errors.js";
 import {
@@ -20,6 +22,25 @@ import {
 
 type Json = Record<string, unknown>;
 
+/** An int64 as Magenta.js may hold it: a number, a decimal string, or a protobuf.js `Long`. */
+export type Int64Like = number | string | { low: number; high: number; unsigned?: boolean };
+
+/**
+ * A NoteSequence as Magenta.js has them (`INoteSequence`: every field optional or null, int64 fields as
+ * `Long`), or polyrnn's own. Functions that take one read it with `noteSequenceFromJson`.
+ */
+export interface NoteSequenceLike {
+  id?: string | null;
+  notes?: readonly object[] | null;
+  tempos?: readonly object[] | null;
+  timeSignatures?: readonly object[] | null;
+  keySignatures?: readonly object[] | null;
+  totalTime?: number | null;
+  totalQuantizedSteps?: Int64Like | null;
+  ticksPerQuarter?: number | null;
+  quantizationInfo?: object | null;
+}
+
 /** Drops default values (0, "", false, [], undefined) recursively, as protobuf.js toObject does. */
 function compact(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(compact);
@@ -35,6 +56,7 @@ function compact(value: unknown): unknown {
   return value;
 }
 
+/** A NoteSequence as Magenta.js's JSON object (`toJSON` shape): camelCase names, defaults left out. */
 export function noteSequenceToJson(ns: NoteSequence): Json {
   const out = compact(ns) as Json;
   // Sub-messages are kept even when all their fields are default, since their presence means something.
@@ -52,6 +74,11 @@ function fail(path: string, want: string, got: unknown): never {
 function num(v: unknown, path: string): number {
   if (v === undefined || v === null) return 0;
   if (typeof v === "number" && Number.isFinite(v)) return v;
+  if (typeof v === "object" && typeof (v as Json).low === "number" && typeof (v as Json).high === "number") {
+    // protobuf.js Long: two 32-bit halves (the high one signed unless `unsigned`).
+    const { low, high, unsigned } = v as { low: number; high: number; unsigned?: boolean };
+    return (unsigned ? high >>> 0 : high | 0) * 2 ** 32 + (low >>> 0);
+  }
   if (typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v))) return Number(v);
   return fail(path, "a number", v);
 }
@@ -88,7 +115,7 @@ function sectionGroupFromJson(g: Json, path: string): SectionGroup {
   return {
     numTimes: num(g.numTimes, `${path}.numTimes`),
     sections: list(g.sections, `${path}.sections`).map((s, i): Section => {
-      if (s.sectionGroup !== undefined) {
+      if (s.sectionGroup !== undefined && s.sectionGroup !== null) {
         return { sectionGroup: sectionGroupFromJson(obj(s.sectionGroup, `${path}.sections[${i}]`), path) };
       }
       return { sectionId: num(s.sectionId, `${path}.sections[${i}].sectionId`) };
@@ -96,6 +123,10 @@ function sectionGroupFromJson(g: Json, path: string): SectionGroup {
   };
 }
 
+/**
+ * Reads a NoteSequence from its JSON object (Magenta.js's `toJSON`/`toObject` shape), or from a
+ * Magenta.js NoteSequence object as it is; always returns a new, complete polyrnn NoteSequence.
+ */
 export function noteSequenceFromJson(input: unknown): NoteSequence {
   const j = obj(input, "NoteSequence");
   const ns = createNoteSequence({
@@ -178,7 +209,7 @@ export function noteSequenceFromJson(input: unknown): NoteSequence {
   ns.sectionGroups = list(j.sectionGroups, "sectionGroups").map((g, i) =>
     sectionGroupFromJson(g, `sectionGroups[${i}]`),
   );
-  if (j.sourceInfo !== undefined) {
+  if (j.sourceInfo !== undefined && j.sourceInfo !== null) {
     const s = obj(j.sourceInfo, "sourceInfo");
     ns.sourceInfo = {
       sourceType: enumValue(s.sourceType, SourceType, "sourceInfo.sourceType"),
@@ -186,24 +217,24 @@ export function noteSequenceFromJson(input: unknown): NoteSequence {
       parser: enumValue(s.parser, Parser, "sourceInfo.parser"),
     };
   }
-  if (j.quantizationInfo !== undefined) {
+  if (j.quantizationInfo !== undefined && j.quantizationInfo !== null) {
     const q = obj(j.quantizationInfo, "quantizationInfo");
     ns.quantizationInfo = {
       stepsPerQuarter: num(q.stepsPerQuarter, "quantizationInfo.stepsPerQuarter"),
       stepsPerSecond: num(q.stepsPerSecond, "quantizationInfo.stepsPerSecond"),
     };
   }
-  if (j.subsequenceInfo !== undefined) {
+  if (j.subsequenceInfo !== undefined && j.subsequenceInfo !== null) {
     const s = obj(j.subsequenceInfo, "subsequenceInfo");
     ns.subsequenceInfo = {
       startTimeOffset: num(s.startTimeOffset, "subsequenceInfo.startTimeOffset"),
       endTimeOffset: num(s.endTimeOffset, "subsequenceInfo.endTimeOffset"),
     };
   }
-  if (j.sequenceMetadata !== undefined) {
+  if (j.sequenceMetadata !== undefined && j.sequenceMetadata !== null) {
     const m = obj(j.sequenceMetadata, "sequenceMetadata");
     const strings = (v: unknown, p: string) =>
-      v === undefined ? [] : (v as unknown[]).map((x) => str(x, p));
+      v === undefined || v === null ? [] : (v as unknown[]).map((x) => str(x, p));
     ns.sequenceMetadata = {
       title: str(m.title, "sequenceMetadata.title"),
       artist: str(m.artist, "sequenceMetadata.artist"),

@@ -53,6 +53,7 @@ function encodeSectionGroup(w: ProtoWriter, g: SectionGroup): void {
   w.int(2, g.numTimes);
 }
 
+/** A NoteSequence as the bytes of a `tensorflow.magenta.NoteSequence` protobuf message (note_seq's field numbers). */
 export function encodeNoteSequence(ns: NoteSequence): Uint8Array {
   const w = new ProtoWriter();
   w.string(1, ns.id);
@@ -327,6 +328,7 @@ function decodeSectionGroup(r: ProtoReader, depth: number): SectionGroup {
   return g;
 }
 
+/** Reads the bytes of a `tensorflow.magenta.NoteSequence` protobuf message. */
 export function decodeNoteSequence(bytes: Uint8Array): NoteSequence {
   const r = new ProtoReader(bytes);
   const ns = createNoteSequence();

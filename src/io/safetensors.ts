@@ -14,12 +14,14 @@
  */
 import { PolyrnnError } from "../errors.js";
 
+/** One float32 tensor of a safetensors file. */
 export interface SafetensorsTensor {
   name: string;
   shape: number[];
   data: Float32Array;
 }
 
+/** A decoded safetensors file: its tensors and its header's `__metadata__`. */
 export interface DecodedSafetensors {
   /** In file order (by data offset). */
   tensors: SafetensorsTensor[];
@@ -52,6 +54,7 @@ function checkShape(name: string, shape: unknown): number[] {
   return shape as number[];
 }
 
+/** Float32 tensors and string metadata as the bytes of a safetensors file. */
 export function encodeSafetensors(
   tensors: readonly SafetensorsTensor[],
   metadata: Record<string, string> = {},
@@ -216,6 +219,7 @@ export function readSafetensorsHeader(bytes: Uint8Array): {
   return { entries, metadata, dataStart };
 }
 
+/** Reads a safetensors file (float32 tensors); throws SafetensorsError saying what is wrong. */
 export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
   const { entries, metadata, dataStart } = readSafetensorsHeader(bytes);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -11,6 +11,7 @@ const FOOTER = 4;
 /** Larger records are refused: no NoteSequence or SequenceExample of ours comes near 1 GiB. */
 export const MAX_RECORD_BYTES = 1 << 30;
 
+/** One TFRecord: length, masked CRC-32C of the length, data, masked CRC-32C of the data. */
 export function frameRecord(data: Uint8Array): Uint8Array {
   const out = new Uint8Array(HEADER + data.length + FOOTER);
   const view = new DataView(out.buffer);
@@ -21,6 +22,7 @@ export function frameRecord(data: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Records framed as one TFRecord file's bytes. */
 export function encodeTFRecords(records: Iterable<Uint8Array>): Uint8Array {
   const framed = [...records].map(frameRecord);
   const out = new Uint8Array(framed.reduce((n, f) => n + f.length, 0));

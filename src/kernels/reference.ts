@@ -63,6 +63,7 @@ const ALIGN = 4; // elements: 16 bytes
 const alignUp = (n: number): number => Math.ceil(n / ALIGN) * ALIGN;
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
+/** The TypeScript reference kernels: plain loops, slow, on any JavaScript runtime; the oracle of the WebAssembly ones. */
 export function createReferenceKernels(options: ReferenceKernelOptions = {}): Kernels {
   const shared = options.shared ?? false;
   const newBuffer = (elements: number): ArrayBuffer | SharedArrayBuffer =>

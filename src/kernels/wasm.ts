@@ -64,6 +64,7 @@ export interface WasmKernelOptions {
   hardwareConcurrency?: number;
 }
 
+/** The WebAssembly kernels (what `createKernels` returns when they load). */
 export interface WasmKernels extends Kernels {
   /** Threads in use, the caller included. */
   readonly threads: number;

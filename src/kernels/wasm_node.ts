@@ -61,13 +61,16 @@ export function autoThreads(cores = availableParallelism(), load = loadavg()[0])
   return Math.max(1, Math.min(cores, Math.round(cores - load)));
 }
 
-export async function createWasmKernels(options: WasmKernelOptions = {}): Promise<WasmKernels> {
-  const binaries = readWasmBinaries();
+/** The WebAssembly kernels on worker_threads; `binaries` default to the package's wasm/ files. */
+export async function createWasmKernels(
+  options: WasmKernelOptions & { binaries?: WasmBinaries } = {},
+): Promise<WasmKernels> {
+  const { binaries = readWasmBinaries(), ...rest } = options;
   if (options.simd !== "simd" && binaries.relaxedSimd) enableRelaxedSimd(binaries.relaxedSimd);
   return createWasmKernelsFromBinaries(binaries, {
     hardwareConcurrency: availableParallelism(),
     spawnWorker: spawnNodeWorker,
-    ...options,
+    ...rest,
     threads: options.threads ?? autoThreads(),
   });
 }

@@ -54,6 +54,7 @@ export interface ForwardResult {
   preds: Int32Array;
 }
 
+/** A named float32 tensor (Magenta's variable names, TensorFlow shapes). */
 export interface NamedTensor {
   /** Magenta's TensorFlow variable name, e.g. `rnn/multi_rnn_cell/cell_0/basic_lstm_cell/kernel`. */
   name: string;

@@ -6,6 +6,7 @@
  */
 import { PolyrnnError } from "../errors.js";
 import { decodeSafetensors, encodeSafetensors } from "../io/safetensors.js";
+import { CHECKPOINT_FORMAT, checkpointFromSafetensors } from "../train/checkpoint_format.js";
 import type { HParams, NamedTensor } from "./api.js";
 import { formatHParams, hparamsFromJson, hparamsToJson } from "./hparams.js";
 
@@ -13,10 +14,12 @@ export const BUNDLE_FORMAT = "polyrnn-bundle/1";
 export const GENERATOR_ID = "polyphony";
 export const GENERATOR_DESCRIPTION = "Polyphonic RNN";
 
+/** Thrown by `loadBundle` and `encodeBundle`, saying what is wrong with the bytes. */
 export class BundleError extends PolyrnnError {
   override name = "BundleError";
 }
 
+/** A generator bundle, decoded: the model's weights, hparams and training step, and its descriptions. */
 export interface Bundle {
   generatorId: string;
   generatorDescription: string;
@@ -40,6 +43,7 @@ const META = {
   step: "step",
 } as const;
 
+/** A trained model as the bytes of a bundle (one `.safetensors` file), loadable with `loadBundle`. */
 export function encodeBundle(
   b: Omit<Bundle, "metadata" | "generatorId" | "generatorDescription">,
 ): Uint8Array {
@@ -58,7 +62,10 @@ export function encodeBundle(
   });
 }
 
-/** Reads a bundle's bytes. Errors say what is wrong; the caller adds the file name. */
+/**
+ * Reads a bundle's bytes, or a training checkpoint's (its weights and hparams serve; the optimizer state
+ * is dropped). Errors say what is wrong; the caller adds the file name.
+ */
 export function loadBundle(bytes: Uint8Array): Bundle {
   let decoded: ReturnType<typeof decodeSafetensors>;
   try {
@@ -67,6 +74,20 @@ export function loadBundle(bytes: Uint8Array): Bundle {
     throw new BundleError(`not a polyrnn bundle: ${(e as Error).message}`);
   }
   const { metadata, tensors } = decoded;
+  if (metadata[META.format] === CHECKPOINT_FORMAT) {
+    const ckpt = checkpointFromSafetensors(decoded);
+    const json = metadata[META.hparamsJson];
+    if (json === undefined) throw new BundleError("the checkpoint records no hparams");
+    return {
+      generatorId: GENERATOR_ID,
+      generatorDescription: GENERATOR_DESCRIPTION,
+      description: "",
+      hparams: hparamsFromJson(json),
+      step: ckpt.step,
+      weights: ckpt.weights,
+      metadata,
+    };
+  }
   if (metadata[META.format] !== BUNDLE_FORMAT) {
     throw new BundleError(
       `not a polyrnn bundle (metadata format is ${JSON.stringify(metadata[META.format] ?? null)}, expected "${BUNDLE_FORMAT}")`,

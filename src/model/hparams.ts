@@ -13,6 +13,7 @@
 import { PolyrnnError, UsageError } from "../errors.js";
 import type { HParams } from "./api.js";
 
+/** Magenta's default hparams of the polyphony model (3×256 LSTM, batch 64). */
 export const DEFAULT_HPARAMS: HParams = Object.freeze({
   batchSize: 64,
   rnnLayerSizes: Object.freeze([256, 256, 256]) as number[],

@@ -20,6 +20,7 @@ import { transposeNoteSequence } from "./transpose.js";
 
 export type Mode = "training" | "eval";
 
+/** Options of the dataset pipeline (`polyrnn dataset`'s flags). */
 export interface DatasetOptions {
   evalRatio: number;
   stepsPerQuarter: number;
@@ -35,6 +36,7 @@ export interface DatasetOptions {
   seed?: number;
 }
 
+/** `polyrnn dataset`'s defaults, which are Magenta's. */
 export const DEFAULT_DATASET_OPTIONS: DatasetOptions = {
   evalRatio: 0.1,
   stepsPerQuarter: 4,

@@ -25,7 +25,9 @@ export interface Histogram {
   counts: number[];
 }
 
+/** One pipeline statistic: a counter or a histogram. */
 export type Statistic = number | Histogram;
+/** The pipeline's statistics by Magenta's names. */
 export type Statistics = Record<string, Statistic>;
 
 export const TRACK_LENGTH_BUCKETS = [0, 1, 10, 20, 30, 40, 50, 100, 200, 500, 1000];

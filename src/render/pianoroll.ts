@@ -13,6 +13,7 @@
 import type { Note, NoteSequence } from "../notesequence.js";
 import { encodePng, type RgbaImage } from "./png.js";
 
+/** Options of `pianoRollSvg` and `pianoRollPng`. */
 export interface PianoRollOptions {
   /** Picture width in pixels (default 1200). */
   width?: number;

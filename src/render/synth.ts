@@ -16,6 +16,7 @@
  */
 import type { Note, NoteSequence } from "../notesequence.js";
 
+/** Options of `renderSamples` and `renderWav`. */
 export interface RenderOptions {
   /** Samples per second (default 44100). */
   sampleRate?: number;

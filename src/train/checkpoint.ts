@@ -13,30 +13,30 @@ import { open, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { PolyrnnError, readError } from "../errors.js";
 import { writeFileAtomic } from "../io/fs.js";
-import { decodeSafetensors, encodeSafetensors } from "../io/safetensors.js";
-import type { NamedTensor, OptimizerState } from "../model/api.js";
+import { decodeSafetensors } from "../io/safetensors.js";
+import type { NamedTensor } from "../model/api.js";
+import {
+  type Checkpoint as CheckpointData,
+  CheckpointError,
+  checkpointFromSafetensors,
+  encodeCheckpoint,
+  META,
+  type SaveInput,
+  splitTensors,
+} from "./checkpoint_format.js";
 
-export const CHECKPOINT_FORMAT = "polyrnn-checkpoint/1";
+export {
+  CHECKPOINT_FORMAT,
+  CheckpointError,
+  META,
+  type SaveInput,
+} from "./checkpoint_format.js";
+
+/** A checkpoint read from its file. */
+export type Checkpoint = CheckpointData & { path: string };
+
 const CHECKPOINT_RE = /^model\.ckpt-(\d+)\.safetensors$/;
 const TEMP_RE = /^\.model\.ckpt-\d+\.safetensors\.tmp-(\d+)-/;
-
-export class CheckpointError extends PolyrnnError {
-  override name = "CheckpointError";
-}
-
-/** Metadata keys of a checkpoint's safetensors header. */
-export const META = {
-  format: "format",
-  step: "step",
-  hparams: "hparams",
-  hparamsJson: "hparams_json",
-  version: "polyrnn_version",
-  created: "created",
-  optimizerTensors: "optimizer_tensors",
-  preserved: "preserved",
-  /** The run's seed (batch order, dropout), reused when the run resumes. */
-  seed: "seed",
-} as const;
 
 export function polyrnnVersion(): string {
   try {
@@ -77,45 +77,10 @@ export async function latestCheckpoint(trainDir: string): Promise<CheckpointRef 
   return (await listCheckpoints(trainDir)).at(-1);
 }
 
-export interface Checkpoint {
-  path: string;
-  step: number;
-  weights: NamedTensor[];
-  /** The Adam state, when the file has one (checkpoints do; bundles do not). */
-  optimizer?: OptimizerState;
-  metadata: Record<string, string>;
-}
-
 function fileError(path: string, e: unknown): never {
   if (e instanceof PolyrnnError) throw new CheckpointError(`${path}: ${e.message}`);
   if ((e as NodeJS.ErrnoException).code) throw readError(path, e, "file", CheckpointError);
   throw e;
-}
-
-function splitTensors(
-  path: string,
-  tensors: NamedTensor[],
-  metadata: Record<string, string>,
-): { weights: NamedTensor[]; optimizer: NamedTensor[] } {
-  let optimizerNames: Set<string>;
-  if (metadata[META.optimizerTensors] !== undefined) {
-    let names: unknown;
-    try {
-      names = JSON.parse(metadata[META.optimizerTensors]);
-    } catch {
-      names = undefined;
-    }
-    if (!Array.isArray(names))
-      throw new CheckpointError(`${path}: metadata ${META.optimizerTensors} is not a list`);
-    optimizerNames = new Set(names.map(String));
-  } else {
-    // A file not written here (a converted or hand-made one): TensorFlow's slot names.
-    optimizerNames = new Set(tensors.map((t) => t.name).filter((n) => /\/Adam(_1)?$/.test(n)));
-  }
-  return {
-    weights: tensors.filter((t) => !optimizerNames.has(t.name)),
-    optimizer: tensors.filter((t) => optimizerNames.has(t.name)),
-  };
 }
 
 /** Reads and checks a checkpoint; every error names the file. */
@@ -126,32 +91,11 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   } catch (e) {
     fileError(path, e);
   }
-  let decoded: ReturnType<typeof decodeSafetensors>;
   try {
-    decoded = decodeSafetensors(bytes);
+    return { ...checkpointFromSafetensors(decodeSafetensors(bytes)), path };
   } catch (e) {
     fileError(path, e);
   }
-  const { tensors, metadata } = decoded;
-  if (metadata[META.format] !== CHECKPOINT_FORMAT) {
-    throw new CheckpointError(
-      `${path}: not a polyrnn checkpoint (metadata format is ${JSON.stringify(metadata[META.format] ?? null)}, expected "${CHECKPOINT_FORMAT}")`,
-    );
-  }
-  const step = Number(metadata[META.step]);
-  if (!Number.isSafeInteger(step) || step < 0) {
-    throw new CheckpointError(
-      `${path}: metadata step ${JSON.stringify(metadata[META.step])} is not a step number`,
-    );
-  }
-  const { weights, optimizer } = splitTensors(path, tensors, metadata);
-  if (weights.length === 0) throw new CheckpointError(`${path}: holds no weights`);
-  for (const t of weights) {
-    for (const v of t.data) {
-      if (!Number.isFinite(v)) throw new CheckpointError(`${path}: tensor ${t.name} holds NaN or Inf`);
-    }
-  }
-  return { path, step, weights, optimizer: { step, tensors: optimizer }, metadata };
 }
 
 /**
@@ -173,17 +117,14 @@ export async function loadWeightsForWarmStart(
   } catch (e) {
     fileError(path, e);
   }
-  const { weights } = splitTensors(path, decoded.tensors, decoded.metadata);
+  let weights: NamedTensor[];
+  try {
+    ({ weights } = splitTensors(decoded.tensors, decoded.metadata));
+  } catch (e) {
+    fileError(path, e);
+  }
   if (weights.length === 0) throw new CheckpointError(`${path}: holds no weights`);
   return { weights, hparamsJson: decoded.metadata[META.hparamsJson], metadata: decoded.metadata };
-}
-
-export interface SaveInput {
-  step: number;
-  weights: NamedTensor[];
-  optimizer?: OptimizerState;
-  /** Extra metadata, e.g. `hparams` and `hparams_json`. */
-  metadata?: Record<string, string>;
 }
 
 export interface CheckpointManagerOptions {
@@ -234,17 +175,11 @@ export class CheckpointManager {
     const now = this.clock();
     const preserved = now >= this.nextPreserveTime;
     if (preserved) this.nextPreserveTime = now + (this.opts.keepEveryHours ?? 1) * 3600;
-    const optimizerTensors = input.optimizer?.tensors ?? [];
-    const metadata: Record<string, string> = {
-      ...input.metadata,
-      [META.format]: CHECKPOINT_FORMAT,
-      [META.step]: String(input.step),
-      [META.version]: polyrnnVersion(),
-      [META.created]: new Date(now * 1000).toISOString(),
-      [META.optimizerTensors]: JSON.stringify(optimizerTensors.map((t) => t.name)),
-    };
-    if (preserved) metadata[META.preserved] = "true";
-    const bytes = encodeSafetensors([...input.weights, ...optimizerTensors], metadata);
+    const bytes = encodeCheckpoint(input, {
+      created: new Date(now * 1000),
+      version: polyrnnVersion(),
+      preserved,
+    });
     const path = checkpointPath(this.trainDir, input.step);
     await writeFileAtomic(path, bytes);
     await this.prune();

@@ -2,7 +2,7 @@
  * The live training chart: loss (left axis) and accuracy (right axis, 0…1) per step, the raw values faint
  * and an exponential moving average on top, so a falling loss is visible through the batch-to-batch noise.
  */
-import type { StepMetrics } from "./train_core.js";
+import type { StepMetrics } from "../../train/session.js";
 
 const COLORS = { loss: "#1f77b4", accuracy: "#2ca02c", grid: "#e3e3e8", text: "#606060" };
 

@@ -14,7 +14,7 @@ const post = (m: GenReply) => scope.postMessage(m);
 
 let loaded: Promise<LoadedKernels> | undefined;
 function kernels(): Promise<LoadedKernels> {
-  loaded ??= loadBrowserKernels(new URL("/", scope.location.href).href).then((k) => {
+  loaded ??= loadBrowserKernels().then((k) => {
     post({ type: "ready", kernels: k.kernels.name, threads: k.threads, notice: k.notice });
     return k;
   });

@@ -5,16 +5,17 @@
  */
 import { generateStartStep, totalStepsFor } from "../../generate/polyphony.js";
 import { primerFirstBars, primerFromFlags, primerFromPitches } from "../../generate/primer.js";
+import type { InputFile } from "../../io/convert_core.js";
 import { writeMidi } from "../../io/midi.js";
 import { type Bundle, loadBundle } from "../../model/bundle.js";
 import { parseHParams } from "../../model/hparams.js";
 import type { NoteSequence } from "../../notesequence.js";
 import { type DatasetOptions, DEFAULT_DATASET_OPTIONS } from "../../pipeline/dataset.js";
+import type { StepMetrics } from "../../train/session.js";
 import { TrainChart } from "./chart.js";
 import type { GenerateSettings, GenReply, OnBeats, TrainReply, TrainRequest } from "./protocol.js";
 import { PianoRoll } from "./roll.js";
 import { Synth } from "./synth.js";
-import type { InputFile, StepMetrics } from "./train_core.js";
 
 // ---------------------------------------------------------------------------------------------------
 // Small helpers

@@ -1,8 +1,10 @@
 /** Messages between the Studio page and its two workers (generation, training). */
+
+import type { InputFile } from "../../io/convert_core.js";
 import type { HParams } from "../../model/api.js";
 import type { NoteSequence } from "../../notesequence.js";
 import type { DatasetOptions } from "../../pipeline/dataset.js";
-import type { InputFile, StepMetrics } from "./train_core.js";
+import type { StepMetrics } from "../../train/session.js";
 
 export interface GenerateSettings {
   numSteps: number;

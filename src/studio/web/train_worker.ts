@@ -1,10 +1,12 @@
 /**
  * The Studio's training worker: converts the dropped MIDI files, builds the dataset with the pipeline of
- * `polyrnn dataset`, and trains with the step of `polyrnn train` (train_core.ts) on the WebAssembly
- * kernels. It pauses on `stop`, continues on `resume`, and writes a bundle on `bundle`; between two steps
+ * `polyrnn dataset`, and trains with the step of `polyrnn train` on the WebAssembly kernels, all through
+ * the library's training API (src/train/session.ts). It pauses on `stop`, continues on `resume`, and writes a bundle on `bundle`; between two steps
  * it yields to its message queue, so a stop is seen within one step.
  */
-import { EvalBatches, ExampleSet, mixSeed } from "../../dataset/batches.js";
+import { ExampleSet } from "../../dataset/batches.js";
+import { evaluateDataset } from "../../eval/dataset.js";
+import { convertInputFiles } from "../../io/convert_core.js";
 import type { NoteSequence } from "../../notesequence.js";
 import {
   type DatasetOptions,
@@ -12,16 +14,16 @@ import {
   processNoteSequence,
   trackToExample,
 } from "../../pipeline/dataset.js";
-import { EvalAccumulator, TAGS } from "../../train/metrics.js";
+import { TAGS } from "../../train/metrics.js";
+import { buildDataset, type StepMetrics, Trainer } from "../../train/session.js";
 import { type LoadedKernels, loadBrowserKernels } from "./kernels.js";
 import type { TrainReply, TrainRequest, WorkerScope } from "./protocol.js";
-import { buildDataset, midiFilesToNoteSequences, type StepMetrics, StudioTrainer } from "./train_core.js";
 
 const scope = self as unknown as WorkerScope;
 const post = (m: TrainReply) => scope.postMessage(m);
 
 let loaded: LoadedKernels | undefined;
-let trainer: StudioTrainer | undefined;
+let trainer: Trainer | undefined;
 let evalSet: ExampleSet | undefined;
 let evalEvery = 0;
 let target = 0;
@@ -50,23 +52,20 @@ function expressiveFiles(sequences: readonly NoteSequence[], opts: DatasetOption
   });
 }
 
-/** Loss and accuracy on the held-out tracks (at most 8 batches; wraps round a set smaller than a batch). */
-function evaluateHeldOut(t: StudioTrainer): void {
+/**
+ * Loss and accuracy on the held-out tracks: the eval loop of `polyrnn eval` (dropout off, as generation
+ * runs the model), over at most 8 batches (Magenta's pass, wrapping round a set smaller than a batch).
+ */
+function evaluateHeldOut(t: Trainer): void {
   if (!evalSet) return;
   const bs = t.hparams.batchSize;
-  const batches = new EvalBatches(evalSet, bs, Math.min(Math.max(evalSet.count, bs), 8 * bs));
-  const acc = new EvalAccumulator();
-  let i = 0;
-  for (const batch of batches.batches()) {
-    const r = t.model.forward(batch, {
-      dropout: false,
-      backward: false,
-      seed: mixSeed(t.seed, t.stepCount, i++, 3),
-    });
-    acc.add(batch.labels, r.preds, r.losses);
-  }
-  const summary = acc.summary();
-  post({ type: "eval", step: t.stepCount, loss: summary[TAGS.loss], accuracy: summary[TAGS.accuracy] });
+  const r = evaluateDataset(t.model, evalSet, {
+    dropout: false,
+    seed: t.seed,
+    step: t.stepCount,
+    numEvalExamples: Math.min(Math.max(evalSet.count, bs), 8 * bs),
+  });
+  post({ type: "eval", step: t.stepCount, loss: r.metrics[TAGS.loss], accuracy: r.metrics[TAGS.accuracy] });
 }
 
 async function loop(): Promise<void> {
@@ -112,7 +111,7 @@ async function loop(): Promise<void> {
 async function start(req: Extract<TrainRequest, { type: "start" }>): Promise<void> {
   trainer?.dispose();
   trainer = undefined;
-  const converted = midiFilesToNoteSequences(req.files, req.collectionName);
+  const converted = convertInputFiles(req.files, req.collectionName);
   const expressive = req.onBeats === "on" ? [] : expressiveFiles(converted.sequences, req.dataset);
   const onBeats = req.onBeats === "on" || (req.onBeats === "auto" && expressive.length > 0);
   const data = buildDataset(converted.sequences, { ...req.dataset, quantizeOnBeats: onBeats });
@@ -131,10 +130,10 @@ async function start(req: Extract<TrainRequest, { type: "start" }>): Promise<voi
     warnings: data.warnings.slice(0, 20),
   });
   if (!loaded) {
-    loaded = await loadBrowserKernels(new URL("/", scope.location.href).href);
+    loaded = await loadBrowserKernels();
     post({ type: "ready", kernels: loaded.kernels.name, threads: loaded.threads, notice: loaded.notice });
   }
-  trainer = new StudioTrainer(loaded.kernels, req.hparams, data.training, req.seed);
+  trainer = new Trainer(loaded.kernels, req.hparams, data.training, req.seed);
   evalSet =
     data.eval.length > 0
       ? ExampleSet.fromIds(
