@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 // Time to quality: eval loss on the Bach chorales' eval split against wall-clock seconds of training, for
 // one fixed recipe, once per batching of `polyrnn train` (issue 15): --batching=padded (Magenta's random
-// batches computed through the padding, the old behaviour) and --batching=length (length-bucketed batches,
-// no arithmetic on padding). How long until the model is good, which is what a user waits for.
+// batches computed through the padding, the old behaviour) and --batching=random (the same batches, packed:
+// no arithmetic on padding; the default); --batching=length (length-bucketed batches) on request. How
+// long until the model is good, which is what a user waits for.
 //
 //   npm run bench:time_to_quality             (= npm run build && node bench/time_to_quality.mjs)
 //   node bench/time_to_quality.mjs --minutes=20 --sizes=2x128 --json=out/ttq.json --svg=out/ttq.svg
 //   node bench/time_to_quality.mjs --minutes=0.5 --sizes=1x16 --batchings=none   (smoke run, seconds)
 //
 // Flags: --minutes=M (wall-clock training budget per run, default 20), --sizes=LIST (LAYERSxUNITS, default
-// 2x128; every size runs every batching), --batch_size=N (64), --batchings=LIST (padded,length; `none`
+// 2x128; every size runs every batching), --batch_size=N (64), --batchings=LIST (padded,random; also length; `none`
 // leaves the --batching flag out: the CLI's default, for builds that predate the flag), --eval_secs=S
 // (seconds between checkpoints, i.e. between points of a curve; default the budget / 20, at least 1),
 // --seed=N (1: initial weights, batch order and dropout, the same for every run), --threads=N (polyrnn
@@ -29,7 +30,7 @@
 // example once; same --seed for the dropout masks of every checkpoint), so evaluation takes no time from
 // training.
 //
-// The runs never share the CPU: they run one after the other (each size: padded, then length), and the
+// The runs never share the CPU: they run one after the other (each size: padded, then random), and the
 // evaluation of a run's checkpoints happens between runs, never beside one. Anything else running on the
 // machine shifts both curves; the 1-minute load average is recorded at the start and end of each run.
 //
@@ -47,7 +48,7 @@ import { machineInfo, makeBachDataset, parseFlags, parseSize, run, writeResultJs
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..");
 const CLI = join(ROOT, "dist/cli/polyrnn.js");
-const BATCHINGS = ["padded", "length", "none"];
+const BATCHINGS = ["padded", "random", "length", "none"];
 /** Seconds a run has, after SIGINT, to finish its step and save before it is killed. */
 const STOP_GRACE_S = 300;
 
@@ -114,7 +115,7 @@ async function main() {
     .split(",")
     .filter(Boolean);
   sizes.forEach(parseSize);
-  const batchings = String(flags.batchings ?? "padded,length")
+  const batchings = String(flags.batchings ?? "padded,random")
     .split(",")
     .filter(Boolean);
   for (const b of batchings)
