@@ -14,7 +14,9 @@ import { join } from "node:path";
 import { PolyrnnError, readError } from "../errors.js";
 import { writeFileAtomic } from "../io/fs.js";
 import { decodeSafetensors, encodeSafetensors } from "../io/safetensors.js";
-import type { NamedTensor, OptimizerState } from "../model/api.js";
+import type { HParams, NamedTensor, OptimizerState } from "../model/api.js";
+import { hparamsFromJson } from "../model/hparams.js";
+import { weightsProblem } from "../model/weights.js";
 
 export const CHECKPOINT_FORMAT = "polyrnn-checkpoint/1";
 const CHECKPOINT_RE = /^model\.ckpt-(\d+)\.safetensors$/;
@@ -146,11 +148,7 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   }
   const { weights, optimizer } = splitTensors(path, tensors, metadata);
   if (weights.length === 0) throw new CheckpointError(`${path}: holds no weights`);
-  for (const t of weights) {
-    for (const v of t.data) {
-      if (!Number.isFinite(v)) throw new CheckpointError(`${path}: tensor ${t.name} holds NaN or Inf`);
-    }
-  }
+  checkWeights(path, weights, metadata[META.hparamsJson]);
   return { path, step, weights, optimizer: { step, tensors: optimizer }, metadata };
 }
 
@@ -175,7 +173,20 @@ export async function loadWeightsForWarmStart(
   }
   const { weights } = splitTensors(path, decoded.tensors, decoded.metadata);
   if (weights.length === 0) throw new CheckpointError(`${path}: holds no weights`);
+  checkWeights(path, weights, decoded.metadata[META.hparamsJson]);
   return { weights, hparamsJson: decoded.metadata[META.hparamsJson], metadata: decoded.metadata };
+}
+
+/** The weights against the hparams the file records (weights.ts), as every loader checks them. */
+function checkWeights(path: string, weights: NamedTensor[], hparamsJson: string | undefined): void {
+  let hparams: HParams | undefined;
+  try {
+    hparams = hparamsJson === undefined ? undefined : hparamsFromJson(hparamsJson);
+  } catch (e) {
+    fileError(path, e);
+  }
+  const problem = weightsProblem(weights, hparams);
+  if (problem) throw new CheckpointError(`${path}: ${problem}`);
 }
 
 export interface SaveInput {
