@@ -54,6 +54,28 @@ export function readError(
   return new Err(`cannot read ${path}: ${why}`);
 }
 
+/**
+ * A failed write (or folder creation) of `path` as one line naming it: "cannot write PATH: a parent is
+ * not a folder", "permission denied", "disk full", else the system's error code.
+ */
+export function writeError(path: string, e: unknown): PolyrnnError {
+  if (e instanceof PolyrnnError) return e;
+  const err = e as NodeJS.ErrnoException;
+  const why =
+    err.code === "ENOTDIR" || err.code === "EEXIST"
+      ? "a part of the path is a file, not a folder"
+      : err.code === "EISDIR"
+        ? "is a folder"
+        : err.code === "EACCES" || err.code === "EPERM"
+          ? "permission denied"
+          : err.code === "ENOSPC"
+            ? "no space left on the device"
+            : err.code === "EROFS"
+              ? "read-only file system"
+              : (err.code ?? err.message);
+  return new PolyrnnError(`cannot write ${path}: ${why}`);
+}
+
 /** One line naming the file and the problem. */
 export function describeError(file: string, err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);

@@ -48,6 +48,8 @@ function parseValue(name: string, spec: FlagSpec, raw: string): string | number 
     case "int": {
       if (!/^[-+]?\d+$/.test(raw.trim()))
         throw new UsageError(`--${name} takes a whole number, got "${raw}"`);
+      if (!Number.isSafeInteger(Number(raw)))
+        throw new UsageError(`--${name} takes a whole number below 2^53, got "${raw}"`);
       return Number(raw);
     }
     case "float": {
@@ -57,6 +59,9 @@ function parseValue(name: string, spec: FlagSpec, raw: string): string | number 
       return n;
     }
     default:
+      // An empty value where one is needed (`--run_dir=`) would silently mean the current folder.
+      if (raw === "" && spec.default !== "")
+        throw new UsageError(`--${name} is empty; give a value or leave the flag out`);
       return raw;
   }
 }

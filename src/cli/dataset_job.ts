@@ -7,7 +7,7 @@ import { readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { encodeSequenceExample } from "../dataset/sequence_example.js";
 import { PolyrnnError, ProtobufError, readError } from "../errors.js";
-import { readTFRecordFile, TFRecordFileWriter } from "../io/fs.js";
+import { readTFRecordFile, removeStaleTemps, TFRecordFileWriter } from "../io/fs.js";
 import { decodeNoteSequence } from "../io/notesequence_proto.js";
 import type { NoteSequence } from "../notesequence.js";
 import {
@@ -53,6 +53,8 @@ export interface DatasetSummary {
   /** Files that lost most of their notes to tempo splitting (Magenta's default mode). */
   tempoLosses: { name: string; keptNotes: number; inputNotes: number; tempoSplits: number }[];
   seconds: number;
+  /** Temporary files of an interrupted earlier run that were removed (paths). */
+  removedTemps: string[];
 }
 
 async function openWriters(outputDir: string): Promise<Record<Mode, TFRecordFileWriter>> {
@@ -76,6 +78,7 @@ function newSummary(): DatasetSummary {
     keptSteps: 0,
     tempoLosses: [],
     seconds: 0,
+    removedTemps: [],
   };
 }
 
@@ -87,8 +90,12 @@ async function runWithWriters(
   ) => Promise<void>,
 ): Promise<DatasetSummary> {
   const t0 = performance.now();
-  const writers = await openWriters(opts.outputDir);
   const summary = newSummary();
+  // A dataset run killed earlier left its temporary outputs behind: remove them (a live writer's are kept).
+  const ours = new Set(Object.values(OUTPUT_NAMES));
+  for (const name of await removeStaleTemps(opts.outputDir, (target) => ours.has(target)))
+    summary.removedTemps.push(join(opts.outputDir, name));
+  const writers = await openWriters(opts.outputDir);
   const emit = async (p: ProcessedSequence, ns: NoteSequence) => {
     summary.inputs++;
     summary.inputNotes += p.inputNotes;

@@ -112,6 +112,12 @@ async function loadExampleFiles(pattern: string): Promise<{ set: ExampleSet; fil
       throw e;
     }
   }
+  const skipped = sets.reduce((n, s) => n + s.report.skippedEmpty, 0);
+  if (sets.every((s) => s.count === 0)) {
+    throw new PolyrnnError(
+      `${files.join(", ")}: no examples to evaluate (${skipped > 0 ? `${skipped} empty records` : "an empty file"}; make one with polyrnn dataset)`,
+    );
+  }
   if (sets.length === 1) return { set: sets[0], files };
   const all: { labels: number[]; inputs: number[] }[] = [];
   for (const s of sets) {

@@ -4,14 +4,14 @@
  *   polyrnn generate --run_dir=RUN --save_generator_bundle --bundle_file=OUT.safetensors
  */
 import { existsSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PolyrnnError, readError, UsageError } from "../errors.js";
 import { createLstmRnn } from "../generate/lstm_rnn.js";
 import { generatePolyphony } from "../generate/polyphony.js";
 import { primerFromFlags } from "../generate/primer.js";
 import { randomSeed } from "../generate/rng.js";
-import { writeFileAtomic } from "../io/fs.js";
+import { makeDir, writeFileAtomic } from "../io/fs.js";
 import { writeMidi } from "../io/midi.js";
 import { createKernels, KERNEL_KINDS, type KernelKind } from "../kernels/index.js";
 import type { HParams } from "../model/api.js";
@@ -220,9 +220,7 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
     }
   }
 
-  await mkdir(flags.output_dir, { recursive: true }).catch((e) => {
-    throw new PolyrnnError(`cannot create ${flags.output_dir}: ${(e as NodeJS.ErrnoException).code}`);
-  });
+  await makeDir(flags.output_dir);
   const seed = flags.seed ?? randomSeed();
   const kernels = await createKernels(flags.kernels as KernelKind, {
     threads: flags.threads || undefined,
@@ -267,7 +265,7 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
   }
   info(
     `Generated steps ${result.generateStartStep}…${result.generateEndStep} at ${result.qpm} qpm with seed ${seed} ` +
-      `in ${seconds.toFixed(2)} s; best log-likelihood ${Math.max(...result.scores).toFixed(2)}.`,
+      `in ${seconds.toFixed(2)} s; best log-likelihood ${result.scores.reduce((a, b) => Math.max(a, b)).toFixed(2)}.`,
   );
   info(`Wrote ${paths.length} MIDI files to ${flags.output_dir}`);
   return 0;

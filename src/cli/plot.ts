@@ -100,15 +100,8 @@ export async function readMidiFile(path: string): Promise<NoteSequence> {
   }
 }
 
-/** Writes a file; a failure is a PolyrnnError naming it. */
-export async function writeOutput(path: string, data: Uint8Array | string): Promise<void> {
-  try {
-    await writeFileAtomic(path, data);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new PolyrnnError(`cannot write ${path}: ${err.code ?? err.message}`);
-  }
-}
+/** Writes a file atomically; a failure is a PolyrnnError naming it. */
+export const writeOutput = writeFileAtomic;
 
 function stripExtension(path: string): string {
   const ext = extname(path);

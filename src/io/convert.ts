@@ -47,7 +47,11 @@ export function convertFileBytes(
     ns.id = noteSequenceId(kind, collectionName, idSource);
     return ns;
   };
-  if (kind === "midi") return { sequences: [tag(readMidi(bytes), filename)], warnings: [] };
+  if (kind === "midi") {
+    const warnings: string[] = [];
+    const ns = readMidi(bytes, { onWarning: (w) => warnings.push(w) });
+    return { sequences: [tag(ns, filename)], warnings };
+  }
   if (kind === "musicxml") return { sequences: [tag(readMusicXml(bytes, filename), filename)], warnings: [] };
   const book = readAbcTunebook(decodeText(bytes));
   const warnings = book.errors.map((e) => `${e.message}; the tune was skipped`);

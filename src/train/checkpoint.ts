@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { open, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { PolyrnnError, readError } from "../errors.js";
-import { writeFileAtomic } from "../io/fs.js";
+import { removeStaleTemps, writeFileAtomic } from "../io/fs.js";
 import { decodeSafetensors, encodeSafetensors } from "../io/safetensors.js";
 import type { HParams, NamedTensor, OptimizerState } from "../model/api.js";
 import { hparamsFromJson } from "../model/hparams.js";
@@ -20,7 +20,6 @@ import { weightsProblem } from "../model/weights.js";
 
 export const CHECKPOINT_FORMAT = "polyrnn-checkpoint/1";
 const CHECKPOINT_RE = /^model\.ckpt-(\d+)\.safetensors$/;
-const TEMP_RE = /^\.model\.ckpt-\d+\.safetensors\.tmp-(\d+)-/;
 
 export class CheckpointError extends PolyrnnError {
   override name = "CheckpointError";
@@ -221,23 +220,8 @@ export class CheckpointManager {
   }
 
   /** Removes temporary files left by a killed writer (whose process is gone). Returns their names. */
-  async removeStaleTemps(): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.trainDir);
-    } catch {
-      return [];
-    }
-    const removed: string[] = [];
-    for (const name of names) {
-      const m = TEMP_RE.exec(name);
-      if (!m) continue;
-      const pid = Number(m[1]);
-      if (pid !== process.pid && processAlive(pid)) continue;
-      await rm(join(this.trainDir, name), { force: true });
-      removed.push(name);
-    }
-    return removed;
+  removeStaleTemps(): Promise<string[]> {
+    return removeStaleTemps(this.trainDir, (target) => CHECKPOINT_RE.test(target));
   }
 
   /** Writes the checkpoint of `input.step` (atomically) and prunes; returns its path. */
@@ -269,15 +253,6 @@ export class CheckpointManager {
       if (await isPreserved(ref.path)) continue;
       await rm(ref.path, { force: true });
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
