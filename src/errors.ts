@@ -55,25 +55,21 @@ export function readError(
 }
 
 /**
- * A failed write (or folder creation) of `path` as one line naming it: "cannot write PATH: a parent is
- * not a folder", "permission denied", "disk full", else the system's error code.
+ * A failed write (or folder creation, `verb` "create") of `path` as one line naming it, as readError:
+ * "is a folder", "permission denied", "no space left on the device", else the system's error code.
  */
-export function writeError(path: string, e: unknown): PolyrnnError {
+export function writeError(path: string, e: unknown, verb = "write"): PolyrnnError {
   if (e instanceof PolyrnnError) return e;
   const err = e as NodeJS.ErrnoException;
   const why =
-    err.code === "ENOTDIR" || err.code === "EEXIST"
-      ? "a part of the path is a file, not a folder"
-      : err.code === "EISDIR"
-        ? "is a folder"
-        : err.code === "EACCES" || err.code === "EPERM"
-          ? "permission denied"
-          : err.code === "ENOSPC"
-            ? "no space left on the device"
-            : err.code === "EROFS"
-              ? "read-only file system"
-              : (err.code ?? err.message);
-  return new PolyrnnError(`cannot write ${path}: ${why}`);
+    err.code === "EISDIR"
+      ? "is a folder"
+      : err.code === "EACCES" || err.code === "EPERM"
+        ? "permission denied"
+        : err.code === "ENOSPC"
+          ? "no space left on the device"
+          : (err.code ?? err.message);
+  return new PolyrnnError(`cannot ${verb} ${path}: ${why}`);
 }
 
 /** One line naming the file and the problem. */

@@ -76,3 +76,16 @@ export function modelSizeProblem(layerSizes: readonly number[]): string | undefi
     return `has ${fmt(weights)} weights, over the limit of ${fmt(LIMITS.modelParameters)}`;
   return undefined;
 }
+
+/**
+ * The kernels could not hold `bytes` more (their memory is `capacityMiB` at most, or the system refused):
+ * one line that says what to make smaller.
+ */
+export function kernelMemoryError(bytes: number, capacityMiB?: number): LimitError {
+  const mib = Math.ceil(bytes / 2 ** 20);
+  return new LimitError(
+    `the model and its batches need ${fmt(mib)} MiB more memory than the kernels can hold` +
+      `${capacityMiB === undefined ? "" : ` (limit ${fmt(capacityMiB)} MiB)`}; ` +
+      "a smaller --hparams batch_size or rnn_layer_sizes (or shorter sequences) needs less",
+  );
+}

@@ -144,7 +144,10 @@ export async function runDataset(argv: string[], usage: string): Promise<number>
   if (flags.min_steps < 0) throw new UsageError("--min_steps must be at least 0");
   if (flags.max_steps < 1) throw new UsageError("--max_steps must be at least 1");
   const frames = flags.input === undefined;
-  if ((!frames || (explicit.has("min_steps") && explicit.has("max_steps"))) && flags.min_steps > flags.max_steps) {
+  if (
+    (!frames || (explicit.has("min_steps") && explicit.has("max_steps"))) &&
+    flags.min_steps > flags.max_steps
+  ) {
     throw new UsageError(
       `--min_steps=${flags.min_steps} is more than --max_steps=${flags.max_steps}: no track could be kept`,
     );

@@ -4,7 +4,7 @@
  *   polyrnn render out/2024-01-01_120000_01.mid --output=listen.wav
  */
 import { extname } from "node:path";
-import { PolyrnnError, UsageError } from "../errors.js";
+import { describeError, PolyrnnError, UsageError } from "../errors.js";
 import { renderWav } from "../render/synth.js";
 import { type FlagTable, formatHelp, parseArgs } from "./args.js";
 import { readMidiFile, writeOutput } from "./plot.js";
@@ -55,7 +55,7 @@ export async function runRender(argv: string[], usage: string): Promise<number> 
       );
     } catch (e) {
       if (e instanceof PolyrnnError && !(e instanceof UsageError)) {
-        console.error(`error: ${e.message}`);
+        console.error(`error: ${e.message.includes(input) ? e.message : describeError(input, e)}`);
         failed++;
         continue;
       }

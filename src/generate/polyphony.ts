@@ -189,7 +189,9 @@ export function generatePolyphony(rnn: EventRnn, opts: PolyphonyOptions): Polyph
     });
     todo.forEach((i, k) => {
       if (Number.isNaN(results[k].score)) {
-        throw new GenerationError("the model's probabilities are NaN (its weights overflow): it cannot generate");
+        throw new GenerationError(
+          "the model's probabilities are NaN (its weights overflow): it cannot generate",
+        );
       }
       seqs[i] = { ...seqs[i], events: results[k].events };
       scores[i] = results[k].score;

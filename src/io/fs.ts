@@ -25,7 +25,7 @@ const TEMP_RE = /^\.(.+)\.tmp-(\d+)-[a-z0-9]+$/;
  */
 export async function makeDir(dir: string, forPath = dir): Promise<void> {
   await mkdir(dir, { recursive: true }).catch((e) => {
-    throw writeError(forPath, e);
+    throw writeError(forPath, e, forPath === dir ? "create" : "write");
   });
 }
 

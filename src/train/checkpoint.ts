@@ -152,6 +152,58 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
 }
 
 /**
+ * The newest checkpoint of `trainDir` that loads, or undefined when there is none. A newer one that does
+ * not load (cut short, corrupt) is passed over, kept on disk for a look, and reported through `warn`;
+ * when none loads, the newest one's error is thrown.
+ */
+export async function loadLatestCheckpoint(
+  trainDir: string,
+  warn: (message: string) => void,
+): Promise<Checkpoint | undefined> {
+  const refs = await listCheckpoints(trainDir);
+  const bad: CheckpointError[] = [];
+  for (const ref of refs.reverse()) {
+    try {
+      const ckpt = await loadCheckpoint(ref.path);
+      for (const e of bad) warn(`warning: ${e.message}; using ${ckpt.path} instead`);
+      return ckpt;
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      bad.push(e);
+    }
+  }
+  if (bad.length > 0) throw bad[0];
+  return undefined;
+}
+
+/**
+ * A resumed run replays the steps after its checkpoint: drops the lines of `<train>/metrics.jsonl` past
+ * `step`, so that no step is logged twice. Rewrites the file atomically; an absent file is left absent.
+ * Returns the number of lines dropped.
+ */
+export async function dropMetricsAfter(path: string, step: number): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw readError(path, e);
+  }
+  const lines = text.split("\n").filter((line) => line.trim() !== "");
+  const kept = lines.filter((line) => {
+    try {
+      const s = JSON.parse(line)?.step;
+      return !(typeof s === "number" && s > step);
+    } catch {
+      return true; // not ours to judge: kept as it was
+    }
+  });
+  if (kept.length === lines.length) return 0;
+  await writeFileAtomic(path, kept.map((l) => `${l}\n`).join(""));
+  return lines.length - kept.length;
+}
+
+/**
  * The weights of a checkpoint or bundle (a safetensors file with Magenta's tensor names), for a warm
  * start: optimizer tensors are dropped. `hparamsJson` is the file's hparams when it records them.
  */
