@@ -17,6 +17,10 @@ export class LimitError extends PolyrnnError {
 export const LIMITS = Object.freeze({
   /** Bytes of one input file read whole (MIDI, MusicXML, ABC, a primer, a file to plot or render). */
   inputFileBytes: 256 * 1024 * 1024,
+  /** Bytes of a model file (bundle or checkpoint: weights and Adam's two moments at the largest model). */
+  modelFileBytes: 1024 * 1024 * 1024,
+  /** --threads of the WebAssembly kernels. */
+  threads: 256,
   /** Units of one LSTM layer. */
   layerSize: 16384,
   /** LSTM layers. */

@@ -3,11 +3,11 @@
  * and eval_poly_tracks.tfrecord of SequenceExamples. The output folder is checked before any work starts;
  * both files appear complete, or not at all.
  */
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { encodeSequenceExample } from "../dataset/sequence_example.js";
 import { PolyrnnError, ProtobufError, readError } from "../errors.js";
-import { readTFRecordFile, removeStaleTemps, TFRecordFileWriter } from "../io/fs.js";
+import { readInputFile, readTFRecordFile, removeStaleTemps, TFRecordFileWriter } from "../io/fs.js";
 import { decodeNoteSequence } from "../io/notesequence_proto.js";
 import type { NoteSequence } from "../notesequence.js";
 import {
@@ -182,9 +182,10 @@ export async function createDatasetFromFrames(
   satb: boolean,
   opts: DatasetJobOptions,
 ): Promise<DatasetSummary> {
+  const text = (await readInputFile(file)).toString("utf8");
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(file, "utf8"));
+    json = JSON.parse(text);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw new DatasetInputError(

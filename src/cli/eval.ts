@@ -4,15 +4,15 @@
  *   polyrnn eval --run_dir=RUN --frames=bl2012_jsb_chorales.json --split=valid           # frame NLL
  *   polyrnn eval --music=out/generated --reference=notes.tfrecord                         # music statistics
  */
-import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { ExampleSet } from "../dataset/batches.js";
 import { PolyrnnError, readError, UsageError } from "../errors.js";
 import { evaluateDataset } from "../eval/dataset.js";
 import { eventFrameNll, type FrameNllResult, frameNll, UNIFORM_FRAME_NLL } from "../eval/frames.js";
 import { encodeIds, fromQuantizedSequence } from "../events/codec.js";
-import { readTFRecordFile } from "../io/fs.js";
+import { readInputFile, readTFRecordFile } from "../io/fs.js";
 import { createKernels, KERNEL_KINDS, type KernelKind } from "../kernels/index.js";
+import { LIMITS } from "../limits.js";
 import { createPolyphonyModel } from "../model/lstm.js";
 import { satbToQuantizedSequence } from "../pipeline/frames.js";
 import { expandGlob } from "../train/trainer.js";
@@ -66,7 +66,12 @@ export const EVAL_FLAGS = {
   },
   seed: { type: "int", default: 0, help: "Seed of the dropout masks." },
   kernels: { type: "string", default: "auto", help: `Kernels: ${KERNEL_KINDS.join(", ")}.` },
-  threads: { type: "int", default: 0, help: "Threads for the WebAssembly kernels (0 = all cores)." },
+  threads: {
+    type: "int",
+    default: 0,
+    max: LIMITS.threads,
+    help: "Threads for the WebAssembly kernels (0 = all cores).",
+  },
   json: { type: "bool", default: false, help: "Print one JSON object on stdout instead of the table." },
 } satisfies FlagTable;
 
@@ -132,12 +137,7 @@ interface FrameSplit {
 }
 
 async function loadFrameSplit(file: string, split: string): Promise<FrameSplit> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    throw readError(file, e);
-  }
+  const text = (await readInputFile(file)).toString("utf8");
   let json: unknown;
   try {
     json = JSON.parse(text);

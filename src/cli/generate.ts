@@ -4,16 +4,16 @@
  *   polyrnn generate --run_dir=RUN --save_generator_bundle --bundle_file=OUT.safetensors
  */
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PolyrnnError, readError, UsageError } from "../errors.js";
+import { PolyrnnError, UsageError } from "../errors.js";
 import { createLstmRnn } from "../generate/lstm_rnn.js";
 import { generatePolyphony } from "../generate/polyphony.js";
 import { primerFromFlags } from "../generate/primer.js";
 import { randomSeed } from "../generate/rng.js";
-import { makeDir, writeFileAtomic } from "../io/fs.js";
+import { makeDir, readInputFile, writeFileAtomic } from "../io/fs.js";
 import { writeMidi } from "../io/midi.js";
 import { createKernels, KERNEL_KINDS, type KernelKind } from "../kernels/index.js";
+import { LIMITS } from "../limits.js";
 import type { HParams } from "../model/api.js";
 import { encodeBundle } from "../model/bundle.js";
 import { parseHParams } from "../model/hparams.js";
@@ -93,7 +93,12 @@ export const GENERATE_FLAGS = {
   seed: { type: "int", help: "Random seed: the same seed gives the same files. Default: random (printed)." },
   exclude_primer: { type: "bool", default: false, help: "Write only the new music, without the primer." },
   kernels: { type: "string", default: "auto", help: `Kernels: ${KERNEL_KINDS.join(", ")}.` },
-  threads: { type: "int", default: 0, help: "Threads for the WebAssembly kernels (0 = all cores)." },
+  threads: {
+    type: "int",
+    default: 0,
+    max: LIMITS.threads,
+    help: "Threads for the WebAssembly kernels (0 = all cores).",
+  },
 } satisfies FlagTable;
 
 export const GENERATE_DESCRIPTION = `Generates polyphonic music with a trained model, as Magenta's polyphony_rnn_generate: from a primer
@@ -103,14 +108,6 @@ named <YYYY-mm-dd_HHMMSS>_<i>.mid. All outputs and beams run as one batch.`;
 function timestamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}
-
-async function readPrimerMidi(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    throw readError(path, e);
-  }
 }
 
 /** Magenta users hit "Key … not found" when --hparams disagreed with the checkpoint (#621, #964): say it plainly. */
@@ -190,7 +187,7 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
   const primerMidi = flags.primer_midi
     ? {
         path: flags.primer_midi,
-        bytes: await readPrimerMidi(flags.primer_midi),
+        bytes: await readInputFile(flags.primer_midi),
       }
     : undefined;
   let primer: ReturnType<typeof primerFromFlags>;

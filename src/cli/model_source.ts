@@ -5,10 +5,11 @@
  *   const src = await loadModelSource({ bundleFile: flags.bundle_file, runDir: flags.run_dir });
  *   model.importWeights(src.weights);   // src.hparams, src.step, src.path, src.description
  */
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PolyrnnError, readError, UsageError } from "../errors.js";
+import { readInputFile } from "../io/fs.js";
 import { readSafetensorsHeader } from "../io/safetensors.js";
+import { LIMITS } from "../limits.js";
 import type { HParams, NamedTensor } from "../model/api.js";
 import { loadBundle } from "../model/bundle.js";
 import { hparamsFromJson } from "../model/hparams.js";
@@ -39,12 +40,7 @@ function fileError(path: string, e: unknown): never {
 
 /** A bundle, or a training checkpoint given where a bundle is expected (its weights and hparams serve). */
 export async function readBundleFile(path: string): Promise<ModelSource> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    fileError(path, e);
-  }
+  const bytes = await readInputFile(path, LIMITS.modelFileBytes);
   let format: string | undefined;
   try {
     format = readSafetensorsHeader(bytes).metadata?.format;

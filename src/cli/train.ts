@@ -7,6 +7,7 @@
  */
 import { PolyrnnError, UsageError } from "../errors.js";
 import { KERNEL_KINDS, type KernelKind } from "../kernels/index.js";
+import { LIMITS } from "../limits.js";
 import { DEFAULT_HPARAMS, parseHParams } from "../model/hparams.js";
 import { consoleReporter, evaluate, expandGlob, type LogLevel, train } from "../train/trainer.js";
 import { type FlagTable, formatHelp, parseArgs } from "./args.js";
@@ -88,6 +89,7 @@ export const TRAIN_FLAGS = {
   threads: {
     type: "int",
     default: 0,
+    max: LIMITS.threads,
     help: "Worker threads for the WebAssembly kernels; 0 picks for this machine.",
   },
 } satisfies FlagTable;

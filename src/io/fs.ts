@@ -4,9 +4,21 @@
  * reader never sees half a file and a killed job never leaves one behind.
  */
 import { createReadStream } from "node:fs";
-import { mkdir, open, readdir, readlink, realpath, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { basename, dirname, extname, join, relative } from "node:path";
-import { TFRecordError, writeError } from "../errors.js";
+import { PolyrnnError, readError, TFRecordError, writeError } from "../errors.js";
+import { checkLimit, LIMITS } from "../limits.js";
 import { frameRecord, readTFRecordStream } from "./tfrecord.js";
 
 function tempName(path: string): string {
@@ -14,6 +26,28 @@ function tempName(path: string): string {
     dirname(path),
     `.${basename(path)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
   );
+}
+
+/**
+ * Reads a whole input file that must be a regular file of at most `limit` bytes (limits.ts): a FIFO or a
+ * device (/dev/zero) would block or never end, a huge file would only exhaust memory. Failures are one
+ * line naming the file.
+ */
+export async function readInputFile(path: string, limit = LIMITS.inputFileBytes): Promise<Buffer> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (e) {
+    throw readError(path, e);
+  }
+  if (info.isDirectory()) throw new PolyrnnError(`cannot read ${path}: is a folder`);
+  if (!info.isFile()) throw new PolyrnnError(`cannot read ${path}: not a regular file (a pipe or device)`);
+  checkLimit(`${path}: its size in bytes`, info.size, limit);
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw readError(path, e);
+  }
 }
 
 /** `.<name>.tmp-<pid>-<random>`: tempName's names; group 1 is the target's name, group 2 the writer's pid. */

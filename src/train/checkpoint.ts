@@ -12,8 +12,9 @@ import { readFileSync } from "node:fs";
 import { open, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { PolyrnnError, readError } from "../errors.js";
-import { removeStaleTemps, writeFileAtomic } from "../io/fs.js";
+import { readInputFile, removeStaleTemps, writeFileAtomic } from "../io/fs.js";
 import { decodeSafetensors, encodeSafetensors } from "../io/safetensors.js";
+import { LIMITS } from "../limits.js";
 import type { HParams, NamedTensor, OptimizerState } from "../model/api.js";
 import { hparamsFromJson } from "../model/hparams.js";
 import { weightsProblem } from "../model/weights.js";
@@ -88,7 +89,8 @@ export interface Checkpoint {
 }
 
 function fileError(path: string, e: unknown): never {
-  if (e instanceof PolyrnnError) throw new CheckpointError(`${path}: ${e.message}`);
+  if (e instanceof PolyrnnError)
+    throw new CheckpointError(e.message.includes(path) ? e.message : `${path}: ${e.message}`);
   if ((e as NodeJS.ErrnoException).code) throw readError(path, e, "file", CheckpointError);
   throw e;
 }
@@ -123,7 +125,7 @@ function splitTensors(
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readInputFile(path, LIMITS.modelFileBytes);
   } catch (e) {
     fileError(path, e);
   }
@@ -212,7 +214,7 @@ export async function loadWeightsForWarmStart(
 ): Promise<{ weights: NamedTensor[]; hparamsJson?: string; metadata: Record<string, string> }> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readInputFile(path, LIMITS.modelFileBytes);
   } catch (e) {
     fileError(path, e);
   }
