@@ -21,16 +21,18 @@ export interface RunResult {
   status: number | null;
   stdout: string;
   stderr: string;
+  /** The signal that ended it: SIGTERM when it ran past `timeoutMs`, SIGABRT/SIGTRAP when Node aborted. */
+  signal: NodeJS.Signals | null;
 }
 
-export function runCli(bin: string, args: string[], cwd = ROOT): RunResult {
+export function runCli(bin: string, args: string[], cwd = ROOT, timeoutMs = 120_000): RunResult {
   ensureBuilt();
   const r = spawnSync(process.execPath, [join(ROOT, "dist/cli", `${bin}.js`), ...args], {
     cwd,
     encoding: "utf8",
-    timeout: 120_000,
+    timeout: timeoutMs,
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
 }
 
 export function tempDir(prefix = "polyrnn-test-"): string {
