@@ -133,6 +133,11 @@ describe("no stack traces (issue 19: internal errors)", () => {
     oneLineError(r, 1, new RegExp(`^error: cannot write ${target}: E[A-Z]+$`));
   });
 
+  it("studio on a host name the system rejects is one line (found by the property test: EINVAL)", () => {
+    const r = runCli("polyrnn", ["studio", "--port=0", `--host=${"x".repeat(300)}`], undefined, 20_000);
+    oneLineError(r, 1, /^error: cannot listen on --host=x+ --port=0: E[A-Z]+$/);
+  });
+
   it("render on a legal MIDI file whose note ends 5·10⁶ s in names the file and the 1-hour limit", () => {
     const far = join(dir, "far.mid");
     writeFileSync(
