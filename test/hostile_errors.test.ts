@@ -6,13 +6,11 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { encodeSafetensors } from "../src/io/safetensors.js";
-import { createReferenceKernels } from "../src/kernels/reference.js";
-import { encodeBundle } from "../src/model/bundle.js";
 import { hparamsToJson } from "../src/model/hparams.js";
-import { createPolyphonyModel } from "../src/model/lstm.js";
 import { CheckpointManager } from "../src/train/checkpoint.js";
 import { type RunResult, runCli, tempDir } from "./helpers/cli.js";
 import { smf } from "./helpers/smf.js";
+import { tinyWeights, writeTinyBundle } from "./helpers/tiny_model.js";
 
 const hparams = { batchSize: 4, rnnLayerSizes: [8], dropoutKeepProb: 0.5, clipNorm: 5, learningRate: 0.001 };
 let dir: string;
@@ -32,9 +30,9 @@ const cli = (...args: string[]) => runCli("polyrnn", args, undefined, 60_000);
 
 beforeAll(() => {
   dir = tempDir();
-  const weights = createPolyphonyModel(createReferenceKernels(), hparams, { seed: 1 }).exportWeights();
+  const weights = tinyWeights(hparams);
   bundle = join(dir, "tiny.safetensors");
-  writeFileSync(bundle, encodeBundle({ weights, hparams, step: 0, description: "tiny" }));
+  writeTinyBundle(bundle, weights, hparams);
 });
 
 describe("no stack traces (issue 19: internal errors)", () => {
@@ -60,7 +58,7 @@ describe("no stack traces (issue 19: internal errors)", () => {
   });
 
   it("eval and generate on a bundle whose stored hparams say [999999999,64] name the file and the limit", () => {
-    const weights = createPolyphonyModel(createReferenceKernels(), hparams, { seed: 1 }).exportWeights();
+    const weights = tinyWeights(hparams);
     const lie = join(dir, "lie.safetensors");
     // Written by hand: encodeBundle would refuse nothing here, but the metadata lies.
     writeFileSync(
@@ -115,7 +113,7 @@ describe("no stack traces (issue 19: internal errors)", () => {
 
   it("--save_generator_bundle to a path under a file says it cannot write that path (EEXIST trace)", async () => {
     const run = join(dir, "run1");
-    const weights = createPolyphonyModel(createReferenceKernels(), hparams, { seed: 1 }).exportWeights();
+    const weights = tinyWeights(hparams);
     await new CheckpointManager(join(run, "train"), { keep: 0 }).save({
       step: 3,
       weights,

@@ -8,13 +8,11 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generatePolyphony } from "../src/generate/polyphony.js";
 import { primerFromFlags } from "../src/generate/primer.js";
-import { createReferenceKernels } from "../src/kernels/reference.js";
 import { LimitError } from "../src/limits.js";
-import { encodeBundle } from "../src/model/bundle.js";
-import { createPolyphonyModel } from "../src/model/lstm.js";
 import { type RunResult, runCli, tempDir } from "./helpers/cli.js";
 import { markovRnn } from "./helpers/markov_rnn.js";
 import { smf } from "./helpers/smf.js";
+import { tinyWeights, writeTinyBundle } from "./helpers/tiny_model.js";
 
 const hparams = { batchSize: 4, rnnLayerSizes: [8], dropoutKeepProb: 0.5, clipNorm: 5, learningRate: 0.001 };
 let dir: string;
@@ -27,23 +25,23 @@ function expectBounded(r: RunResult, status: number): void {
   expect(r.status, r.stderr).toBe(status);
 }
 
+const polyrnn = (args: string[], timeoutMs: number) => runCli("polyrnn", args, undefined, timeoutMs);
+
 beforeAll(() => {
   dir = tempDir();
-  const weights = createPolyphonyModel(createReferenceKernels(), hparams, { seed: 1 }).exportWeights();
+  const weights = tinyWeights(hparams);
   bundle = join(dir, "tiny.safetensors");
-  writeFileSync(bundle, encodeBundle({ weights, hparams, step: 0, description: "tiny" }));
+  writeTinyBundle(bundle, weights, hparams);
 });
 
 describe("hostile input ends quickly (issue 19: hangs and aborts)", () => {
   it("a bundle with NaN weights is refused on load, naming the tensor (generate looped for ever)", () => {
-    const weights = createPolyphonyModel(createReferenceKernels(), hparams, { seed: 1 }).exportWeights();
+    const weights = tinyWeights(hparams);
     weights[0].data[5] = Number.NaN;
     const nan = join(dir, "nan.safetensors");
-    writeFileSync(nan, encodeBundle({ weights, hparams, step: 0, description: "nan" }));
-    const r = runCli(
-      "polyrnn",
+    writeTinyBundle(nan, weights, hparams);
+    const r = polyrnn(
       ["generate", `--bundle_file=${nan}`, `--output_dir=${join(dir, "nan-out")}`, "--kernels=reference"],
-      undefined,
       30_000,
     );
     expectBounded(r, 1);
@@ -94,8 +92,7 @@ describe("hostile input ends quickly (issue 19: hangs and aborts)", () => {
   });
 
   it("beam_size × branch_factor past the limit is refused before any work (Node aborted at 1.9 GB)", () => {
-    const r = runCli(
-      "polyrnn",
+    const r = polyrnn(
       [
         "generate",
         `--bundle_file=${bundle}`,
@@ -104,7 +101,6 @@ describe("hostile input ends quickly (issue 19: hangs and aborts)", () => {
         "--beam_size=100000",
         "--branch_factor=100000",
       ],
-      undefined,
       30_000,
     );
     expectBounded(r, 1);
@@ -127,17 +123,12 @@ describe("hostile input ends quickly (issue 19: hangs and aborts)", () => {
     writeFileSync(join(input, "far.mid"), far);
     const notes = join(dir, "far.tfrecord");
     expectBounded(
-      runCli(
-        "polyrnn",
-        ["convert", `--input_dir=${input}`, `--output_file=${notes}`, "--jobs=1"],
-        undefined,
-        20_000,
-      ),
+      polyrnn(["convert", `--input_dir=${input}`, `--output_file=${notes}`, "--jobs=1"], 20_000),
       0,
     );
     const t0 = performance.now();
     const out = join(dir, "far-dataset");
-    const r = runCli("polyrnn", ["dataset", `--input=${notes}`, `--output_dir=${out}`], undefined, 20_000);
+    const r = polyrnn(["dataset", `--input=${notes}`, `--output_dir=${out}`], 20_000);
     expectBounded(r, 0);
     expect(performance.now() - t0).toBeLessThan(15_000);
     expect(r.stderr).toMatch(/polyphonic_tracks_discarded_too_long: [1-9]/);
@@ -150,19 +141,11 @@ describe("hostile input ends quickly (issue 19: hangs and aborts)", () => {
     writeFileSync(join(input, "rest.abc"), "X:1\nT:rest\nM:4/4\nL:1/8\nK:C\nC z99999999 D|\n");
     const notes = join(dir, "abc.tfrecord");
     expectBounded(
-      runCli(
-        "polyrnn",
-        ["convert", `--input_dir=${input}`, `--output_file=${notes}`, "--jobs=1"],
-        undefined,
-        20_000,
-      ),
+      polyrnn(["convert", `--input_dir=${input}`, `--output_file=${notes}`, "--jobs=1"], 20_000),
       0,
     );
     const out = join(dir, "abc-dataset");
-    expectBounded(
-      runCli("polyrnn", ["dataset", `--input=${notes}`, `--output_dir=${out}`], undefined, 20_000),
-      0,
-    );
+    expectBounded(polyrnn(["dataset", `--input=${notes}`, `--output_dir=${out}`], 20_000), 0);
     expect(readdirSync(out).sort()).toEqual(["eval_poly_tracks.tfrecord", "training_poly_tracks.tfrecord"]);
   });
 
@@ -177,27 +160,20 @@ describe("hostile input ends quickly (issue 19: hangs and aborts)", () => {
       ]),
     );
     execFileSync("mkfifo", [join(input, "x.mid")]);
-    const r = runCli(
-      "polyrnn",
+    const r = polyrnn(
       ["convert", `--input_dir=${input}`, `--output_file=${join(dir, "fifo.tfrecord")}`, "--jobs=1"],
-      undefined,
       20_000,
     );
     expectBounded(r, 0);
     expect(r.stderr).toMatch(/x\.mid: not a regular file/);
     // The same holds for every command that reads one file: a primer, a file to plot or render.
-    const p = runCli("polyrnn", ["render", join(input, "x.mid")], undefined, 20_000);
+    const p = polyrnn(["render", join(input, "x.mid")], 20_000);
     expectBounded(p, 1);
     expect(p.stderr).toMatch(/^error: cannot read .*x\.mid: not a regular file/m);
   });
 
   it("--threads past the limit is refused (a billion threads hung generate)", () => {
-    const r = runCli(
-      "polyrnn",
-      ["generate", `--bundle_file=${bundle}`, "--threads=1000000000"],
-      undefined,
-      20_000,
-    );
+    const r = polyrnn(["generate", `--bundle_file=${bundle}`, "--threads=1000000000"], 20_000);
     expectBounded(r, 2);
     expect(r.stderr).toMatch(/--threads is 1,000,000,000, over the limit of 256/);
   });

@@ -7,12 +7,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFi
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { removeStaleTemps } from "../src/io/fs.js";
-import { createReferenceKernels } from "../src/kernels/reference.js";
 import { hparamsToJson } from "../src/model/hparams.js";
-import { createPolyphonyModel } from "../src/model/lstm.js";
 import { CheckpointManager, dropMetricsAfter, loadLatestCheckpoint } from "../src/train/checkpoint.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 import { smf } from "./helpers/smf.js";
+import { tinyWeights } from "./helpers/tiny_model.js";
 
 const hparams = { batchSize: 4, rnnLayerSizes: [8], dropoutKeepProb: 0.5, clipNorm: 5, learningRate: 0.001 };
 let dir: string;
@@ -86,7 +85,7 @@ describe("no leftovers (issue 19: waste and leftovers)", () => {
 
   it("a corrupt newest checkpoint is passed over with a warning; the one before it is used", async () => {
     const trainDir = join(dir, "run", "train");
-    const weights = createPolyphonyModel(createReferenceKernels(), hparams, { seed: 1 }).exportWeights();
+    const weights = tinyWeights(hparams);
     const manager = new CheckpointManager(trainDir, { keep: 0 });
     const metadata = { hparams_json: hparamsToJson(hparams) };
     await manager.save({ step: 10, weights, metadata });

@@ -21,13 +21,11 @@ import { PLOT_FLAGS } from "../src/cli/plot.js";
 import { RENDER_FLAGS } from "../src/cli/render.js";
 import { STUDIO_FLAGS } from "../src/cli/studio.js";
 import { TRAIN_FLAGS } from "../src/cli/train.js";
-import { createReferenceKernels } from "../src/kernels/reference.js";
-import { encodeBundle } from "../src/model/bundle.js";
 import { hparamsToJson } from "../src/model/hparams.js";
-import { createPolyphonyModel } from "../src/model/lstm.js";
 import { CheckpointManager } from "../src/train/checkpoint.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 import { smf } from "./helpers/smf.js";
+import { tinyWeights, writeTinyBundle } from "./helpers/tiny_model.js";
 
 const hparams = { batchSize: 2, rnnLayerSizes: [8], dropoutKeepProb: 0.5, clipNorm: 5, learningRate: 0.001 };
 
@@ -152,11 +150,8 @@ beforeAll(async () => {
   mkdirSync(join(fixtures, "midi"));
   writeFileSync(join(fixtures, "midi", "a.mid"), midi);
   writeFileSync(join(fixtures, "in.mid"), midi);
-  const weights = createPolyphonyModel(createReferenceKernels(), hparams, { seed: 1 }).exportWeights();
-  writeFileSync(
-    join(fixtures, "tiny.safetensors"),
-    encodeBundle({ weights, hparams, step: 0, description: "" }),
-  );
+  const weights = tinyWeights(hparams);
+  writeTinyBundle(join(fixtures, "tiny.safetensors"), weights, hparams);
   await new CheckpointManager(join(fixtures, "run", "train"), { keep: 0 }).save({
     step: 1,
     weights,
@@ -191,22 +186,26 @@ function workDir(): string {
 const seconds = Number(process.env.POLYRNN_FUZZ_SECONDS ?? 45);
 
 describe("every command's flags, random and extreme (issue 19 property)", () => {
-  it("never hangs, aborts, or prints an internal error or a stack trace", () => {
-    const numRuns = Number(process.env.POLYRNN_FUZZ_RUNS ?? 24);
-    fc.assert(
-      fc.property(invocation, ({ name, flags }) => {
-        const cmd = COMMANDS[name];
-        const args = [name, ...cmd.base, ...flags];
-        const r = runCli("polyrnn", args, workDir(), cmd.server ? 3_000 : 20_000);
-        const what = `polyrnn ${args.join(" ")}\n${r.stderr.slice(-1500)}`;
-        expect(`${r.stdout}\n${r.stderr}`, what).not.toMatch(
-          /internal error|\n\s+at \S|FATAL ERROR|Fatal error/,
-        );
-        if (cmd.server && r.signal === "SIGTERM") return; // it started and kept serving
-        expect(r.signal, what).toBeNull();
-        expect([0, 1, 2], what).toContain(r.status);
-      }),
-      { numRuns, interruptAfterTimeLimit: seconds * 1000, markInterruptAsFailure: false },
-    );
-  }, 120_000 + seconds * 1000);
+  it(
+    "never hangs, aborts, or prints an internal error or a stack trace",
+    () => {
+      const numRuns = Number(process.env.POLYRNN_FUZZ_RUNS ?? 24);
+      fc.assert(
+        fc.property(invocation, ({ name, flags }) => {
+          const cmd = COMMANDS[name];
+          const args = [name, ...cmd.base, ...flags];
+          const r = runCli("polyrnn", args, workDir(), cmd.server ? 3_000 : 20_000);
+          const what = `polyrnn ${args.join(" ")}\n${r.stderr.slice(-1500)}`;
+          expect(`${r.stdout}\n${r.stderr}`, what).not.toMatch(
+            /internal error|\n\s+at \S|FATAL ERROR|Fatal error/,
+          );
+          if (cmd.server && r.signal === "SIGTERM") return; // it started and kept serving
+          expect(r.signal, what).toBeNull();
+          expect([0, 1, 2], what).toContain(r.status);
+        }),
+        { numRuns, interruptAfterTimeLimit: seconds * 1000, markInterruptAsFailure: false },
+      );
+    },
+    120_000 + seconds * 1000,
+  );
 });

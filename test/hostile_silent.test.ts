@@ -7,20 +7,18 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { listInputDir } from "../src/io/fs.js";
 import { readMidi } from "../src/io/midi.js";
 import { encodeSafetensors } from "../src/io/safetensors.js";
-import { createReferenceKernels } from "../src/kernels/reference.js";
 import type { NamedTensor } from "../src/model/api.js";
 import { encodeBundle, loadBundle } from "../src/model/bundle.js";
 import { hparamsToJson } from "../src/model/hparams.js";
-import { createPolyphonyModel } from "../src/model/lstm.js";
 import { CheckpointManager, loadCheckpoint, loadWeightsForWarmStart } from "../src/train/checkpoint.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 import { smf } from "./helpers/smf.js";
+import { tinyWeights, writeTinyBundle } from "./helpers/tiny_model.js";
 
 const h1 = { batchSize: 4, rnnLayerSizes: [8], dropoutKeepProb: 0.5, clipNorm: 5, learningRate: 0.001 };
 const h2 = { ...h1, rnnLayerSizes: [8, 8] };
 let dir: string;
-const weightsOf = (h: typeof h1) =>
-  createPolyphonyModel(createReferenceKernels(), h, { seed: 1 }).exportWeights();
+const weightsOf = (h: typeof h1) => tinyWeights(h);
 const cli = (...args: string[]) => runCli("polyrnn", args, undefined, 60_000);
 
 beforeAll(() => {
@@ -164,7 +162,7 @@ describe("nothing accepted silently (issue 19)", () => {
     const data = join(dir, "nothing.tfrecord");
     writeFileSync(data, "");
     const bundle = join(dir, "ok.safetensors");
-    writeFileSync(bundle, encodeBundle({ weights: weightsOf(h1), hparams: h1, step: 0, description: "" }));
+    writeTinyBundle(bundle);
     const r = cli(
       "eval",
       `--bundle_file=${bundle}`,
