@@ -136,6 +136,19 @@ describe("no stack traces (issue 19: internal errors)", () => {
     oneLineError(r, 1, /^error: cannot listen on --host=x+ --port=0: E[A-Z]+$/);
   });
 
+  it("an output name too long for the file system is one line (found by the property test: ENAMETOOLONG)", () => {
+    const mid = join(dir, "short.mid");
+    writeFileSync(
+      mid,
+      smf(96, [
+        [0, 0x90, 60, 64],
+        [96, 0x80, 60, 0],
+      ]),
+    );
+    const r = cli("render", mid, `--output=${join(dir, "x".repeat(300))}`);
+    oneLineError(r, 1, /^error: cannot write .*xxx: ENAMETOOLONG$/);
+  });
+
   it("render on a legal MIDI file whose note ends 5·10⁶ s in names the file and the 1-hour limit", () => {
     const far = join(dir, "far.mid");
     writeFileSync(

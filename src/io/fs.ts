@@ -71,7 +71,7 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
     await writeFile(tmp, data);
     await rename(tmp, path);
   } catch (e) {
-    await rm(tmp, { force: true });
+    await rm(tmp, { force: true }).catch(() => {}); // (a name too long was never created)
     throw writeError(path, e);
   }
 }
@@ -166,7 +166,7 @@ export class TFRecordFileWriter {
 
   async abort(): Promise<void> {
     await this.handle.close().catch(() => {});
-    await rm(this.tmp, { force: true });
+    await rm(this.tmp, { force: true }).catch(() => {});
   }
 }
 
