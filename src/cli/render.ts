@@ -45,7 +45,12 @@ export async function runRender(argv: string[], usage: string): Promise<number> 
       const ns = await readMidiFile(input);
       const output = flags.output ?? `${stripExtension(input)}.wav`;
       const t0 = performance.now();
-      const wav = renderWav(ns, { sampleRate: flags.sample_rate, tail: flags.tail });
+      let wav: Uint8Array;
+      try {
+        wav = renderWav(ns, { sampleRate: flags.sample_rate, tail: flags.tail });
+      } catch (e) {
+        throw e instanceof PolyrnnError ? new PolyrnnError(describeError(input, e)) : e;
+      }
       const seconds = (performance.now() - t0) / 1000;
       await writeOutput(output, wav);
       const duration = (wav.length - 44) / 2 / flags.sample_rate;
@@ -55,7 +60,7 @@ export async function runRender(argv: string[], usage: string): Promise<number> 
       );
     } catch (e) {
       if (e instanceof PolyrnnError && !(e instanceof UsageError)) {
-        console.error(`error: ${e.message.includes(input) ? e.message : describeError(input, e)}`);
+        console.error(`error: ${e.message}`);
         failed++;
         continue;
       }
