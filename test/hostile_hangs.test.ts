@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { generatePolyphony } from "../src/generate/polyphony.js";
 import { primerFromFlags } from "../src/generate/primer.js";
+import type { EventRnn } from "../src/generate/rnn.js";
 import { LimitError } from "../src/limits.js";
 import { type RunResult, runCli, tempDir } from "./helpers/cli.js";
 import { markovRnn } from "./helpers/markov_rnn.js";
@@ -24,6 +25,21 @@ function expectBounded(r: RunResult, status: number): void {
   expect(r.stderr).not.toMatch(/internal error|Fatal|^\s+at /m);
   expect(r.status, r.stderr).toBe(status);
 }
+
+/** Plain sampling from an empty primer. */
+const sample = (rnn: EventRnn, numSteps: number, numOutputs: number) =>
+  generatePolyphony(rnn, {
+    primer: primerFromFlags({}).sequence,
+    numSteps,
+    numOutputs,
+    conditionOnPrimer: false,
+    injectPrimerDuringGeneration: false,
+    temperature: 1,
+    beamSize: 1,
+    branchFactor: 1,
+    stepsPerIteration: 1,
+    seed: 1,
+  });
 
 const polyrnn = (args: string[], timeoutMs: number) => runCli("polyrnn", args, undefined, timeoutMs);
 
@@ -57,38 +73,13 @@ describe("hostile input ends quickly (issue 19: hangs and aborts)", () => {
       logits[2] = Number.NEGATIVE_INFINITY;
       return logits;
     });
-    const run = () =>
-      generatePolyphony(rnn, {
-        primer: primerFromFlags({}).sequence,
-        numSteps: 4,
-        numOutputs: 1,
-        conditionOnPrimer: false,
-        injectPrimerDuringGeneration: false,
-        temperature: 1,
-        beamSize: 1,
-        branchFactor: 1,
-        stepsPerIteration: 1,
-        seed: 1,
-      });
+    const run = () => sample(rnn, 4, 1);
     expect(run).toThrow(/ended only 0 of \d+ steps in \d+ sampled events .*almost never samples a step end/);
   });
 
   it("a model whose probabilities are NaN at run time stops with one line", () => {
     const rnn = markovRnn(() => new Float32Array(259).fill(Number.NaN));
-    expect(() =>
-      generatePolyphony(rnn, {
-        primer: primerFromFlags({}).sequence,
-        numSteps: 8,
-        numOutputs: 2,
-        conditionOnPrimer: false,
-        injectPrimerDuringGeneration: false,
-        temperature: 1,
-        beamSize: 1,
-        branchFactor: 1,
-        stepsPerIteration: 1,
-        seed: 1,
-      }),
-    ).toThrow(/probabilities are NaN/);
+    expect(() => sample(rnn, 8, 2)).toThrow(/probabilities are NaN/);
   });
 
   it("beam_size × branch_factor past the limit is refused before any work (Node aborted at 1.9 GB)", () => {
