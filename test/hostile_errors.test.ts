@@ -9,7 +9,7 @@ import { encodeSafetensors } from "../src/io/safetensors.js";
 import { hparamsToJson } from "../src/model/hparams.js";
 import { CheckpointManager } from "../src/train/checkpoint.js";
 import { type RunResult, runCli, tempDir } from "./helpers/cli.js";
-import { smf } from "./helpers/smf.js";
+import { FAR_APART, ONE_NOTE } from "./helpers/smf.js";
 import { tinyWeights, writeTinyBundle } from "./helpers/tiny_model.js";
 
 const hparams = { batchSize: 4, rnnLayerSizes: [8], dropoutKeepProb: 0.5, clipNorm: 5, learningRate: 0.001 };
@@ -138,28 +138,14 @@ describe("no stack traces (issue 19: internal errors)", () => {
 
   it("an output name too long for the file system is one line (found by the property test: ENAMETOOLONG)", () => {
     const mid = join(dir, "short.mid");
-    writeFileSync(
-      mid,
-      smf(96, [
-        [0, 0x90, 60, 64],
-        [96, 0x80, 60, 0],
-      ]),
-    );
+    writeFileSync(mid, ONE_NOTE());
     const r = cli("render", mid, `--output=${join(dir, "x".repeat(300))}`);
     oneLineError(r, 1, /^error: cannot write .*xxx: ENAMETOOLONG$/);
   });
 
   it("render on a legal MIDI file whose note ends 5·10⁶ s in names the file and the 1-hour limit", () => {
     const far = join(dir, "far.mid");
-    writeFileSync(
-      far,
-      smf(1, [
-        [0, 0x90, 60, 64],
-        [1, 0x80, 60, 0],
-        [9_999_989, 0x90, 62, 64],
-        [1, 0x80, 62, 0],
-      ]),
-    );
+    writeFileSync(far, FAR_APART());
     const r = cli("render", far, `--output=${join(dir, "far.wav")}`);
     oneLineError(
       r,

@@ -12,7 +12,7 @@ import type { EventRnn } from "../src/generate/rnn.js";
 import { LimitError } from "../src/limits.js";
 import { type RunResult, runCli, tempDir } from "./helpers/cli.js";
 import { markovRnn } from "./helpers/markov_rnn.js";
-import { smf } from "./helpers/smf.js";
+import { FAR_APART, ONE_NOTE } from "./helpers/smf.js";
 import { tinyWeights, writeTinyBundle } from "./helpers/tiny_model.js";
 
 const hparams = { batchSize: 4, rnnLayerSizes: [8], dropoutKeepProb: 0.5, clipNorm: 5, learningRate: 0.001 };
@@ -105,12 +105,7 @@ describe("hostile input ends quickly (issue 19: hangs and aborts)", () => {
     const input = join(dir, "far");
     mkdirSync(input);
     // Division 1: a note at tick 0 and one at tick 9,999,990 (≈ 5·10⁶ s at 120 qpm).
-    const far = smf(1, [
-      [0, 0x90, 60, 64],
-      [1, 0x80, 60, 0],
-      [9_999_989, 0x90, 62, 64],
-      [1, 0x80, 62, 0],
-    ]);
+    const far = FAR_APART();
     writeFileSync(join(input, "far.mid"), far);
     const notes = join(dir, "far.tfrecord");
     expectBounded(
@@ -143,13 +138,7 @@ describe("hostile input ends quickly (issue 19: hangs and aborts)", () => {
   it("a FIFO named x.mid in the input folder is skipped with a line, not read (convert hung)", () => {
     const input = join(dir, "fifo");
     mkdirSync(input);
-    writeFileSync(
-      join(input, "ok.mid"),
-      smf(96, [
-        [0, 0x90, 60, 64],
-        [96, 0x80, 60, 0],
-      ]),
-    );
+    writeFileSync(join(input, "ok.mid"), ONE_NOTE());
     execFileSync("mkfifo", [join(input, "x.mid")]);
     const r = polyrnn(
       ["convert", `--input_dir=${input}`, `--output_file=${join(dir, "fifo.tfrecord")}`, "--jobs=1"],

@@ -12,7 +12,7 @@ import { encodeBundle, loadBundle } from "../src/model/bundle.js";
 import { hparamsToJson } from "../src/model/hparams.js";
 import { CheckpointManager, loadCheckpoint, loadWeightsForWarmStart } from "../src/train/checkpoint.js";
 import { runCli, tempDir } from "./helpers/cli.js";
-import { smf } from "./helpers/smf.js";
+import { ONE_NOTE, smf } from "./helpers/smf.js";
 import { tinyWeights, writeTinyBundle } from "./helpers/tiny_model.js";
 
 const h1 = { batchSize: 4, rnnLayerSizes: [8], dropoutKeepProb: 0.5, clipNorm: 5, learningRate: 0.001 };
@@ -92,13 +92,7 @@ describe("nothing accepted silently (issue 19)", () => {
   it("--recursive enters a folder once through a symlink loop and reports broken links", async () => {
     const root = join(dir, "tree");
     mkdirSync(join(root, "a"), { recursive: true });
-    writeFileSync(
-      join(root, "a", "one.mid"),
-      smf(96, [
-        [0, 0x90, 60, 64],
-        [96, 0x80, 60, 0],
-      ]),
-    );
+    writeFileSync(join(root, "a", "one.mid"), ONE_NOTE());
     symlinkSync("..", join(root, "a", "up"));
     symlinkSync("nowhere.mid", join(root, "broken.mid"));
     const listing = await listInputDir(root, true);

@@ -14,3 +14,19 @@ export function smf(division: number, events: number[][]): Uint8Array {
   const track = [0x4d, 0x54, 0x72, 0x6b, len >>> 24, (len >> 16) & 0xff, (len >> 8) & 0xff, len & 0xff];
   return Uint8Array.from([...header, ...track, ...body]);
 }
+
+/** One quarter note of middle C at 96 ticks per quarter. */
+export const ONE_NOTE = (): Uint8Array =>
+  smf(96, [
+    [0, 0x90, 60, 64],
+    [96, 0x80, 60, 0],
+  ]);
+
+/** Legal and 45 bytes: division 1, a second note at tick 9,999,990 (≈ 5·10⁶ s at 120 qpm). */
+export const FAR_APART = (): Uint8Array =>
+  smf(1, [
+    [0, 0x90, 60, 64],
+    [1, 0x80, 60, 0],
+    [9_999_989, 0x90, 62, 64],
+    [1, 0x80, 62, 0],
+  ]);
