@@ -146,7 +146,14 @@ describe("hostile input ends quickly (issue 19: hangs and aborts)", () => {
     );
     expectBounded(r, 0);
     expect(r.stderr).toMatch(/x\.mid: not a regular file/);
-    // The same holds for every command that reads one file: a primer, a file to plot or render.
+    // The same holds for every command that reads one file: a primer, a file to plot or render, a
+    // dataset to train on (found by the property test: train waited on the FIFO for ever).
+    const t = polyrnn(
+      ["train", `--run_dir=${join(dir, "fifo-run")}`, `--sequence_example_file=${join(input, "x.mid")}`],
+      20_000,
+    );
+    expectBounded(t, 1);
+    expect(t.stderr).toMatch(/x\.mid: not a regular file \(a pipe or device\)/);
     const p = polyrnn(["render", join(input, "x.mid")], 20_000);
     expectBounded(p, 1);
     expect(p.stderr).toMatch(/^error: cannot read .*x\.mid: not a regular file/m);

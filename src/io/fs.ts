@@ -170,8 +170,14 @@ export class TFRecordFileWriter {
   }
 }
 
-/** Streams the records of a TFRecord file; errors name the file. */
+/** Streams the records of a TFRecord file; errors name the file. Only a regular file is read (not a FIFO). */
 export async function* readTFRecordFile(path: string): AsyncGenerator<Uint8Array> {
+  const info = await stat(path).catch(() => undefined); // a missing file: the stream says so below
+  if (info && !info.isFile()) {
+    throw new TFRecordError(
+      `${path}: not a regular file${info.isDirectory() ? " (a folder)" : " (a pipe or device)"}`,
+    );
+  }
   try {
     yield* readTFRecordStream(createReadStream(path, { highWaterMark: 1 << 20 }));
   } catch (e) {

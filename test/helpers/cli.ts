@@ -21,7 +21,7 @@ export interface RunResult {
   status: number | null;
   stdout: string;
   stderr: string;
-  /** The signal that ended it: SIGTERM when it ran past `timeoutMs`, SIGABRT/SIGTRAP when Node aborted. */
+  /** The signal that ended it: SIGKILL when it ran past `timeoutMs`, SIGABRT/SIGTRAP when Node aborted. */
   signal: NodeJS.Signals | null;
 }
 
@@ -31,6 +31,8 @@ export function runCli(bin: string, args: string[], cwd = ROOT, timeoutMs = 120_
     cwd,
     encoding: "utf8",
     timeout: timeoutMs,
+    // SIGTERM asks train to stop after its step; a run past its time must end whatever it is doing.
+    killSignal: "SIGKILL",
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
 }
