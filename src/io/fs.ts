@@ -28,6 +28,12 @@ function tempName(path: string): string {
   );
 }
 
+/** Only regular files are read: a folder, a FIFO or a device (/dev/zero) is one line naming the path. */
+function checkRegularFile(path: string, info: Awaited<ReturnType<typeof stat>>): void {
+  if (info.isDirectory()) throw new PolyrnnError(`cannot read ${path}: is a folder`);
+  if (!info.isFile()) throw new PolyrnnError(`cannot read ${path}: not a regular file (a pipe or device)`);
+}
+
 /**
  * Reads a whole input file that must be a regular file of at most `limit` bytes (limits.ts): a FIFO or a
  * device (/dev/zero) would block or never end, a huge file would only exhaust memory. Failures are one
@@ -40,8 +46,7 @@ export async function readInputFile(path: string, limit = LIMITS.inputFileBytes)
   } catch (e) {
     throw readError(path, e);
   }
-  if (info.isDirectory()) throw new PolyrnnError(`cannot read ${path}: is a folder`);
-  if (!info.isFile()) throw new PolyrnnError(`cannot read ${path}: not a regular file (a pipe or device)`);
+  checkRegularFile(path, info);
   checkLimit(`${path}: its size in bytes`, info.size, limit);
   try {
     return await readFile(path);
@@ -173,11 +178,7 @@ export class TFRecordFileWriter {
 /** Streams the records of a TFRecord file; errors name the file. Only a regular file is read (not a FIFO). */
 export async function* readTFRecordFile(path: string): AsyncGenerator<Uint8Array> {
   const info = await stat(path).catch(() => undefined); // a missing file: the stream says so below
-  if (info && !info.isFile()) {
-    throw new TFRecordError(
-      `${path}: not a regular file${info.isDirectory() ? " (a folder)" : " (a pipe or device)"}`,
-    );
-  }
+  if (info) checkRegularFile(path, info);
   try {
     yield* readTFRecordStream(createReadStream(path, { highWaterMark: 1 << 20 }));
   } catch (e) {
