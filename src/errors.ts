@@ -54,6 +54,24 @@ export function readError(
   return new Err(`cannot read ${path}: ${why}`);
 }
 
+/**
+ * A failed write (or folder creation, `verb` "create") of `path` as one line naming it, as readError:
+ * "is a folder", "permission denied", "no space left on the device", else the system's error code.
+ */
+export function writeError(path: string, e: unknown, verb = "write"): PolyrnnError {
+  if (e instanceof PolyrnnError) return e;
+  const err = e as NodeJS.ErrnoException;
+  const why =
+    err.code === "EISDIR"
+      ? "is a folder"
+      : err.code === "EACCES" || err.code === "EPERM"
+        ? "permission denied"
+        : err.code === "ENOSPC"
+          ? "no space left on the device"
+          : (err.code ?? err.message);
+  return new PolyrnnError(`cannot ${verb} ${path}: ${why}`);
+}
+
 /** One line naming the file and the problem. */
 export function describeError(file: string, err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);

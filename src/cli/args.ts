@@ -5,6 +5,7 @@
  * the same table, so it cannot drift from what is parsed.
  */
 import { UsageError } from "../errors.js";
+import { overLimit } from "../limits.js";
 
 export type FlagType = "string" | "bool" | "int" | "float";
 
@@ -13,6 +14,8 @@ export interface FlagSpec {
   help: string;
   default?: string | number | boolean;
   required?: boolean;
+  /** Largest value of a number flag (limits.ts); a larger one is refused naming the limit. */
+  max?: number;
 }
 
 export type FlagTable = Record<string, FlagSpec>;
@@ -37,6 +40,12 @@ export interface ParsedArgs<T extends FlagTable> {
   explicit: Set<string>;
 }
 
+function withinMax(name: string, spec: FlagSpec, n: number): number {
+  const problem = spec.max === undefined ? undefined : overLimit(n, spec.max);
+  if (problem) throw new UsageError(`--${name} ${problem}`);
+  return n;
+}
+
 function parseValue(name: string, spec: FlagSpec, raw: string): string | number | boolean {
   switch (spec.type) {
     case "bool": {
@@ -48,15 +57,20 @@ function parseValue(name: string, spec: FlagSpec, raw: string): string | number 
     case "int": {
       if (!/^[-+]?\d+$/.test(raw.trim()))
         throw new UsageError(`--${name} takes a whole number, got "${raw}"`);
-      return Number(raw);
+      if (!Number.isSafeInteger(Number(raw)))
+        throw new UsageError(`--${name} takes a whole number below 2^53, got "${raw}"`);
+      return withinMax(name, spec, Number(raw));
     }
     case "float": {
       const n = Number(raw);
       if (raw.trim() === "" || !Number.isFinite(n))
         throw new UsageError(`--${name} takes a number, got "${raw}"`);
-      return n;
+      return withinMax(name, spec, n);
     }
     default:
+      // An empty value where one is needed (`--run_dir=`) would silently mean the current folder.
+      if (raw === "" && spec.default !== "")
+        throw new UsageError(`--${name} is empty; give a value or leave the flag out`);
       return raw;
   }
 }

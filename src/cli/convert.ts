@@ -68,9 +68,10 @@ export async function runConvert(argv: string[], usage: string): Promise<number>
         `in ${summary.seconds.toFixed(2)} s (${(summary.converted / summary.seconds).toFixed(0)} files/s, ` +
         `${(mb / summary.seconds).toFixed(1)} MB/s).`,
     ];
+    for (const t of summary.removedTemps ?? []) lines.push(`Removed ${t}, left by an interrupted convert.`);
     if (summary.converted > 0) lines.push(`Wrote ${flags.output_file} (${summary.outputBytes} bytes).`);
     if (summary.failed.length > 0) {
-      lines.push(`Skipped ${summary.failed.length} file(s) that could not be read:`);
+      lines.push(`Skipped ${summary.failed.length} file(s) or part(s) of files that could not be read:`);
       for (const f of summary.failed)
         lines.push(`  ${f.reason.startsWith(f.path) ? f.reason : `${f.path}: ${f.reason}`}`);
     }

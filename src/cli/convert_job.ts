@@ -5,16 +5,17 @@
  */
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { basename, resolve } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { describeError } from "../errors.js";
 import { type ConvertibleKind, convertFileBytes } from "../io/convert.js";
-import { type ListedFile, listInputDir, TFRecordFileWriter } from "../io/fs.js";
+import { type ListedFile, listInputDir, removeStaleTemps, TFRecordFileWriter } from "../io/fs.js";
 import { encodeNoteSequence } from "../io/notesequence_proto.js";
 import { frameRecord } from "../io/tfrecord.js";
+import { LIMITS } from "../limits.js";
 
 /** Larger inputs are refused unread: no real score is this big, and reading one would only waste memory. */
-export const MAX_INPUT_BYTES = 256 * 1024 * 1024;
+export const MAX_INPUT_BYTES = LIMITS.inputFileBytes;
 
 export interface ConvertTask {
   index: number;
@@ -100,6 +101,8 @@ export interface ConvertSummary {
   inputBytes: number;
   outputBytes: number;
   seconds: number;
+  /** Temporary files of an interrupted earlier run that were removed. */
+  removedTemps?: string[];
 }
 
 export class NothingToConvertError extends Error {}
@@ -115,10 +118,13 @@ export async function convertDirectory(opts: ConvertOptions): Promise<ConvertSum
     sequences: 0,
     notes: 0,
     failed: [],
-    ignored: listing.skippedDirs.map((p) => ({
-      path: p,
-      reason: "folder (use --recursive to convert folders)",
-    })),
+    ignored: [
+      ...listing.skippedDirs.map((p) => ({
+        path: p,
+        reason: "folder (use --recursive to convert folders)",
+      })),
+      ...listing.skipped,
+    ],
     inputBytes: 0,
     outputBytes: 0,
     seconds: 0,
@@ -147,7 +153,11 @@ export async function convertDirectory(opts: ConvertOptions): Promise<ConvertSum
   }
   opts.onStart?.(files);
 
-  const writer = await TFRecordFileWriter.create(resolve(opts.outputFile));
+  const output = resolve(opts.outputFile);
+  // A convert killed earlier left its temporary output behind: remove it (a live writer's is kept).
+  const stale = await removeStaleTemps(dirname(output), (target) => target === basename(output));
+  summary.removedTemps = stale.map((name) => resolve(dirname(output), name));
+  const writer = await TFRecordFileWriter.create(output);
   try {
     const pending = new Map<number, ConvertResult>();
     let nextToWrite = 0;

@@ -101,6 +101,7 @@ function parseRange(text: string): number[] {
 
 function printSummary(s: DatasetSummary, outputDir: string, quantizeOnBeats: boolean): void {
   const lines = [
+    ...s.removedTemps.map((t) => `Removed ${t}, left by an interrupted dataset run.`),
     `Processed ${s.inputs} inputs total. Produced ${s.outputs.training + s.outputs.eval} outputs.`,
     ...Object.keys(s.stats)
       .sort()
@@ -144,6 +145,14 @@ export async function runDataset(argv: string[], usage: string): Promise<number>
   if (flags.min_steps < 0) throw new UsageError("--min_steps must be at least 0");
   if (flags.max_steps < 1) throw new UsageError("--max_steps must be at least 1");
   const frames = flags.input === undefined;
+  if (
+    (!frames || (explicit.has("min_steps") && explicit.has("max_steps"))) &&
+    flags.min_steps > flags.max_steps
+  ) {
+    throw new UsageError(
+      `--min_steps=${flags.min_steps} is more than --max_steps=${flags.max_steps}: no track could be kept`,
+    );
+  }
   const quiet = flags.quiet || flags.log === "WARN" || flags.log === "ERROR";
   let progress: Progress | undefined;
   const opts: DatasetJobOptions = {

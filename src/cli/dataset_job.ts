@@ -3,11 +3,11 @@
  * and eval_poly_tracks.tfrecord of SequenceExamples. The output folder is checked before any work starts;
  * both files appear complete, or not at all.
  */
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { encodeSequenceExample } from "../dataset/sequence_example.js";
 import { PolyrnnError, ProtobufError, readError } from "../errors.js";
-import { readTFRecordFile, TFRecordFileWriter } from "../io/fs.js";
+import { readInputFile, readTFRecordFile, removeStaleTemps, TFRecordFileWriter } from "../io/fs.js";
 import { decodeNoteSequence } from "../io/notesequence_proto.js";
 import type { NoteSequence } from "../notesequence.js";
 import {
@@ -54,6 +54,8 @@ export interface DatasetSummary {
   /** Files that lost most of their notes to tempo splitting (Magenta's default mode). */
   tempoLosses: { name: string; keptNotes: number; inputNotes: number; tempoSplits: number }[];
   seconds: number;
+  /** Temporary files of an interrupted earlier run that were removed (paths). */
+  removedTemps: string[];
 }
 
 async function openWriters(outputDir: string): Promise<Record<Mode, TFRecordFileWriter>> {
@@ -77,6 +79,7 @@ function newSummary(): DatasetSummary {
     keptSteps: 0,
     tempoLosses: [],
     seconds: 0,
+    removedTemps: [],
   };
 }
 
@@ -88,8 +91,12 @@ async function runWithWriters(
   ) => Promise<void>,
 ): Promise<DatasetSummary> {
   const t0 = performance.now();
-  const writers = await openWriters(opts.outputDir);
   const summary = newSummary();
+  // A dataset run killed earlier left its temporary outputs behind: remove them (a live writer's are kept).
+  const ours = new Set(Object.values(OUTPUT_NAMES));
+  for (const name of await removeStaleTemps(opts.outputDir, (target) => ours.has(target)))
+    summary.removedTemps.push(join(opts.outputDir, name));
+  const writers = await openWriters(opts.outputDir);
   const emit = async (p: ProcessedSequence, ns: NoteSequence) => {
     summary.inputs++;
     summary.inputNotes += p.inputNotes;
@@ -176,9 +183,10 @@ export async function createDatasetFromFrames(
   satb: boolean,
   opts: DatasetJobOptions,
 ): Promise<DatasetSummary> {
+  const text = (await readInputFile(file)).toString("utf8");
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(file, "utf8"));
+    json = JSON.parse(text);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw new DatasetInputError(

@@ -4,15 +4,15 @@
  *   polyrnn eval --run_dir=RUN --frames=bl2012_jsb_chorales.json --split=valid           # frame NLL
  *   polyrnn eval --music=out/generated --reference=notes.tfrecord                         # music statistics
  */
-import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { ExampleSet } from "../dataset/batches.js";
 import { PolyrnnError, readError, UsageError } from "../errors.js";
 import { evaluateDataset } from "../eval/dataset.js";
 import { eventFrameNll, type FrameNllResult, frameNll, UNIFORM_FRAME_NLL } from "../eval/frames.js";
 import { encodeIds, fromQuantizedSequence } from "../events/codec.js";
-import { readTFRecordFile } from "../io/fs.js";
+import { readInputFile, readTFRecordFile } from "../io/fs.js";
 import { createKernels, KERNEL_KINDS, type KernelKind } from "../kernels/index.js";
+import { LIMITS } from "../limits.js";
 import { createPolyphonyModel } from "../model/lstm.js";
 import { satbToQuantizedSequence } from "../pipeline/frames.js";
 import { expandGlob } from "../train/trainer.js";
@@ -69,6 +69,7 @@ export const EVAL_FLAGS = {
   threads: {
     type: "int",
     default: 0,
+    max: LIMITS.threads,
     help: "Threads for the WebAssembly kernels (0 = the cores not busy with other work).",
   },
   json: { type: "bool", default: false, help: "Print one JSON object on stdout instead of the table." },
@@ -116,6 +117,12 @@ async function loadExampleFiles(pattern: string): Promise<{ set: ExampleSet; fil
       throw e;
     }
   }
+  const skipped = sets.reduce((n, s) => n + s.report.skippedEmpty, 0);
+  if (sets.every((s) => s.count === 0)) {
+    throw new PolyrnnError(
+      `${files.join(", ")}: no examples to evaluate (${skipped > 0 ? `${skipped} empty records` : "an empty file"}; make one with polyrnn dataset)`,
+    );
+  }
   if (sets.length === 1) return { set: sets[0], files };
   const all: { labels: number[]; inputs: number[] }[] = [];
   for (const s of sets) {
@@ -130,12 +137,7 @@ interface FrameSplit {
 }
 
 async function loadFrameSplit(file: string, split: string): Promise<FrameSplit> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (e) {
-    throw readError(file, e);
-  }
+  const text = (await readInputFile(file)).toString("utf8");
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -15,7 +15,7 @@ import {
   stepNotes,
 } from "../eval/music.js";
 import { convertFileBytes } from "../io/convert.js";
-import { listInputDir, readTFRecordFile, sourceKindOf } from "../io/fs.js";
+import { listInputDir, readInputFile, readTFRecordFile, sourceKindOf } from "../io/fs.js";
 import { decodeNoteSequence } from "../io/notesequence_proto.js";
 import type { NoteSequence } from "../notesequence.js";
 
@@ -81,7 +81,7 @@ async function* sequencesOf(path: string, skipped: string[]): AsyncGenerator<Not
   const kind = sourceKindOf(path);
   if (!kind) throw new PolyrnnError(`${path}: not a folder, a .tfrecord, or a MIDI/MusicXML/ABC file`);
   try {
-    yield* convertFileBytes(await readFile(path), kind, basename(path), "").sequences;
+    yield* convertFileBytes(await readInputFile(path), kind, basename(path), "").sequences;
   } catch (e) {
     skipped.push(describeError(path, e));
   }

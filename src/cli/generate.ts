@@ -4,16 +4,16 @@
  *   polyrnn generate --run_dir=RUN --save_generator_bundle --bundle_file=OUT.safetensors
  */
 import { existsSync } from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PolyrnnError, readError, UsageError } from "../errors.js";
+import { PolyrnnError, UsageError } from "../errors.js";
 import { createLstmRnn } from "../generate/lstm_rnn.js";
 import { generatePolyphony } from "../generate/polyphony.js";
 import { primerFromFlags } from "../generate/primer.js";
 import { randomSeed } from "../generate/rng.js";
-import { writeFileAtomic } from "../io/fs.js";
+import { makeDir, readInputFile, writeFileAtomic } from "../io/fs.js";
 import { writeMidi } from "../io/midi.js";
 import { createKernels, KERNEL_KINDS, type KernelKind } from "../kernels/index.js";
+import { LIMITS } from "../limits.js";
 import type { HParams } from "../model/api.js";
 import { encodeBundle } from "../model/bundle.js";
 import { parseHParams } from "../model/hparams.js";
@@ -101,6 +101,7 @@ export const GENERATE_FLAGS = {
   threads: {
     type: "int",
     default: 0,
+    max: LIMITS.threads,
     help: "Threads for the WebAssembly kernels (0 = the cores not busy with other work).",
   },
 } satisfies FlagTable;
@@ -112,14 +113,6 @@ named <YYYY-mm-dd_HHMMSS>_<i>.mid. All outputs and beams run as one batch.`;
 function timestamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}
-
-async function readPrimerMidi(path: string): Promise<Uint8Array> {
-  try {
-    return await readFile(path);
-  } catch (e) {
-    throw readError(path, e);
-  }
 }
 
 /** Magenta users hit "Key … not found" when --hparams disagreed with the checkpoint (#621, #964): say it plainly. */
@@ -199,7 +192,7 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
   const primerMidi = flags.primer_midi
     ? {
         path: flags.primer_midi,
-        bytes: await readPrimerMidi(flags.primer_midi),
+        bytes: await readInputFile(flags.primer_midi),
       }
     : undefined;
   let primer: ReturnType<typeof primerFromFlags>;
@@ -229,9 +222,7 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
     }
   }
 
-  await mkdir(flags.output_dir, { recursive: true }).catch((e) => {
-    throw new PolyrnnError(`cannot create ${flags.output_dir}: ${(e as NodeJS.ErrnoException).code}`);
-  });
+  await makeDir(flags.output_dir);
   const seed = flags.seed ?? randomSeed();
   const kernels = await createKernels(flags.kernels as KernelKind, {
     threads: flags.threads || undefined,
@@ -276,7 +267,7 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
   }
   info(
     `Generated steps ${result.generateStartStep}…${result.generateEndStep} at ${result.qpm} qpm with seed ${seed} ` +
-      `in ${seconds.toFixed(2)} s; best log-likelihood ${Math.max(...result.scores).toFixed(2)}.`,
+      `in ${seconds.toFixed(2)} s; best log-likelihood ${result.scores.reduce((a, b) => Math.max(a, b)).toFixed(2)}.`,
   );
   info(`Wrote ${paths.length} MIDI files to ${flags.output_dir}`);
   if (flags.json) {

@@ -5,14 +5,20 @@
  *   const src = await loadModelSource({ bundleFile: flags.bundle_file, runDir: flags.run_dir });
  *   model.importWeights(src.weights);   // src.hparams, src.step, src.path, src.description
  */
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PolyrnnError, readError, UsageError } from "../errors.js";
+import { readInputFile } from "../io/fs.js";
 import { readSafetensorsHeader } from "../io/safetensors.js";
+import { LIMITS } from "../limits.js";
 import type { HParams, NamedTensor } from "../model/api.js";
 import { loadBundle } from "../model/bundle.js";
 import { hparamsFromJson } from "../model/hparams.js";
-import { CHECKPOINT_FORMAT, latestCheckpoint, loadCheckpoint } from "../train/checkpoint.js";
+import {
+  CHECKPOINT_FORMAT,
+  type Checkpoint,
+  loadCheckpoint,
+  loadLatestCheckpoint,
+} from "../train/checkpoint.js";
 
 export interface ModelSource {
   kind: "bundle" | "checkpoint";
@@ -34,12 +40,7 @@ function fileError(path: string, e: unknown): never {
 
 /** A bundle, or a training checkpoint given where a bundle is expected (its weights and hparams serve). */
 export async function readBundleFile(path: string): Promise<ModelSource> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    fileError(path, e);
-  }
+  const bytes = await readInputFile(path, LIMITS.modelFileBytes);
   let format: string | undefined;
   try {
     format = readSafetensorsHeader(bytes).metadata?.format;
@@ -65,18 +66,28 @@ export async function readBundleFile(path: string): Promise<ModelSource> {
 /** The newest checkpoint in `<runDir>/train`. */
 export async function readRunDir(runDir: string): Promise<ModelSource> {
   const trainDir = join(runDir, "train");
-  const ref = await latestCheckpoint(trainDir).catch(() => undefined);
-  if (!ref) {
+  let ckpt: Checkpoint | undefined;
+  try {
+    ckpt = await loadLatestCheckpoint(trainDir, (m) => console.error(m));
+  } catch (e) {
+    if (e instanceof PolyrnnError) throw e;
+    throw readError(trainDir, e, "folder");
+  }
+  if (!ckpt) {
     throw new PolyrnnError(
       `no checkpoint in ${trainDir} (train a model first with polyrnn train --run_dir=${runDir})`,
     );
   }
-  return readCheckpointFile(ref.path);
+  return sourceOfCheckpoint(ckpt);
 }
 
 /** One checkpoint file of `polyrnn train`, with the hparams recorded in it. */
 export async function readCheckpointFile(path: string): Promise<ModelSource> {
-  const ckpt = await loadCheckpoint(path);
+  return sourceOfCheckpoint(await loadCheckpoint(path));
+}
+
+function sourceOfCheckpoint(ckpt: Checkpoint): ModelSource {
+  const path = ckpt.path;
   const json = ckpt.metadata.hparams_json;
   if (!json) throw new PolyrnnError(`${path}: the checkpoint records no hparams`);
   let hparams: HParams;

@@ -6,10 +6,10 @@
  * from the metrics.jsonl files that `polyrnn train` writes, as SVG.
  *   polyrnn plot --metrics=runs/bach --reference_loss=0.425 --reference_accuracy=0.857 --reference_label=notebook
  */
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 import { PolyrnnError, readError, UsageError } from "../errors.js";
-import { writeFileAtomic } from "../io/fs.js";
+import { readInputFile, writeFileAtomic } from "../io/fs.js";
 import { readMidi } from "../io/midi.js";
 import type { NoteSequence } from "../notesequence.js";
 import {
@@ -86,12 +86,7 @@ export function firstQpm(ns: NoteSequence): number {
 
 /** Reads and parses a MIDI file; every failure is a PolyrnnError whose message names the file. */
 export async function readMidiFile(path: string): Promise<NoteSequence> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw readError(path, e);
-  }
+  const bytes = await readInputFile(path);
   try {
     return readMidi(bytes);
   } catch (e) {
@@ -100,15 +95,8 @@ export async function readMidiFile(path: string): Promise<NoteSequence> {
   }
 }
 
-/** Writes a file; a failure is a PolyrnnError naming it. */
-export async function writeOutput(path: string, data: Uint8Array | string): Promise<void> {
-  try {
-    await writeFileAtomic(path, data);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new PolyrnnError(`cannot write ${path}: ${err.code ?? err.message}`);
-  }
-}
+/** Writes a file atomically; a failure is a PolyrnnError naming it. */
+export const writeOutput = writeFileAtomic;
 
 function stripExtension(path: string): string {
   const ext = extname(path);
@@ -133,13 +121,7 @@ async function isFile(path: string): Promise<boolean> {
 
 /** Reads and parses one metrics.jsonl file; every failure is a PolyrnnError naming it (and the line). */
 export async function readMetricsFile(path: string): Promise<MetricsPoint[]> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    throw readError(path, e);
-  }
-  return parseMetricsJsonl(text, path);
+  return parseMetricsJsonl((await readInputFile(path)).toString("utf8"), path);
 }
 
 export interface LoadedMetrics {

@@ -4,7 +4,7 @@
  *   polyrnn render out/2024-01-01_120000_01.mid --output=listen.wav
  */
 import { extname } from "node:path";
-import { PolyrnnError, UsageError } from "../errors.js";
+import { describeError, PolyrnnError, UsageError } from "../errors.js";
 import { renderWav } from "../render/synth.js";
 import { type FlagTable, formatHelp, parseArgs } from "./args.js";
 import { readMidiFile, writeOutput } from "./plot.js";
@@ -45,7 +45,12 @@ export async function runRender(argv: string[], usage: string): Promise<number> 
       const ns = await readMidiFile(input);
       const output = flags.output ?? `${stripExtension(input)}.wav`;
       const t0 = performance.now();
-      const wav = renderWav(ns, { sampleRate: flags.sample_rate, tail: flags.tail });
+      let wav: Uint8Array;
+      try {
+        wav = renderWav(ns, { sampleRate: flags.sample_rate, tail: flags.tail });
+      } catch (e) {
+        throw e instanceof PolyrnnError ? new PolyrnnError(describeError(input, e)) : e;
+      }
       const seconds = (performance.now() - t0) / 1000;
       await writeOutput(output, wav);
       const duration = (wav.length - 44) / 2 / flags.sample_rate;

@@ -49,12 +49,13 @@ export async function runStudio(argv: string[], usage: string): Promise<number> 
       console.error(`error: port ${flags.port} is in use; pick another with --port (0 = any free port)`);
       return 1;
     }
-    if (err.code === "EADDRNOTAVAIL" || err.code === "ENOTFOUND") {
-      console.error(`error: cannot listen on --host=${flags.host}: ${err.code}`);
-      return 1;
-    }
     if (e instanceof PolyrnnError) {
       console.error(`error: ${e.message}`);
+      return 1;
+    }
+    // Any other refusal of the system (a name it cannot resolve, EINVAL, EACCES): one line.
+    if (typeof err.code === "string") {
+      console.error(`error: cannot listen on --host=${flags.host} --port=${flags.port}: ${err.code}`);
       return 1;
     }
     throw e;

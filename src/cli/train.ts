@@ -7,6 +7,7 @@
  */
 import { PolyrnnError, UsageError } from "../errors.js";
 import { KERNEL_KINDS, type KernelKind } from "../kernels/index.js";
+import { LIMITS } from "../limits.js";
 import { DEFAULT_HPARAMS, parseHParams } from "../model/hparams.js";
 import {
   consoleReporter,
@@ -96,6 +97,7 @@ export const TRAIN_FLAGS = {
   threads: {
     type: "int",
     default: 0,
+    max: LIMITS.threads,
     help: "Threads for the WebAssembly kernels; 0 picks the cores not busy with other work (the cores less the load average, at least 1).",
   },
   batching: {

@@ -14,6 +14,8 @@ import {
   toNoteSequence,
   trimTrailingEndEvents,
 } from "../events/codec.js";
+import { midiTempoProblem } from "../io/midi_write.js";
+import { checkLimit, LIMITS } from "../limits.js";
 import { cloneNoteSequence, type NoteSequence } from "../notesequence.js";
 import { extractPolyphonicSequences } from "../pipeline/extract.js";
 import {
@@ -66,6 +68,8 @@ export interface PolyphonyResult {
 /** The timeline of a request (spec §5.2–5.3), separated so it can be checked without a model. */
 export function generationTimeline(primer: NoteSequence, numSteps: number) {
   const qpm = primer.tempos[0]?.qpm || DEFAULT_QPM;
+  const tempoProblem = midiTempoProblem(qpm);
+  if (tempoProblem) throw new GenerationError(`the output's ${tempoProblem}`);
   const secondsPerStep = 60 / qpm / STEPS_PER_QUARTER;
   const startTime = primer.totalTime;
   const endTime = numSteps * secondsPerStep;
@@ -124,7 +128,24 @@ export function injectMelody(melody: readonly PolyEvent[], startStep: number): M
   };
 }
 
+/** Refuses a request past LIMITS before anything runs: memory grows with sequences × steps. */
+function checkRequestSize(opts: PolyphonyOptions): void {
+  checkLimit("num_steps", opts.numSteps, LIMITS.generateSteps);
+  const sequences = opts.numOutputs * opts.beamSize * opts.branchFactor;
+  checkLimit(
+    "num_outputs × beam_size × branch_factor (sequences generated together)",
+    sequences,
+    LIMITS.generateSequences,
+  );
+  checkLimit(
+    "num_outputs × beam_size × branch_factor × num_steps",
+    sequences * opts.numSteps,
+    LIMITS.generateSequenceSteps,
+  );
+}
+
 export function generatePolyphony(rnn: EventRnn, opts: PolyphonyOptions): PolyphonyResult {
+  checkRequestSize(opts);
   const timeline = generationTimeline(opts.primer, opts.numSteps);
   const { qpm, generateStartStep, generateEndStep } = timeline;
 
@@ -150,6 +171,9 @@ export function generatePolyphony(rnn: EventRnn, opts: PolyphonyOptions): Polyph
   const rngs = seqs.map((_, i) => createRng(opts.seed, i));
   const scores = seqs.map(() => 0);
   const resumes: (ResumePoint | undefined)[] = seqs.map(() => undefined);
+  // A model that (almost) never ends a step would loop for ever: give up past LIMITS.eventsPerStep.
+  const eventsAsked = seqs.map(() => 0);
+  const maxEvents = LIMITS.eventsPerStep * Math.max(1, totalSteps - numSteps(polySeq));
   for (;;) {
     const todo = seqs.map((_s, i) => i).filter((i) => numSteps(seqs[i]) < totalSteps);
     if (todo.length === 0) break;
@@ -158,6 +182,13 @@ export function generatePolyphony(rnn: EventRnn, opts: PolyphonyOptions): Polyph
     // whole sequence again: a model that rarely ends a step needs many rounds).
     const requests = todo.map((i) => {
       const stepsToGenerate = totalSteps - numSteps(seqs[i]);
+      eventsAsked[i] += 5 * stepsToGenerate;
+      if (eventsAsked[i] > maxEvents) {
+        throw new GenerationError(
+          `the model ended only ${totalSteps - stepsToGenerate} of ${totalSteps} steps in ${eventsAsked[i] - 5 * stepsToGenerate} ` +
+            `sampled events (limit: ${LIMITS.eventsPerStep} per step): it almost never samples a step end`,
+        );
+      }
       opts.onRound?.({ output: i, stepsToGenerate, rnnSteps: 5 * stepsToGenerate });
       return { primer: [...seqs[i].events], numSteps: 5 * stepsToGenerate, rng: rngs[i], resume: resumes[i] };
     });
@@ -169,6 +200,11 @@ export function generatePolyphony(rnn: EventRnn, opts: PolyphonyOptions): Polyph
       modifyEvents,
     });
     todo.forEach((i, k) => {
+      if (Number.isNaN(results[k].score)) {
+        throw new GenerationError(
+          "the model's probabilities are NaN (its weights overflow): it cannot generate",
+        );
+      }
       seqs[i] = { ...seqs[i], events: results[k].events };
       scores[i] = results[k].score;
       resumes[i] = results[k].resume;

@@ -65,7 +65,11 @@ export function convertBytes(
     ns.id = noteSequenceId(kind, collectionName, idSource);
     return ns;
   };
-  if (kind === "midi") return { sequences: [tag(readMidi(bytes), filename)], warnings: [] };
+  if (kind === "midi") {
+    const warnings: string[] = [];
+    const ns = readMidi(bytes, { onWarning: (w) => warnings.push(w) });
+    return { sequences: [tag(ns, filename)], warnings };
+  }
   if (kind === "musicxml") {
     if (!readMusicXml) throw new PolyrnnError("MusicXML is not read here");
     return { sequences: [tag(readMusicXml(bytes, filename), filename)], warnings: [] };

@@ -4,9 +4,21 @@
  * reader never sees half a file and a killed job never leaves one behind.
  */
 import { createReadStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import {
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
-import { TFRecordError } from "../errors.js";
+import { PolyrnnError, readError, TFRecordError, writeError } from "../errors.js";
+import { checkLimit, LIMITS } from "../limits.js";
 import { type ConvertibleKind, kindOfFileName } from "./convert_core.js";
 import { frameRecord, readTFRecordStream } from "./tfrecord.js";
 
@@ -17,17 +29,92 @@ function tempName(path: string): string {
   );
 }
 
-/** Writes a file atomically: to a temporary name in the same folder, then renamed into place. */
+/** Only regular files are read: a folder, a FIFO or a device (/dev/zero) is one line naming the path. */
+function checkRegularFile(path: string, info: Awaited<ReturnType<typeof stat>>): void {
+  if (info.isDirectory()) throw new PolyrnnError(`cannot read ${path}: is a folder`);
+  if (!info.isFile()) throw new PolyrnnError(`cannot read ${path}: not a regular file (a pipe or device)`);
+}
+
+/**
+ * Reads a whole input file that must be a regular file of at most `limit` bytes (limits.ts): a FIFO or a
+ * device (/dev/zero) would block or never end, a huge file would only exhaust memory. Failures are one
+ * line naming the file.
+ */
+export async function readInputFile(path: string, limit = LIMITS.inputFileBytes): Promise<Buffer> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (e) {
+    throw readError(path, e);
+  }
+  checkRegularFile(path, info);
+  checkLimit(`${path}: its size in bytes`, info.size, limit);
+  try {
+    return await readFile(path);
+  } catch (e) {
+    throw readError(path, e);
+  }
+}
+
+/** `.<name>.tmp-<pid>-<random>`: tempName's names; group 1 is the target's name, group 2 the writer's pid. */
+const TEMP_RE = /^\.(.+)\.tmp-(\d+)-[a-z0-9]+$/;
+
+/**
+ * Creates `dir` and its parents; a failure is one line (errors.ts writeError) naming `forPath`: the file
+ * to be written there, or the folder itself.
+ */
+export async function makeDir(dir: string, forPath = dir): Promise<void> {
+  await mkdir(dir, { recursive: true }).catch((e) => {
+    throw writeError(forPath, e, forPath === dir ? "create" : "write");
+  });
+}
+
+/** Writes `path` under a temporary name and renames it into place; a failure names the path. */
 export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await makeDir(dirname(path), path);
   const tmp = tempName(path);
   try {
     await writeFile(tmp, data);
     await rename(tmp, path);
   } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
+    await rm(tmp, { force: true }).catch(() => {}); // (a name too long was never created)
+    throw writeError(path, e);
   }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temporary files that a killed writer left in `dir` (tempName's names, whose process is
+ * gone), for the targets `wanted` accepts (by the target's file name). Returns the names removed.
+ */
+export async function removeStaleTemps(
+  dir: string,
+  wanted: (target: string) => boolean = () => true,
+): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = TEMP_RE.exec(name);
+    if (!m || !wanted(m[1])) continue;
+    const pid = Number(m[2]);
+    if (pid !== process.pid && processAlive(pid)) continue;
+    await rm(join(dir, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 /** Appends TFRecords to a temporary file; `commit()` renames it into place, `abort()` removes it. */
@@ -43,9 +130,11 @@ export class TFRecordFileWriter {
 
   /** Creates the parent folders and the temporary file, so an unwritable path fails before any work. */
   static async create(path: string): Promise<TFRecordFileWriter> {
-    await mkdir(dirname(path), { recursive: true });
+    await makeDir(dirname(path), path);
     const tmp = tempName(path);
-    const handle = await open(tmp, "w");
+    const handle = await open(tmp, "w").catch((e) => {
+      throw writeError(path, e);
+    });
     return new TFRecordFileWriter(path, tmp, handle);
   }
 
@@ -83,12 +172,14 @@ export class TFRecordFileWriter {
 
   async abort(): Promise<void> {
     await this.handle.close().catch(() => {});
-    await rm(this.tmp, { force: true });
+    await rm(this.tmp, { force: true }).catch(() => {});
   }
 }
 
-/** Streams the records of a TFRecord file; errors name the file. */
+/** Streams the records of a TFRecord file; errors name the file. Only a regular file is read (not a FIFO). */
 export async function* readTFRecordFile(path: string): AsyncGenerator<Uint8Array> {
+  const info = await stat(path).catch(() => undefined); // a missing file: the stream says so below
+  if (info) checkRegularFile(path, info);
   try {
     yield* readTFRecordStream(createReadStream(path, { highWaterMark: 1 << 20 }));
   } catch (e) {
@@ -115,16 +206,21 @@ export interface Listing {
   files: ListedFile[];
   /** Sub-folders that were not entered because the listing is not recursive. */
   skippedDirs: string[];
+  /** Entries that are neither a regular file nor a folder to enter, each with why (one line). */
+  skipped: { path: string; reason: string }[];
 }
 
 /**
  * Lists a folder as Magenta's convert_dir_to_note_sequences walks it: the files of a folder first,
  * then its sub-folders (breadth first) when recursive. Names are sorted so runs are reproducible
- * (Magenta uses the OS order).
+ * (Magenta uses the OS order). Only regular files are listed (a FIFO named x.mid would block a read for
+ * ever); a folder reached twice through symbolic links is entered once, and a broken link is reported.
  */
 export async function listInputDir(inputDir: string, recursive: boolean): Promise<Listing> {
   const files: ListedFile[] = [];
   const skippedDirs: string[] = [];
+  const skipped: { path: string; reason: string }[] = [];
+  const entered = new Set<string>([await realpath(inputDir).catch(() => inputDir)]);
   const queue = [inputDir];
   while (queue.length > 0) {
     const dir = queue.shift() as string;
@@ -133,22 +229,41 @@ export async function listInputDir(inputDir: string, recursive: boolean): Promis
     );
     for (const entry of entries) {
       const full = join(dir, entry.name);
-      let isDir = entry.isDirectory();
-      let size = 0;
-      if (entry.isSymbolicLink() || !isDir) {
-        const st = await stat(full).catch(() => undefined);
-        if (!st) continue;
-        isDir = st.isDirectory();
-        size = st.size;
+      const st = await stat(full).catch((e: NodeJS.ErrnoException) => e);
+      if (st instanceof Error) {
+        const target = entry.isSymbolicLink() ? await readlink(full).catch(() => "?") : undefined;
+        skipped.push({
+          path: full,
+          reason:
+            target !== undefined && st.code === "ENOENT"
+              ? `broken symbolic link (to ${target})`
+              : st.code === "ELOOP"
+                ? "symbolic link loop"
+                : `cannot read: ${st.code ?? st.message}`,
+        });
+        continue;
       }
-      if (isDir) {
-        if (recursive) queue.push(full);
-        else skippedDirs.push(full);
+      if (st.isDirectory()) {
+        if (!recursive) {
+          skippedDirs.push(full);
+          continue;
+        }
+        const real = await realpath(full).catch(() => full);
+        if (entered.has(real)) {
+          skipped.push({ path: full, reason: `folder already listed (a symbolic link to ${real})` });
+          continue;
+        }
+        entered.add(real);
+        queue.push(full);
+        continue;
+      }
+      if (!st.isFile()) {
+        skipped.push({ path: full, reason: "not a regular file (a pipe, socket or device)" });
         continue;
       }
       const filename = relative(inputDir, full).split("\\").join("/");
-      files.push({ path: full, filename, kind: sourceKindOf(full), size });
+      files.push({ path: full, filename, kind: sourceKindOf(full), size: st.size });
     }
   }
-  return { files, skippedDirs };
+  return { files, skippedDirs, skipped };
 }

@@ -475,11 +475,19 @@ class Timing {
   }
 }
 
+export interface ReadMidiOptions {
+  /**
+   * Told, in one line each, what the file holds that the NoteSequence leaves out (as Magenta does, but
+   * silently): note-ons that never end.
+   */
+  onWarning?: (message: string) => void;
+}
+
 /**
  * Reads a Standard MIDI File. Throws MidiError (one line, no file name) when the bytes are not a MIDI
  * file this reader accepts.
  */
-export function readMidi(bytes: Uint8Array): NoteSequence {
+export function readMidi(bytes: Uint8Array, opts: ReadMidiOptions = {}): NoteSequence {
   const layout = readLayout(bytes);
   const resolution = layout.resolution;
   const timing = new Timing(resolution);
@@ -588,6 +596,22 @@ export function readMidi(bytes: Uint8Array): NoteSequence {
       } else if (type === 0xb0) {
         const target = eventTarget(programs[channel], channel);
         target.controls.push({ time: tempo.seconds(c.tick), number: c.data1, value: c.data2 });
+      }
+    }
+    if (opts.onWarning) {
+      // pretty_midi drops a note-on with no note-off; say so, naming the first one.
+      let unended = 0;
+      let first = "";
+      openNotes.forEach((open, key) => {
+        if (!open || open.length === 0) return;
+        if (unended === 0) first = `pitch ${key % 128} on channel ${(key >> 7) + 1} at tick ${open[0]}`;
+        unended += open.length / 2;
+      });
+      if (unended > 0) {
+        opts.onWarning(
+          `track ${track}: ${unended} note-on${unended === 1 ? "" : "s"} never end${unended === 1 ? "s" : ""} ` +
+            `(first: ${first}); dropped, as Magenta does`,
+        );
       }
     }
   });

@@ -86,12 +86,24 @@ function trackBytes(events: Event[]): number[] {
   return out;
 }
 
+/** Tempos a MIDI file can hold: round(6e7 / qpm) microseconds per quarter, from 1 to 2²⁴ − 1. */
+export const MIDI_QPM_RANGE = Object.freeze({ min: 6e7 / 0xffffff, max: 1.2e8 });
+
+/** Why `qpm` cannot be written to a MIDI file, or undefined when it can. */
+export function midiTempoProblem(qpm: number): string | undefined {
+  if (!Number.isFinite(qpm) || qpm <= 0) return `tempo ${qpm} qpm is not a tempo`;
+  const us = Math.round(6e7 / qpm);
+  if (us < 1 || us > 0xffffff) {
+    return `tempo ${qpm} qpm is out of MIDI's range (${MIDI_QPM_RANGE.min.toFixed(2)} to ${MIDI_QPM_RANGE.max.toExponential()} qpm)`;
+  }
+  return undefined;
+}
+
 /** Microseconds per quarter note for a tempo, as written to the file. */
 function microseconds(qpm: number): number {
-  if (!Number.isFinite(qpm) || qpm <= 0) fail(`cannot write tempo ${qpm} qpm to MIDI`);
-  const us = Math.round(6e7 / qpm);
-  if (us < 1 || us > 0xffffff) fail(`cannot write tempo ${qpm} qpm to MIDI (out of range)`);
-  return us;
+  const problem = midiTempoProblem(qpm);
+  if (problem) fail(`cannot write ${problem}`);
+  return Math.round(6e7 / qpm);
 }
 
 /** The reader's tick scale for a written tempo (same float operations as the reader). */

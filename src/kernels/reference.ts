@@ -21,6 +21,7 @@
  *   element e of a call is kept iff keep ≥ 1 or hash(seed, e) < threshold (unsigned); kept values are
  *   scaled by 1/keep, dropped ones become 0.
  */
+import { kernelMemoryError } from "../limits.js";
 import type { Kernels } from "./types.js";
 
 export interface ReferenceKernelOptions {
@@ -78,7 +79,12 @@ export function createReferenceKernels(options: ReferenceKernelOptions = {}): Ke
   function grow(needed: number): void {
     let capacity = Math.max(F.length, 1024);
     while (capacity < needed) capacity *= 2;
-    const next = newBuffer(capacity);
+    let next: ArrayBuffer | SharedArrayBuffer;
+    try {
+      next = newBuffer(capacity);
+    } catch {
+      throw kernelMemoryError((needed - F.length) * 4);
+    }
     new Float32Array(next).set(F.subarray(0, top));
     buffer = next;
     F = new Float32Array(buffer);

@@ -21,6 +21,7 @@
  * Memory layout (bytes): [control block][one gemm scratch area per thread][the arena: alloc/mark/release].
  */
 import { PolyrnnError } from "../errors.js";
+import { kernelMemoryError } from "../limits.js";
 import type { Kernels } from "./types.js";
 
 /** The compiled kernels: plain WebAssembly SIMD, and optionally the relaxed-SIMD build (fused multiply-add). */
@@ -531,9 +532,7 @@ export async function createWasmKernelsFromBinaries(
         // Grow by at least a quarter, so a growing model does not grow page by page.
         const want = Math.min(maxPages - current, Math.max(pages, Math.ceil(current / 4)));
         if (want < pages) {
-          throw new RangeError(
-            `alloc: ${count} elements do not fit in ${maxPages * (PAGE >> 20)} MiB of memory`,
-          );
+          throw kernelMemoryError(needBytes - memory.buffer.byteLength, maxPages * (PAGE >> 20));
         }
         memory.grow(want);
         refreshViews();

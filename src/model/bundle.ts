@@ -9,6 +9,7 @@ import { decodeSafetensors, encodeSafetensors } from "../io/safetensors.js";
 import { CHECKPOINT_FORMAT, checkpointFromSafetensors } from "../train/checkpoint_format.js";
 import type { HParams, NamedTensor } from "./api.js";
 import { formatHParams, hparamsFromJson, hparamsToJson } from "./hparams.js";
+import { weightsProblem } from "./weights.js";
 
 export const BUNDLE_FORMAT = "polyrnn-bundle/1";
 export const GENERATOR_ID = "polyphony";
@@ -98,12 +99,19 @@ export function loadBundle(bytes: Uint8Array): Bundle {
   }
   const json = metadata[META.hparamsJson];
   if (json === undefined) throw new BundleError("bundle metadata has no hparams");
+  const hparams = hparamsFromJson(json);
+  const problem = weightsProblem(tensors, hparams);
+  if (problem) throw new BundleError(`bundle ${problem}`);
+  const step = Number(metadata[META.step] ?? 0);
+  if (!Number.isSafeInteger(step) || step < 0) {
+    throw new BundleError(`bundle metadata step ${JSON.stringify(metadata[META.step])} is not a step number`);
+  }
   return {
     generatorId: GENERATOR_ID,
     generatorDescription: metadata[META.generatorDescription] ?? GENERATOR_DESCRIPTION,
     description: metadata[META.description] ?? "",
-    hparams: hparamsFromJson(json),
-    step: Number(metadata[META.step] ?? 0),
+    hparams,
+    step,
     weights: tensors,
     metadata,
   };

@@ -11,6 +11,7 @@
  * still work, and refused otherwise: polyrnn does not implement them.
  */
 import { PolyrnnError, UsageError } from "../errors.js";
+import { LIMITS, modelSizeProblem, overLimit } from "../limits.js";
 import type { HParams } from "./api.js";
 
 /** Magenta's default hparams of the polyphony model (3×256 LSTM, batch 64). */
@@ -36,7 +37,11 @@ interface Field {
 const positiveInt = (v: Value) => ((v as number) >= 1 ? undefined : "must be ≥ 1");
 
 const FIELDS: Record<string, Field> = {
-  batch_size: { kind: "int", key: "batchSize", check: positiveInt },
+  batch_size: {
+    kind: "int",
+    key: "batchSize",
+    check: (v) => positiveInt(v) ?? overLimit(v as number, LIMITS.batchSize),
+  },
   rnn_layer_sizes: {
     kind: "intList",
     key: "rnnLayerSizes",
@@ -44,7 +49,7 @@ const FIELDS: Record<string, Field> = {
       (v as number[]).length === 0
         ? "needs at least one layer"
         : (v as number[]).every((n) => n >= 1)
-          ? undefined
+          ? modelSizeProblem(v as number[])
           : "sizes must be ≥ 1",
   },
   dropout_keep_prob: {

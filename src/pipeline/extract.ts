@@ -178,8 +178,10 @@ export function extractPolyphonicSequences(qns: NoteSequence, opts: ExtractOptio
   }
 
   const spb = stepsPerBar(qns);
-  const seq = fromQuantizedSequence(qns, startStep);
-  const n = numSteps(seq);
+  // The track's length is known from the quantized sequence (fromQuantizedSequence writes one STEP_END per
+  // step from startStep to the end), so a track that is dropped is never built: the cost of a file stays
+  // linear in its notes, not in its time span (one note an hour after another is 14,400 steps at 120 qpm).
+  const n = Math.max(0, qns.totalQuantizedSteps - startStep);
   const sequences: PolyphonicSequence[] = [];
   if (n < minSteps) {
     count("polyphonic_tracks_discarded_too_short");
@@ -200,6 +202,10 @@ export function extractPolyphonicSequences(qns: NoteSequence, opts: ExtractOptio
       }
     }
   } else {
+    const seq = fromQuantizedSequence(qns, startStep);
+    if (numSteps(seq) !== n) {
+      throw new PolyphonicSequenceError(`internal: track has ${numSteps(seq)} steps, expected ${n}`);
+    }
     sequences.push(seq);
     incrementHistogram(histogram, Math.floor(n / spb));
   }

@@ -14,6 +14,7 @@
  * Cost is linear in notes × sounding time: each partial is a recursive oscillator (a complex
  * multiplication per sample, no `Math.sin` in the loop).
  */
+import { checkLimit, LIMITS } from "../limits.js";
 import type { Note, NoteSequence } from "../notesequence.js";
 
 /** Options of `renderSamples` and `renderWav`. */
@@ -329,7 +330,9 @@ function limit(mix: Float64Array, sampleRate: number, knee = 0.5, ceiling = 0.95
 /** The mono mix, −1…1, of `renderLength` samples: for a Web Audio AudioBuffer, say. */
 export function renderSamples(ns: NoteSequence, opts: RenderOptions = {}): Float32Array {
   const { sampleRate, gain, tail } = checkOptions(opts);
-  const mix = new Float64Array(renderLength(ns, { sampleRate, tail }));
+  const length = renderLength(ns, { sampleRate, tail });
+  checkLimit("the audio's length in seconds", Math.ceil(length / sampleRate), LIMITS.renderSeconds);
+  const mix = new Float64Array(length);
   ns.notes.forEach((note, index) => {
     if (!Number.isFinite(note.startTime) || !Number.isFinite(note.endTime)) return;
     if (note.isDrum) drumNote(mix, note, index, sampleRate, gain);

@@ -12,13 +12,15 @@ import { readFileSync } from "node:fs";
 import { open, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { PolyrnnError, readError } from "../errors.js";
-import { writeFileAtomic } from "../io/fs.js";
+import { readInputFile, removeStaleTemps, writeFileAtomic } from "../io/fs.js";
 import { decodeSafetensors } from "../io/safetensors.js";
+import { LIMITS } from "../limits.js";
 import type { NamedTensor } from "../model/api.js";
 import {
   type Checkpoint as CheckpointData,
   CheckpointError,
   checkpointFromSafetensors,
+  checkWeights,
   encodeCheckpoint,
   META,
   type SaveInput,
@@ -36,7 +38,6 @@ export {
 export type Checkpoint = CheckpointData & { path: string };
 
 const CHECKPOINT_RE = /^model\.ckpt-(\d+)\.safetensors$/;
-const TEMP_RE = /^\.model\.ckpt-\d+\.safetensors\.tmp-(\d+)-/;
 
 export function polyrnnVersion(): string {
   try {
@@ -78,7 +79,8 @@ export async function latestCheckpoint(trainDir: string): Promise<CheckpointRef 
 }
 
 function fileError(path: string, e: unknown): never {
-  if (e instanceof PolyrnnError) throw new CheckpointError(`${path}: ${e.message}`);
+  if (e instanceof PolyrnnError)
+    throw new CheckpointError(e.message.includes(path) ? e.message : `${path}: ${e.message}`);
   if ((e as NodeJS.ErrnoException).code) throw readError(path, e, "file", CheckpointError);
   throw e;
 }
@@ -87,7 +89,7 @@ function fileError(path: string, e: unknown): never {
 export async function loadCheckpoint(path: string): Promise<Checkpoint> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readInputFile(path, LIMITS.modelFileBytes);
   } catch (e) {
     fileError(path, e);
   }
@@ -99,6 +101,58 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
 }
 
 /**
+ * The newest checkpoint of `trainDir` that loads, or undefined when there is none. A newer one that does
+ * not load (cut short, corrupt) is passed over, kept on disk for a look, and reported through `warn`;
+ * when none loads, the newest one's error is thrown.
+ */
+export async function loadLatestCheckpoint(
+  trainDir: string,
+  warn: (message: string) => void,
+): Promise<Checkpoint | undefined> {
+  const refs = await listCheckpoints(trainDir);
+  const bad: CheckpointError[] = [];
+  for (const ref of refs.reverse()) {
+    try {
+      const ckpt = await loadCheckpoint(ref.path);
+      for (const e of bad) warn(`warning: ${e.message}; using ${ckpt.path} instead`);
+      return ckpt;
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      bad.push(e);
+    }
+  }
+  if (bad.length > 0) throw bad[0];
+  return undefined;
+}
+
+/**
+ * A resumed run replays the steps after its checkpoint: drops the lines of `<train>/metrics.jsonl` past
+ * `step`, so that no step is logged twice. Rewrites the file atomically; an absent file is left absent.
+ * Returns the number of lines dropped.
+ */
+export async function dropMetricsAfter(path: string, step: number): Promise<number> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw readError(path, e);
+  }
+  const lines = text.split("\n").filter((line) => line.trim() !== "");
+  const kept = lines.filter((line) => {
+    try {
+      const s = JSON.parse(line)?.step;
+      return !(typeof s === "number" && s > step);
+    } catch {
+      return true; // not ours to judge: kept as it was
+    }
+  });
+  if (kept.length === lines.length) return 0;
+  await writeFileAtomic(path, kept.map((l) => `${l}\n`).join(""));
+  return lines.length - kept.length;
+}
+
+/**
  * The weights of a checkpoint or bundle (a safetensors file with Magenta's tensor names), for a warm
  * start: optimizer tensors are dropped. `hparamsJson` is the file's hparams when it records them.
  */
@@ -107,7 +161,7 @@ export async function loadWeightsForWarmStart(
 ): Promise<{ weights: NamedTensor[]; hparamsJson?: string; metadata: Record<string, string> }> {
   let bytes: Uint8Array;
   try {
-    bytes = await readFile(path);
+    bytes = await readInputFile(path, LIMITS.modelFileBytes);
   } catch (e) {
     fileError(path, e);
   }
@@ -124,6 +178,11 @@ export async function loadWeightsForWarmStart(
     fileError(path, e);
   }
   if (weights.length === 0) throw new CheckpointError(`${path}: holds no weights`);
+  try {
+    checkWeights(weights, decoded.metadata[META.hparamsJson]);
+  } catch (e) {
+    fileError(path, e);
+  }
   return { weights, hparamsJson: decoded.metadata[META.hparamsJson], metadata: decoded.metadata };
 }
 
@@ -151,23 +210,8 @@ export class CheckpointManager {
   }
 
   /** Removes temporary files left by a killed writer (whose process is gone). Returns their names. */
-  async removeStaleTemps(): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.trainDir);
-    } catch {
-      return [];
-    }
-    const removed: string[] = [];
-    for (const name of names) {
-      const m = TEMP_RE.exec(name);
-      if (!m) continue;
-      const pid = Number(m[1]);
-      if (pid !== process.pid && processAlive(pid)) continue;
-      await rm(join(this.trainDir, name), { force: true });
-      removed.push(name);
-    }
-    return removed;
+  removeStaleTemps(): Promise<string[]> {
+    return removeStaleTemps(this.trainDir, (target) => CHECKPOINT_RE.test(target));
   }
 
   /** Writes the checkpoint of `input.step` (atomically) and prunes; returns its path. */
@@ -193,15 +237,6 @@ export class CheckpointManager {
       if (await isPreserved(ref.path)) continue;
       await rm(ref.path, { force: true });
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

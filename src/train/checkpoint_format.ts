@@ -7,7 +7,9 @@
  */
 import { PolyrnnError } from "../errors.js";
 import { type DecodedSafetensors, decodeSafetensors, encodeSafetensors } from "../io/safetensors.js";
-import type { NamedTensor, OptimizerState } from "../model/api.js";
+import type { HParams, NamedTensor, OptimizerState } from "../model/api.js";
+import { hparamsFromJson } from "../model/hparams.js";
+import { weightsProblem } from "../model/weights.js";
 
 export const CHECKPOINT_FORMAT = "polyrnn-checkpoint/1";
 
@@ -92,6 +94,21 @@ export function splitTensors(
   };
 }
 
+/**
+ * The weights against the hparams the file records (model/weights.ts: shapes, layer count, NaN), as
+ * every loader checks them.
+ */
+export function checkWeights(weights: readonly NamedTensor[], hparamsJson: string | undefined): void {
+  let hparams: HParams | undefined;
+  try {
+    hparams = hparamsJson === undefined ? undefined : hparamsFromJson(hparamsJson);
+  } catch (e) {
+    throw new CheckpointError(`its hparams: ${(e as Error).message}`);
+  }
+  const problem = weightsProblem(weights, hparams);
+  if (problem) throw new CheckpointError(problem);
+}
+
 /** Checks a decoded safetensors file as a checkpoint; errors say what is wrong (the caller adds a file name). */
 export function checkpointFromSafetensors({ tensors, metadata }: DecodedSafetensors): Checkpoint {
   if (metadata[META.format] !== CHECKPOINT_FORMAT) {
@@ -105,11 +122,7 @@ export function checkpointFromSafetensors({ tensors, metadata }: DecodedSafetens
   }
   const { weights, optimizer } = splitTensors(tensors, metadata);
   if (weights.length === 0) throw new CheckpointError("holds no weights");
-  for (const t of weights) {
-    for (const v of t.data) {
-      if (!Number.isFinite(v)) throw new CheckpointError(`tensor ${t.name} holds NaN or Inf`);
-    }
-  }
+  checkWeights(weights, metadata[META.hparamsJson]);
   return { step, weights, optimizer: { step, tensors: optimizer }, metadata };
 }
 

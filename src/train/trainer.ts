@@ -39,8 +39,10 @@ import { createPolyphonyModel } from "../model/lstm.js";
 import {
   type Checkpoint,
   CheckpointManager,
+  dropMetricsAfter,
   latestCheckpoint,
   loadCheckpoint,
+  loadLatestCheckpoint,
   loadWeightsForWarmStart,
   META,
 } from "./checkpoint.js";
@@ -353,12 +355,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   for (const name of await manager.removeStaleTemps()) {
     reporter.info(`Removed ${name}, left by an interrupted checkpoint write.`);
   }
-  const latest = await latestCheckpoint(trainDir);
-  let resume: Checkpoint | undefined;
+  const resume = await loadLatestCheckpoint(trainDir, (m) => reporter.warn(m));
   let hparams = opts.hparams;
   let seed = opts.seed;
-  if (latest) {
-    resume = await loadCheckpoint(latest.path);
+  if (resume) {
+    await dropMetricsAfter(join(trainDir, "metrics.jsonl"), resume.step);
     hparams = reconcileHParams(opts, resume);
     const savedSeed = Number(resume.metadata[META.seed]);
     if (seed === undefined && Number.isSafeInteger(savedSeed)) seed = savedSeed;

@@ -21,16 +21,20 @@ export interface RunResult {
   status: number | null;
   stdout: string;
   stderr: string;
+  /** The signal that ended it: SIGKILL when it ran past `timeoutMs`, SIGABRT/SIGTRAP when Node aborted. */
+  signal: NodeJS.Signals | null;
 }
 
-export function runCli(bin: string, args: string[], cwd = ROOT): RunResult {
+export function runCli(bin: string, args: string[], cwd = ROOT, timeoutMs = 120_000): RunResult {
   ensureBuilt();
   const r = spawnSync(process.execPath, [join(ROOT, "dist/cli", `${bin}.js`), ...args], {
     cwd,
     encoding: "utf8",
-    timeout: 120_000,
+    timeout: timeoutMs,
+    // SIGTERM asks train to stop after its step; a run past its time must end whatever it is doing.
+    killSignal: "SIGKILL",
   });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, signal: r.signal };
 }
 
 export function tempDir(prefix = "polyrnn-test-"): string {
