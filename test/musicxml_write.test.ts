@@ -194,6 +194,27 @@ describe("noteSequenceToMusicXml", () => {
     expect(gridNotes(back)).toEqual(gridNotes(ns));
   });
 
+  it("writes a note struck three times at once as a unison of two voices, and keeps to four voices a staff", () => {
+    // C5 three times over [0, 4); G5 held over [0, 16) five times over, restruck at 4, 8 and 12.
+    const ns = steps([
+      [72, 0, 4],
+      [72, 0, 4],
+      [72, 0, 4],
+      [79, 0, 16],
+      [79, 1, 16],
+      [79, 2, 16],
+      [79, 3, 16],
+      [79, 4, 16],
+    ]);
+    const xml = noteSequenceToMusicXml(ns);
+    const voices = new Set(measureNotes(xml, 1).map((n) => /<voice>(\d)<\/voice>/.exec(n)?.[1]));
+    expect(voices).toEqual(new Set(["1", "2", "3", "4", "5"]));
+    const back = gridNotes(readMusicXml(enc(xml)));
+    expect(back.filter((n) => n === "72@0-4")).toHaveLength(2);
+    expect(back.filter((n) => n.startsWith("79@")).length).toBeLessThan(5);
+    expect(new Set(back)).toContain("79@0-16");
+  });
+
   it("refuses a grid that would need tuplets, naming it", () => {
     const q = quantizeNoteSequence(steps([[60, 0, 4]]), 3);
     expect(() => noteSequenceToMusicXml(q)).toThrow(MusicXmlError);

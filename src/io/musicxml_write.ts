@@ -15,7 +15,8 @@
  *   chord takes the first voice that is free at its onset (voice 1 for the upper staff, 5 for the lower;
  *   2 and 6 for a second line). Where both are busy it joins the one that frees first, and the overlap
  *   is written with ties, as is every note that crosses a bar line or a written-value boundary; a unison
- *   is two voices, and only a pitch already sounding in both voices opens a third voice;
+ *   is two voices (a third copy of the same note is left out), and only a pitch already sounding in both
+ *   voices opens a third voice (up to four a staff: 1-4 and 5-8; past that it merges with the held note);
  * - gaps are rests; an empty bar is a whole-bar rest; lengths are split into plain and dotted values
  *   aligned to the beat;
  * - the first time signature, key signature and tempo (as a metronome mark); velocities as each note's
@@ -62,6 +63,8 @@ interface Voice {
 }
 
 const GRID_SPQ = new Set([1, 2, 4, 8, 16, 32]);
+/** Voices a staff at most: 1-4 on the treble staff, 5-8 on the bass staff. */
+const MAX_VOICES = 4;
 
 /** The sequence on its step grid, and the steps per quarter of that grid. */
 function onGrid(ns: NoteSequence, stepsPerQuarter: number): { qns: NoteSequence; spq: number } {
@@ -159,8 +162,10 @@ function voicesOf(notes: GridNote[], staff: number): Voice[] {
   const chords = new Map<string, GridNote[]>();
   for (const n of notes) {
     // A unison (the same pitch twice, as when two chorale voices meet) is a second chord: a second voice.
+    // More copies of one note than two are one note too many to write: they are left out.
     let copy = 0;
     while (chords.get(`${n.start}:${n.end}:${copy}`)?.some((c) => c.pitch === n.pitch)) copy++;
+    if (copy > 1) continue;
     const key = `${n.start}:${n.end}:${copy}`;
     const chord = chords.get(key);
     if (chord) chord.push(n);
@@ -175,14 +180,27 @@ function voicesOf(notes: GridNote[], staff: number): Voice[] {
     // A voice may hold overlapping chords (written with ties), but never the same pitch twice at once.
     const clashes = (v: Voice) =>
       v.notes.some((n) => n.start < end && n.end > start && chord.some((c) => c.pitch === n.pitch));
-    let voice =
+    let voice: Voice | undefined =
       voices.find((v) => v.free <= start) ??
       voices
         .filter((v) => !clashes(v))
         .reduce<Voice | undefined>((a, b) => (a && a.free <= b.free ? a : b), undefined);
-    if (!voice) {
+    if (!voice && voices.length < MAX_VOICES) {
       voice = { number: first + voices.length, staff, notes: [], free: 0 };
       voices.push(voice);
+    }
+    if (!voice) {
+      // Past four voices a staff (MusicXML's voices 1-4 and 5-8), a restruck pitch merges with the held one.
+      voice = voices.reduce((a, b) => (b.free < a.free ? b : a), voices[0]);
+      for (const c of chord) {
+        const held = voice.notes.find((n) => n.pitch === c.pitch && n.start < c.end && n.end > c.start);
+        if (held) {
+          held.start = Math.min(held.start, c.start);
+          held.end = Math.max(held.end, c.end);
+        } else voice.notes.push(c);
+      }
+      voice.free = Math.max(voice.free, end);
+      continue;
     }
     voice.notes.push(...chord);
     voice.free = Math.max(voice.free, chord[0].end);
