@@ -835,6 +835,7 @@ function onTrainReply(m: TrainReply): void {
     case "metrics": {
       chart.add(m.points);
       const last = m.points[m.points.length - 1];
+      if (!last) break; // a flush with no new steps (seen under load: it threw on last.step)
       trainStep = last.step;
       $("train-stats").textContent =
         `step ${last.step}/${trainTarget} · loss ${last.loss.toFixed(3)} · accuracy ${(100 * last.accuracy).toFixed(1)}% · ` +
