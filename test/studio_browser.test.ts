@@ -14,7 +14,10 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_BUNDLES } from "../src/cli/generate.js";
 import { readMidi } from "../src/io/midi.js";
+import { readMusicXml } from "../src/io/musicxml.js";
 import { loadBundle } from "../src/model/bundle.js";
+import type { NoteSequence } from "../src/notesequence.js";
+import { quantizeNoteSequence } from "../src/pipeline/quantize.js";
 import { writeTinyPieces } from "./browser/fixtures.js";
 import { launchChromium, runBrowserTests } from "./helpers/chromium.js";
 import { ensureBuilt, ROOT, runCli, tempDir } from "./helpers/cli.js";
@@ -197,6 +200,53 @@ describe.skipIf(!RUN)("studio in Chromium", () => {
     await waitFor("body[data-playing=false]", 10_000);
     const [end, total2] = ((await page.textContent("#time")) ?? "").split(" / ");
     expect(end <= total2).toBe(true);
+  });
+
+  it("shows the take as a score (OpenSheetMusicDisplay's SVG) whose cursor follows the playhead, and downloads it as MusicXML", async () => {
+    await page.click(".take[data-take='1'] .take-show");
+    await waitFor("#score[data-state=ready]", 30_000);
+    expect(await page.locator("#score svg").count()).toBeGreaterThan(0);
+    const drawnNotes = await page.locator("#score svg .vf-stavenote").count();
+    expect(drawnNotes).toBeGreaterThan(20);
+    // The renderer came from the Studio's own server (a CDN would show in "fetched nothing from elsewhere").
+    expect(
+      await page.evaluate(() => typeof (window as { opensheetmusicdisplay?: unknown }).opensheetmusicdisplay),
+    ).toBe("object");
+    const cursorX = () =>
+      page.evaluate(() => document.querySelector("#score img")?.getBoundingClientRect().left ?? Number.NaN);
+    const x0 = await cursorX();
+    expect(Number.isFinite(x0)).toBe(true);
+    await page.click("#play");
+    await page.waitForFunction(
+      (x) => (document.querySelector("#score img")?.getBoundingClientRect().left ?? x) > x + 50,
+      x0,
+      { timeout: 10_000 },
+    );
+    await page.click("#play"); // stop
+    await shot("score");
+
+    const [xmlDl] = await Promise.all([page.waitForEvent("download"), page.click("#download-musicxml")]);
+    expect(xmlDl.suggestedFilename()).toMatch(/^polyrnn_take1_seed1_.*\.musicxml$/);
+    expect(await page.textContent("#status")).toContain(`Downloaded ${xmlDl.suggestedFilename()}`);
+    const [midDl] = await Promise.all([page.waitForEvent("download"), page.click("#download-midi")]);
+    const xmlPath = join(work, xmlDl.suggestedFilename());
+    const midPath = join(work, `score-${midDl.suggestedFilename()}`);
+    await xmlDl.saveAs(xmlPath);
+    await midDl.saveAs(midPath);
+    // The score holds the take's notes on the 16th grid. Not exactly those of its MIDI file: this take
+    // strikes some pitches two to four times at once with different lengths, which a MIDI file pairs up
+    // differently and a score of four voices a staff merges (test/musicxml_write.test.ts covers the
+    // writer's exact round trip on generated pieces).
+    const grid = (ns: NoteSequence) =>
+      quantizeNoteSequence(ns, 4)
+        .notes.map((n) => `${n.pitch}@${n.quantizedStartStep}-${n.quantizedEndStep}`)
+        .sort();
+    const fromScore = readMusicXml(readFileSync(xmlPath));
+    const fromMidi = readMidi(readFileSync(midPath));
+    expect(fromMidi.notes.length).toBeGreaterThan(20);
+    const kept = new Set(grid(fromScore));
+    const midiNotes = grid(fromMidi);
+    expect(midiNotes.filter((n) => kept.has(n)).length).toBeGreaterThan(0.9 * midiNotes.length);
   });
 
   it("trains on three MIDI files (loss falls), stops and resumes, and its bundle generates from the CLI", async () => {

@@ -16,7 +16,6 @@ import {
   createNoteSequence,
   EncodingType,
   type InstrumentInfo,
-  KeyMode,
   type Note,
   type NoteSequence,
   Parser,
@@ -25,6 +24,7 @@ import {
   type TextAnnotation,
   TextAnnotationType,
 } from "../notesequence.js";
+import { MODES, STEP_PITCH_CLASS, TYPE_WHOLE_NOTES } from "./musicxml_names.js";
 
 // ---------------------------------------------------------------------------------------------------
 // XML
@@ -182,26 +182,6 @@ function scoreFromZip(bytes: Uint8Array): { name: string; data: Uint8Array } {
 // ---------------------------------------------------------------------------------------------------
 // Score model helpers
 
-/** Whole-note fractions of the MusicXML note types. */
-const TYPE_WHOLE_NOTES: Record<string, number> = {
-  maxima: 8,
-  long: 4,
-  breve: 2,
-  whole: 1,
-  half: 1 / 2,
-  quarter: 1 / 4,
-  eighth: 1 / 8,
-  "16th": 1 / 16,
-  "32nd": 1 / 32,
-  "64th": 1 / 64,
-  "128th": 1 / 128,
-  "256th": 1 / 256,
-  "512th": 1 / 512,
-  "1024th": 1 / 1024,
-};
-
-const STEP_PITCH_CLASS: Record<string, number> = { C: 0, D: 2, E: 4, F: 5, G: 7, A: 9, B: 11 };
-
 /** Velocities of dynamics marks (<dynamics><p/></dynamics>): note_seq's ABC table, extended. */
 const DYNAMICS_VELOCITY: Record<string, number> = {
   pppppp: 15,
@@ -218,19 +198,6 @@ const DYNAMICS_VELOCITY: Record<string, number> = {
   ffff: 127,
   fffff: 127,
   ffffff: 127,
-};
-
-/** Mode → (KeyMode, semitones from the major tonic of the key signature to this mode's tonic). */
-const MODES: Record<string, [number, number]> = {
-  major: [KeyMode.MAJOR, 0],
-  ionian: [KeyMode.MAJOR, 0],
-  minor: [KeyMode.MINOR, 9],
-  aeolian: [KeyMode.MINOR, 9],
-  dorian: [KeyMode.DORIAN, 2],
-  phrygian: [KeyMode.PHRYGIAN, 4],
-  lydian: [KeyMode.LYDIAN, 5],
-  mixolydian: [KeyMode.MIXOLYDIAN, 7],
-  locrian: [KeyMode.LOCRIAN, 11],
 };
 
 /** Chord-symbol kinds as lead-sheet suffixes (note_seq's table). */

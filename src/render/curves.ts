@@ -5,6 +5,7 @@
  * the values a published run reached). Pure: no file system, runs in Node and in browsers. SVG only.
  */
 import { PolyrnnError } from "../errors.js";
+import { escapeXml } from "../io/xml_escape.js";
 
 /** One summary line of a metrics.jsonl file: its step and its finite numeric fields (null/NaN ones left out). */
 export interface MetricsPoint {
@@ -131,10 +132,6 @@ function formatValue(v: number): string {
   if (v === 0) return "0";
   const digits = Math.max(0, 3 - Math.floor(Math.log10(Math.abs(v))));
   return String(Number(v.toFixed(Math.min(digits, 8))));
-}
-
-function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** About how wide Helvetica text is. */

@@ -10,6 +10,8 @@
  * rectangles, axis-aligned lines and text, so the PNG is the SVG's picture (with a 5×7 bitmap font that
  * writes text in capitals).
  */
+
+import { escapeXml } from "../io/xml_escape.js";
 import type { Note, NoteSequence } from "../notesequence.js";
 import { encodePng, type RgbaImage } from "./png.js";
 
@@ -410,10 +412,6 @@ function buildScene(ns: NoteSequence, opts: PianoRollOptions): Scene {
   }
 
   return { width, height, shapes };
-}
-
-function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** The piano roll as an SVG document. */

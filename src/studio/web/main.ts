@@ -7,6 +7,7 @@ import { generateStartStep, totalStepsFor } from "../../generate/polyphony.js";
 import { primerFirstBars, primerFromFlags, primerFromPitches } from "../../generate/primer.js";
 import type { InputFile } from "../../io/convert_core.js";
 import { writeMidi } from "../../io/midi.js";
+import { noteSequenceToMusicXml } from "../../io/musicxml_write.js";
 import { type Bundle, loadBundle } from "../../model/bundle.js";
 import { parseHParams } from "../../model/hparams.js";
 import type { NoteSequence } from "../../notesequence.js";
@@ -15,6 +16,7 @@ import type { StepMetrics } from "../../train/session.js";
 import { TrainChart } from "./chart.js";
 import type { GenerateSettings, GenReply, OnBeats, TrainReply, TrainRequest } from "./protocol.js";
 import { PianoRoll } from "./roll.js";
+import { ScoreView } from "./score.js";
 import { Synth } from "./synth.js";
 
 // ---------------------------------------------------------------------------------------------------
@@ -383,6 +385,10 @@ function preview(pitch: number): void {
 // Generation
 
 const roll = new PianoRoll($<HTMLCanvasElement>("roll"));
+const score = new ScoreView($("score"), (text) => {
+  $("score-info").textContent =
+    text || "The shown take in notation; the cursor follows the playhead. Download MusicXML for MuseScore.";
+});
 const synth = new Synth();
 let genWorker: Worker | undefined;
 let genId = 0;
@@ -416,8 +422,10 @@ function showPrimer(key: string): void {
   result = undefined;
   renderTakes();
   roll.set(primer, undefined);
+  void score.show(undefined);
   $<HTMLButtonElement>("play").disabled = !primer || primer.notes.length === 0;
   $<HTMLButtonElement>("download-midi").disabled = true;
+  $<HTMLButtonElement>("download-musicxml").disabled = true;
   playFrom = 0;
   updateTime(0);
   if (takes.length > 0) {
@@ -436,6 +444,8 @@ function selectTake(take: Take | undefined): void {
   else roll.set(primer, undefined);
   $<HTMLButtonElement>("play").disabled = !shown()?.notes.length;
   $<HTMLButtonElement>("download-midi").disabled = !take;
+  $<HTMLButtonElement>("download-musicxml").disabled = !take;
+  void score.show(take?.sequence);
   updateTime(0);
   renderTakes();
 }
@@ -664,6 +674,7 @@ function shown(): NoteSequence | undefined {
 function updateTime(t: number): void {
   const total = shown()?.totalTime ?? 0;
   $("time").textContent = `${fmtTime(Math.min(t, total))} / ${fmtTime(total)}`;
+  score.setPlayhead(t);
 }
 
 function stopPlayback(): void {
@@ -710,6 +721,21 @@ async function togglePlay(): Promise<void> {
 function downloadTake(t: Take): void {
   download(writeMidi(t.sequence), t.name, "audio/midi");
   status(`Downloaded ${t.name}.`);
+}
+
+function downloadMusicXml(): void {
+  if (!result) {
+    status("Nothing to download yet: generate a take first (G).", "error");
+    return;
+  }
+  const name = `${result.name.replace(/\.midi?$/i, "")}.musicxml`;
+  try {
+    const xml = noteSequenceToMusicXml(result.sequence, { title: name.replace(/\.musicxml$/, "") });
+    download(new TextEncoder().encode(xml), name, "application/vnd.recordare.musicxml+xml");
+    status(`Downloaded ${name}: open it in MuseScore or another notation program.`);
+  } catch (e) {
+    status(`Cannot write the score: ${(e as Error).message}`, "error");
+  }
 }
 
 function downloadMidi(): void {
@@ -810,6 +836,7 @@ function onTrainReply(m: TrainReply): void {
     case "metrics": {
       chart.add(m.points);
       const last = m.points[m.points.length - 1];
+      if (!last) break; // a flush with no new steps (seen under load: it threw on last.step)
       trainStep = last.step;
       $("train-stats").textContent =
         `step ${last.step}/${trainTarget} · loss ${last.loss.toFixed(3)} · accuracy ${(100 * last.accuracy).toFixed(1)}% · ` +
@@ -1062,6 +1089,7 @@ function showTab(which: Tab): void {
   $("roll-wrap").hidden = which !== "generate";
   $("transport-generate").hidden = which !== "generate";
   $("takes-wrap").hidden = which !== "generate";
+  $("score-wrap").hidden = which !== "generate";
   $("train-view").hidden = which !== "train";
   document.body.dataset.tab = which;
   if (which === "train") chart.draw();
@@ -1165,6 +1193,7 @@ async function init(): Promise<void> {
     if (playing) void togglePlay();
   });
   $("download-midi").addEventListener("click", downloadMidi);
+  $("download-musicxml").addEventListener("click", downloadMusicXml);
 
   input("train-files").addEventListener(
     "change",
