@@ -135,7 +135,7 @@ function createRng(seed: number): () => number {
  * the sequences still running at step t are the first `rows[t]` of the order, and step t's positions
  * sit at `offsets[t] … offsets[t] + rows[t]` of the packed arrays. Nothing is computed for a position
  * past its sequence's end. `padded` keeps every row to the batch's length (computed through the padding,
- * as Magenta and polyrnn before 0.2): the same order, the same results on real positions.
+ * as Magenta does and polyrnn did before packing): the same order, the same results on real positions.
  */
 export interface PackedLayout {
   /** order[r] = the batch column of packed row r. */
@@ -163,8 +163,10 @@ export function packBatch(lengths: Int32Array, T: number, padded = false): Packe
   return { order, rows, offsets };
 }
 
-/** Where the steps of one chunk live: step s's rows at `first + at[s]`, `at[steps]` rows in all. */
+/** One chunk of consecutive steps: step s's rows at packed offset `at[s]` of the chunk, `at[steps]` in all. */
 interface StepRows {
+  /** The chunk's first step in the batch. */
+  t0: number;
   steps: number;
   /** rows[s]: rows at step s. */
   rows: ArrayLike<number>;
@@ -367,7 +369,7 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
     sizes.reduce((sum, H) => sum + (dropout ? 7 : 6) * H, 0) + 2 * V + (backward ? 7 * hMax : 0);
 
   /** Cuts the steps into chunks: `chunkSteps` steps each, or as many steps as fit the row budget. */
-  function chunksOf(layout: PackedLayout, T: number, dropout: boolean, backward: boolean): number[] {
+  function chunksOf(layout: PackedLayout, T: number, dropout: boolean, backward: boolean): StepRows[] {
     const starts = [0];
     if (opts.chunkSteps !== undefined) {
       const S = Math.max(1, opts.chunkSteps);
@@ -383,12 +385,22 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
         }
       }
     }
-    return starts;
+    return starts.map((t0, ci) => {
+      const steps = (starts[ci + 1] ?? T) - t0;
+      return {
+        t0,
+        steps,
+        rows: layout.rows.subarray(t0, t0 + steps),
+        at: Float64Array.from({ length: steps + 1 }, (_, s) => layout.offsets[t0 + s] - layout.offsets[t0]),
+      };
+    });
   }
 
+  /** Positions of the largest chunk: the rows of every chunk buffer. */
+  const largestChunk = (chunks: readonly StepRows[]): number =>
+    Math.max(1, ...chunks.map((c) => c.at[c.steps]));
+
   interface Activations {
-    /** The largest chunk, in positions. */
-    R: number;
     ids: number;
     labels: number;
     losses: number;
@@ -418,7 +430,6 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
     backward: boolean,
   ): Activations {
     const a: Activations = {
-      R,
       ids: k.alloc(N),
       labels: k.alloc(N),
       losses: k.alloc(N),
@@ -444,11 +455,8 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
     // Grows the heap once, for a full batch of the longest length.
     const B = hparams.batchSize;
     const full = packBatch(new Int32Array(B).fill(opts.maxLength), opts.maxLength);
-    const starts = chunksOf(full, opts.maxLength, keep < 1, true);
-    const R = Math.max(
-      ...starts.map((t0, ci) => full.offsets[starts[ci + 1] ?? opts.maxLength] - full.offsets[t0]),
-    );
-    allocate(B, full.offsets[opts.maxLength], R, starts.length, keep < 1, true);
+    const chunks = chunksOf(full, opts.maxLength, keep < 1, true);
+    allocate(B, full.offsets[opts.maxLength], largestChunk(chunks), chunks.length, keep < 1, true);
     k.release(paramsMark);
   }
 
@@ -485,22 +493,11 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
       }
     }
     const lossScale = tokens > 0 ? 1 / tokens : 0;
-    const starts = chunksOf(layout, Tc, dropout, fo.backward);
-    const chunkEnd = (ci: number) => starts[ci + 1] ?? Tc;
-    const R = Math.max(1, ...starts.map((t0, ci) => offsets[chunkEnd(ci)] - offsets[t0]));
-    const stepRows = (ci: number): StepRows => {
-      const t0 = starts[ci];
-      const steps = chunkEnd(ci) - t0;
-      return {
-        steps,
-        rows: rowsAt.subarray(t0, t0 + steps),
-        at: Float64Array.from({ length: steps + 1 }, (_, s) => offsets[t0 + s] - offsets[t0]),
-      };
-    };
+    const chunks = chunksOf(layout, Tc, dropout, fo.backward);
 
     const top = k.mark();
     try {
-      const a = allocate(B, N, R, starts.length, dropout, fo.backward);
+      const a = allocate(B, N, largestChunk(chunks), chunks.length, dropout, fo.backward);
       k.i32().set(ids, a.ids);
       k.i32().set(labels, a.labels);
       if (fo.backward) for (const p of params) k.f32().fill(0, p.g, p.g + p.size); // (not scale by 0: NaN stays)
@@ -530,8 +527,8 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
 
       /** The forward pass of chunk ci from the state entering it; returns its summed loss. */
       const chunkForward = (ci: number): number => {
-        const t0 = starts[ci];
-        const sr = stepRows(ci);
+        const sr = chunks[ci];
+        const t0 = sr.t0;
         const rows = sr.at[sr.steps];
         const p0 = offsets[t0];
         layers.forEach((layer, i) => {
@@ -568,10 +565,11 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
 
       /** Backpropagates chunk ci (its forward activations in place), given dhCarry/dcCarry from chunk ci+1. */
       const chunkBackward = (ci: number): void => {
-        const t0 = starts[ci];
-        const sr = stepRows(ci);
+        const sr = chunks[ci];
+        const t0 = sr.t0;
         const rows = sr.at[sr.steps];
-        const nextRows = chunkEnd(ci) < Tc ? rowsAt[chunkEnd(ci)] : 0;
+        const end = t0 + sr.steps;
+        const nextRows = end < Tc ? rowsAt[end] : 0;
         const uniform = Array.prototype.every.call(sr.rows, (n: number) => n === B);
         const HL = sizes[L - 1];
         // Softmax layer: dY_top = dLogits·Wᵀ, dW += Yᵀ·dLogits, db += Σ dLogits.
@@ -619,14 +617,14 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
       };
 
       let lossSum = 0;
-      for (let ci = 0; ci < starts.length; ci++) {
-        if (ci > 0) carryState(stepRows(ci - 1));
+      for (let ci = 0; ci < chunks.length; ci++) {
+        if (ci > 0) carryState(chunks[ci - 1]);
         if (a.boundary >= 0) boundaryCopy(ci, true);
         lossSum += chunkForward(ci);
       }
       if (fo.backward) {
-        for (let ci = starts.length - 1; ci >= 0; ci--) {
-          if (ci < starts.length - 1) {
+        for (let ci = chunks.length - 1; ci >= 0; ci--) {
+          if (ci < chunks.length - 1) {
             boundaryCopy(ci, false);
             chunkForward(ci); // recompute this chunk's activations
           }

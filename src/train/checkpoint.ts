@@ -19,12 +19,11 @@ import type { NamedTensor } from "../model/api.js";
 import {
   type Checkpoint as CheckpointData,
   CheckpointError,
-  checkpointFromSafetensors,
-  checkWeights,
+  checkedTensors,
+  decodeCheckpoint,
   encodeCheckpoint,
   META,
   type SaveInput,
-  splitTensors,
 } from "./checkpoint_format.js";
 
 export {
@@ -94,7 +93,7 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
     fileError(path, e);
   }
   try {
-    return { ...checkpointFromSafetensors(decodeSafetensors(bytes)), path };
+    return { ...decodeCheckpoint(bytes), path };
   } catch (e) {
     fileError(path, e);
   }
@@ -166,20 +165,10 @@ export async function loadWeightsForWarmStart(
     fileError(path, e);
   }
   let decoded: ReturnType<typeof decodeSafetensors>;
-  try {
-    decoded = decodeSafetensors(bytes);
-  } catch (e) {
-    fileError(path, e);
-  }
   let weights: NamedTensor[];
   try {
-    ({ weights } = splitTensors(decoded.tensors, decoded.metadata));
-  } catch (e) {
-    fileError(path, e);
-  }
-  if (weights.length === 0) throw new CheckpointError(`${path}: holds no weights`);
-  try {
-    checkWeights(weights, decoded.metadata[META.hparamsJson]);
+    decoded = decodeSafetensors(bytes);
+    ({ weights } = checkedTensors(decoded));
   } catch (e) {
     fileError(path, e);
   }

@@ -109,6 +109,20 @@ export function checkWeights(weights: readonly NamedTensor[], hparamsJson: strin
   if (problem) throw new CheckpointError(problem);
 }
 
+/**
+ * The weights and optimizer tensors of a checkpoint or bundle, checked: some weights, and every weight
+ * against the hparams the file records (`checkWeights`). Errors say what is wrong, without a file name.
+ */
+export function checkedTensors({ tensors, metadata }: DecodedSafetensors): {
+  weights: NamedTensor[];
+  optimizer: NamedTensor[];
+} {
+  const split = splitTensors(tensors, metadata);
+  if (split.weights.length === 0) throw new CheckpointError("holds no weights");
+  checkWeights(split.weights, metadata[META.hparamsJson]);
+  return split;
+}
+
 /** Checks a decoded safetensors file as a checkpoint; errors say what is wrong (the caller adds a file name). */
 export function checkpointFromSafetensors({ tensors, metadata }: DecodedSafetensors): Checkpoint {
   if (metadata[META.format] !== CHECKPOINT_FORMAT) {
@@ -120,9 +134,7 @@ export function checkpointFromSafetensors({ tensors, metadata }: DecodedSafetens
   if (!Number.isSafeInteger(step) || step < 0) {
     throw new CheckpointError(`metadata step ${JSON.stringify(metadata[META.step])} is not a step number`);
   }
-  const { weights, optimizer } = splitTensors(tensors, metadata);
-  if (weights.length === 0) throw new CheckpointError("holds no weights");
-  checkWeights(weights, metadata[META.hparamsJson]);
+  const { weights, optimizer } = checkedTensors({ tensors, metadata });
   return { step, weights, optimizer: { step, tensors: optimizer }, metadata };
 }
 
