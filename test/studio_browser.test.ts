@@ -131,8 +131,8 @@ describe.skipIf(!RUN)("studio in Chromium", () => {
     // Ctrl+Enter generates from anywhere (G only outside text fields: the focus is in #seed).
     await page.keyboard.press("Control+Enter");
     await waitFor("body[data-generations='1']", 60_000);
-    // The WebAssembly kernels ran, on threads (the page is cross-origin isolated).
-    expect(await page.getAttribute("body", "data-kernels")).toMatch(/^wasm/);
+    // The fast path: the relaxed-SIMD WebAssembly kernels ran, on threads (the page is cross-origin isolated).
+    expect(await page.getAttribute("body", "data-kernels")).toMatch(/^wasm-relaxed-simd/);
     const primerNotes = Number(await page.getAttribute("#roll", "data-primer-notes"));
     const generatedNotes = Number(await page.getAttribute("#roll", "data-generated-notes"));
     expect(primerNotes).toBeGreaterThan(0);
