@@ -2,8 +2,11 @@ import { cpSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, normalize } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Browser } from "playwright-core";
+import type { OutputOptions, RollupOptions } from "rollup";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Configuration, Stats } from "webpack";
 import { generate } from "../src/generate/api.js";
 import { noteSequenceToJson } from "../src/io/notesequence_json.js";
 import { createKernels } from "../src/kernels/index.js";
@@ -58,6 +61,74 @@ function serve(root: string, isolated: boolean): Promise<{ server: Server; url: 
   );
 }
 
+/** The default export of a bundler configuration in examples/library/ (what the README gives users). */
+async function example<T>(name: string): Promise<T> {
+  return (await import(pathToFileURL(join(ROOT, "examples/library", name)).href)).default;
+}
+
+type Bundler = "esbuild" | "vite" | "webpack" | "rollup";
+
+/**
+ * How each bundler builds the fixture app in `project` into `out` (with its index.html), as the README
+ * tells a user to.
+ */
+const BUILDS: Record<Bundler, (project: string, out: string) => Promise<void>> = {
+  // esbuild does not copy files named by new URL(…, import.meta.url): the page copies wasm/ itself.
+  async esbuild(project, out) {
+    const esbuild = await import("esbuild");
+    await esbuild.build({
+      absWorkingDir: project,
+      entryPoints: ["app.js"],
+      bundle: true,
+      format: "esm",
+      platform: "browser",
+      outdir: out,
+      logLevel: "silent",
+    });
+    cpSync(join(APP, "index.html"), join(out, "index.html"));
+    cpSync(join(project, "node_modules/polyrnn/wasm"), join(out, "static/wasm"), { recursive: true });
+  },
+  // Vite emits the .wasm files as assets, with no configuration.
+  async vite(project, out) {
+    const vite = await import("vite");
+    await vite.build({
+      root: project,
+      configFile: false,
+      base: "./",
+      logLevel: "silent",
+      build: { outDir: out, emptyOutDir: true },
+    });
+  },
+  // webpack 5 too, with examples/library/webpack.config.mjs (nothing polyrnn-specific in it).
+  async webpack(project, out) {
+    const { default: webpack } = await import("webpack");
+    const config: Configuration = await example("webpack.config.mjs");
+    const stats = await new Promise<Stats | undefined>((resolve, reject) =>
+      webpack({ ...config, context: project, output: { ...config.output, path: out } }, (err, s) =>
+        err ? reject(err) : resolve(s),
+      ),
+    );
+    if (stats?.hasErrors() || stats?.hasWarnings()) throw new Error(stats.toString("errors-warnings"));
+    cpSync(join(APP, "index.html"), join(out, "index.html"));
+  },
+  // Rollup with examples/library/rollup.config.mjs: node-resolve, commonjs, and a plugin that emits the
+  // files named by new URL(…, import.meta.url).
+  async rollup(project, out) {
+    const { rollup } = await import("rollup");
+    const config: RollupOptions & { output: OutputOptions } = await example("rollup.config.mjs");
+    const build = await rollup({
+      ...config,
+      input: join(project, "app.js"),
+      onwarn: (w) => {
+        throw new Error(w.message);
+      },
+    });
+    await build.write({ ...config.output, dir: out });
+    await build.close();
+    cpSync(join(APP, "index.html"), join(out, "index.html"));
+  },
+};
+
 describe.skipIf(!RUN)("polyrnn bundled into a web page, in Chromium", () => {
   const work = tempDir("polyrnn-library-browser-");
   const project = join(work, "project");
@@ -76,31 +147,14 @@ describe.skipIf(!RUN)("polyrnn bundled into a web page, in Chromium", () => {
     const pkgDir = installPacked(npmPack(work), project);
     cpSync(APP, project, { recursive: true });
 
-    // esbuild: it does not copy files named by new URL(…, import.meta.url); the page copies wasm/ itself.
-    const esbuild = await import("esbuild");
-    await esbuild.build({
-      absWorkingDir: project,
-      entryPoints: ["app.js"],
-      bundle: true,
-      format: "esm",
-      platform: "browser",
-      outdir: join(site, "esbuild"),
-      logLevel: "silent",
-    });
-    cpSync(join(APP, "index.html"), join(site, "esbuild/index.html"));
-    cpSync(join(pkgDir, "wasm"), join(site, "esbuild/static/wasm"), { recursive: true });
-    // Vite (build): it emits the .wasm files as assets.
+    for (const [bundler, build] of Object.entries(BUILDS)) {
+      const out = join(site, bundler);
+      await build(project, out);
+      cpSync(join(pkgDir, "models/bach.safetensors"), join(out, "bach.safetensors"));
+    }
+    cpSync(join(pkgDir, "models/bach.safetensors"), join(project, "bach.safetensors"));
+    // Vite's dev server, with no configuration (it serves the project itself).
     const vite = await import("vite");
-    await vite.build({
-      root: project,
-      configFile: false,
-      base: "./",
-      logLevel: "silent",
-      build: { outDir: join(site, "vite"), emptyOutDir: true },
-    });
-    for (const dir of [join(site, "esbuild"), join(site, "vite"), project])
-      cpSync(join(pkgDir, "models/bach.safetensors"), join(dir, "bach.safetensors"));
-    // Vite's dev server, with no configuration.
     const server = await vite.createServer({
       root: project,
       configFile: false,
@@ -155,7 +209,7 @@ describe.skipIf(!RUN)("polyrnn bundled into a web page, in Chromium", () => {
 
   /** What a page shows: the kernels it got and their threads (0: as many as the page may use). */
   interface Case {
-    bundler: "esbuild" | "vite" | "vite dev";
+    bundler: Bundler | "vite dev";
     isolated: boolean;
     /** `?wasm=` of the page (esbuild copies no .wasm files: the page passes where it put them). */
     wasm?: string;
@@ -194,6 +248,16 @@ describe.skipIf(!RUN)("polyrnn bundled into a web page, in Chromium", () => {
       { bundler: "vite", isolated: false, kernels: "wasm", threads: "one", notice: /one thread/ },
     ],
     ["Vite, COOP/COEP: threads", { bundler: "vite", isolated: true, kernels: "wasm", threads: "all" }],
+    [
+      "webpack, no special headers: emits its .wasm assets on its own; one thread",
+      { bundler: "webpack", isolated: false, kernels: "wasm", threads: "one", notice: /one thread/ },
+    ],
+    ["webpack, COOP/COEP: threads", { bundler: "webpack", isolated: true, kernels: "wasm", threads: "all" }],
+    [
+      "Rollup with the README's plugins, no special headers: the WebAssembly kernels on one thread",
+      { bundler: "rollup", isolated: false, kernels: "wasm", threads: "one", notice: /one thread/ },
+    ],
+    ["Rollup, COOP/COEP: threads", { bundler: "rollup", isolated: true, kernels: "wasm", threads: "all" }],
     [
       "Vite's dev server, no configuration: the WebAssembly kernels",
       { bundler: "vite dev", isolated: false, kernels: "wasm", threads: "one", notice: /one thread/ },

@@ -1,6 +1,6 @@
-// A web page that uses polyrnn as a package (test/library_browser.test.ts bundles it with esbuild and
-// with Vite): loads the Bach bundle, creates kernels once, generates twice with them, and publishes what
-// happened on window.result. `?wasm=URL` passes wasmUrl (for bundlers that do not copy the .wasm files).
+// A web page that uses polyrnn as a package (test/library_browser.test.ts bundles it with esbuild, Vite,
+// webpack and Rollup): loads the Bach bundle, creates kernels once, generates twice with them, and
+// publishes what happened on window.result. `?wasm=URL` passes wasmUrl (for bundlers that do not copy the .wasm files).
 import { createKernels, generate, loadBundle, noteSequenceToJson } from "polyrnn";
 
 async function run() {
