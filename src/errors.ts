@@ -1,33 +1,47 @@
 /**
  * Typed errors. Every error a user can cause by bad input is one of these, with a message that
- * says what is wrong in one line; the caller that knows the file name prefixes it (see `withFile`).
+ * says what is wrong in one line; the caller that knows the file name prefixes it (see `describeError`).
+ *
+ * @module
+ */
+
+/**
+ * What polyrnn throws for bad input (a file it cannot read, a bad option, a model that does not fit):
+ * a one-line message saying what is wrong, naming the file where there is one. Its subclasses say which
+ * part failed (`MidiError`, `BundleError`, `CheckpointError`, …).
  */
 export class PolyrnnError extends Error {
+  /** Always `"PolyrnnError"` here; the subclass's name in a subclass. */
   override name = "PolyrnnError";
 }
 
 /** The bytes are not a MIDI file we can read (truncated, corrupt, unsupported). */
 export class MidiError extends PolyrnnError {
+  /** Always `"MidiError"`. */
   override name = "MidiError";
 }
 
 /** The bytes are not a MusicXML score we can read (malformed XML, no score in the .mxl zip, bad values). */
 export class MusicXmlError extends PolyrnnError {
+  /** Always `"MusicXmlError"`. */
   override name = "MusicXmlError";
 }
 
 /** A TFRecord file is malformed: bad length, bad CRC, truncated record. */
 export class TFRecordError extends PolyrnnError {
+  /** Always `"TFRecordError"`. */
   override name = "TFRecordError";
 }
 
 /** Bytes that do not decode as the protobuf message we expected. */
 export class ProtobufError extends PolyrnnError {
+  /** Always `"ProtobufError"`. */
   override name = "ProtobufError";
 }
 
 /** A command-line flag is unknown or has a bad value. */
 export class UsageError extends PolyrnnError {
+  /** Always `"UsageError"`. */
   override name = "UsageError";
 }
 

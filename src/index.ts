@@ -2,9 +2,13 @@
  * polyrnn's library API, for Node and the browser: bytes and objects in, bytes and objects out. The
  * file-system helpers are in `polyrnn/node` (src/node.ts).
  *
- *   import { createKernels, generate, loadBundle, readMidi, writeMidi } from "polyrnn";
- *   const kernels = await createKernels();
- *   const music = await generate({ bundle: loadBundle(bytes), primer: readMidi(midi), kernels });
+ * ```ts
+ * import { createKernels, generate, loadBundle, readMidi, writeMidi } from "polyrnn";
+ * const kernels = await createKernels();
+ * const music = await generate({ bundle: loadBundle(bytes), primer: readMidi(midi), kernels });
+ * ```
+ *
+ * @module polyrnn
  */
 export * from "./errors.js";
 export { type GenerateOptions, generate, generateMany } from "./generate/api.js";
@@ -19,10 +23,11 @@ export {
   type InputFile,
   kindOfFileName,
   MAX_INPUT_BYTES,
+  type MusicXmlReader,
   noteSequenceId,
 } from "./io/convert.js";
 export { crc32c, maskedCrc32c } from "./io/crc32c.js";
-export { readMidi, writeMidi } from "./io/midi.js";
+export { type ReadMidiOptions, readMidi, writeMidi } from "./io/midi.js";
 export { readMusicXml } from "./io/musicxml.js";
 export {
   type Int64Like,
@@ -44,10 +49,10 @@ export {
   KERNEL_KINDS,
   type KernelKind,
 } from "./kernels/index.js";
-export { createReferenceKernels } from "./kernels/reference.js";
+export { createReferenceKernels, type ReferenceKernelOptions } from "./kernels/reference.js";
 export type { Kernels } from "./kernels/types.js";
 export type { WasmBinaries, WasmKernels } from "./kernels/wasm.js";
-export type { HParams, NamedTensor } from "./model/api.js";
+export type { HParams, NamedTensor, OptimizerState } from "./model/api.js";
 export { type Bundle, BundleError, encodeBundle, loadBundle } from "./model/bundle.js";
 export { DEFAULT_HPARAMS, formatHParams, parseHParams } from "./model/hparams.js";
 export * from "./notesequence.js";

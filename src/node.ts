@@ -2,8 +2,12 @@
  * polyrnn for Node (`import … from "polyrnn/node"`): everything of the main entry, plus helpers that read
  * and write files. Errors name the file.
  *
- *   import { convertFiles, readInputFiles, loadBundleFile, writeMidiFile } from "polyrnn/node";
- *   const { sequences } = convertFiles(await readInputFiles("midi/"), "midi");
+ * ```ts
+ * import { convertFiles, readInputFiles, loadBundleFile, writeMidiFile } from "polyrnn/node";
+ * const { sequences } = convertFiles(await readInputFiles("midi/"), "midi");
+ * ```
+ *
+ * @module polyrnn/node
  */
 import { readFile } from "node:fs/promises";
 import { basename, resolve } from "node:path";

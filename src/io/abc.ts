@@ -50,14 +50,21 @@ import {
 
 /** A tune (or a whole tunebook) that cannot be read. */
 export class AbcError extends PolyrnnError {
+  /** Always `"AbcError"`. */
   override name = "AbcError";
 }
 
 /** What `readAbcTunebook` reads: one NoteSequence per tune, and the tunes that could not be read. */
 export interface AbcTunebook {
+  /** The tunes that could be read, in book order (`referenceNumber` is each one's `X:` number). */
   tunes: NoteSequence[];
-  /** One per tune that could not be read; `index` is its 1-based position among the book's tunes. */
-  errors: { index: number; message: string }[];
+  /** One per tune that could not be read. */
+  errors: {
+    /** The tune's 1-based position among the book's tunes. */
+    index: number;
+    /** What is wrong with it, in one line. */
+    message: string;
+  }[];
 }
 
 /** note_seq's constants.STANDARD_PPQ. */

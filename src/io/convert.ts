@@ -20,6 +20,7 @@ export {
   type InputFile,
   kindOfFileName,
   MAX_INPUT_BYTES,
+  type MusicXmlReader,
   noteSequenceId,
 } from "./convert_core.js";
 

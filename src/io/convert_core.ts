@@ -91,14 +91,23 @@ export function convertBytes(
 
 /** A file in memory: its name (or path relative to the dropped folder) and bytes. */
 export interface InputFile {
+  /** The name, whose extension says the kind (see `kindOfFileName`); it becomes the sequences' `filename`. */
   name: string;
+  /** The file's contents. */
   bytes: Uint8Array;
 }
 
 /** What `convertInputFiles` made: the sequences, the files it skipped (with the reason) and warnings. */
 export interface ConvertedFiles {
+  /** The NoteSequences, in file-name order (an ABC tunebook gives one per tune). */
   sequences: NoteSequence[];
-  skipped: { name: string; reason: string }[];
+  /** The files that gave none: not a known kind, too large, or unreadable. */
+  skipped: {
+    /** The file's name, as given. */
+    name: string;
+    /** Why, in one line. */
+    reason: string;
+  }[];
   /** Parts of files that were skipped while the rest converted, each with the file's name. */
   warnings: string[];
 }

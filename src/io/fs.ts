@@ -120,12 +120,15 @@ export async function removeStaleTemps(
 /** Appends TFRecords to a temporary file; `commit()` renames it into place, `abort()` removes it. */
 export class TFRecordFileWriter {
   private constructor(
+    /** The file it writes (the temporary file is beside it). */
     readonly path: string,
     private readonly tmp: string,
     private readonly handle: Awaited<ReturnType<typeof open>>,
   ) {}
 
+  /** Records written so far. */
   count = 0;
+  /** Bytes written so far, framing included. */
   bytes = 0;
 
   /** Creates the parent folders and the temporary file, so an unwritable path fails before any work. */
@@ -142,6 +145,7 @@ export class TFRecordFileWriter {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
 
+  /** Appends one record (framed here: length, CRCs). */
   async write(record: Uint8Array): Promise<void> {
     await this.writeFramed(frameRecord(record));
   }
@@ -163,6 +167,7 @@ export class TFRecordFileWriter {
     await this.handle.writev(chunks);
   }
 
+  /** Writes what is pending, syncs and closes the file, and renames it to `path`. */
   async commit(): Promise<void> {
     await this.flush();
     await this.handle.sync();
@@ -170,6 +175,7 @@ export class TFRecordFileWriter {
     await rename(this.tmp, this.path);
   }
 
+  /** Closes and removes the temporary file; `path` is left as it was. */
   async abort(): Promise<void> {
     await this.handle.close().catch(() => {});
     await rm(this.tmp, { force: true }).catch(() => {});

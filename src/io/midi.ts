@@ -7,5 +7,5 @@
  * - `writeMidi(ns)`: a type-1 file in the shape pretty_midi writes; readMidi(writeMidi(readMidi(f)))
  *   keeps every note on its tick.
  */
-export { MAX_TICK, readMidi, TempoMap } from "./midi_read.js";
+export { MAX_TICK, type ReadMidiOptions, readMidi, TempoMap } from "./midi_read.js";
 export { writeMidi } from "./midi_write.js";

@@ -475,6 +475,7 @@ class Timing {
   }
 }
 
+/** Options of `readMidi`. */
 export interface ReadMidiOptions {
   /**
    * Told, in one line each, what the file holds that the NoteSequence leaves out (as Magenta does, but

@@ -23,21 +23,40 @@ import {
 type Json = Record<string, unknown>;
 
 /** An int64 as Magenta.js may hold it: a number, a decimal string, or a protobuf.js `Long`. */
-export type Int64Like = number | string | { low: number; high: number; unsigned?: boolean };
+export type Int64Like =
+  | number
+  | string
+  | {
+      /** The low 32 bits (protobuf.js `Long`). */
+      low: number;
+      /** The high 32 bits. */
+      high: number;
+      /** Whether the value is unsigned. */
+      unsigned?: boolean;
+    };
 
 /**
  * A NoteSequence as Magenta.js has them (`INoteSequence`: every field optional or null, int64 fields as
  * `Long`), or polyrnn's own. Functions that take one read it with `noteSequenceFromJson`.
  */
 export interface NoteSequenceLike {
+  /** As {@link NoteSequence.id}. */
   id?: string | null;
+  /** As {@link NoteSequence.notes}: `INote` objects, with Magenta.js's field names. */
   notes?: readonly object[] | null;
+  /** As {@link NoteSequence.tempos}. */
   tempos?: readonly object[] | null;
+  /** As {@link NoteSequence.timeSignatures}. */
   timeSignatures?: readonly object[] | null;
+  /** As {@link NoteSequence.keySignatures}. */
   keySignatures?: readonly object[] | null;
+  /** As {@link NoteSequence.totalTime}. */
   totalTime?: number | null;
+  /** As {@link NoteSequence.totalQuantizedSteps}. */
   totalQuantizedSteps?: Int64Like | null;
+  /** As {@link NoteSequence.ticksPerQuarter}. */
   ticksPerQuarter?: number | null;
+  /** As {@link NoteSequence.quantizationInfo}. */
   quantizationInfo?: object | null;
 }
 
@@ -57,7 +76,7 @@ function compact(value: unknown): unknown {
 }
 
 /** A NoteSequence as Magenta.js's JSON object (`toJSON` shape): camelCase names, defaults left out. */
-export function noteSequenceToJson(ns: NoteSequence): Json {
+export function noteSequenceToJson(ns: NoteSequence): Record<string, unknown> {
   const out = compact(ns) as Json;
   // Sub-messages are kept even when all their fields are default, since their presence means something.
   if (ns.quantizationInfo) out.quantizationInfo = compact(ns.quantizationInfo);

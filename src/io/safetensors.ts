@@ -16,8 +16,11 @@ import { PolyrnnError } from "../errors.js";
 
 /** One float32 tensor of a safetensors file. */
 export interface SafetensorsTensor {
+  /** The tensor's name in the file. */
   name: string;
+  /** Its dimensions, outermost first. */
   shape: number[];
+  /** Its values, row-major (float32, the only dtype polyrnn reads and writes). */
   data: Float32Array;
 }
 
@@ -25,6 +28,7 @@ export interface SafetensorsTensor {
 export interface DecodedSafetensors {
   /** In file order (by data offset). */
   tensors: SafetensorsTensor[];
+  /** The header's `__metadata__` (string keys and values; empty if it has none). */
   metadata: Record<string, string>;
 }
 

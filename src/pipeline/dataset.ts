@@ -22,13 +22,19 @@ export type Mode = "training" | "eval";
 
 /** Options of the dataset pipeline (`polyrnn dataset`'s flags). */
 export interface DatasetOptions {
+  /** Share of the input sequences put in the eval set (each one by chance, as Magenta's RandomPartition). */
   evalRatio: number;
+  /** Quantization steps per quarter note (Magenta: 4, sixteenth notes). */
   stepsPerQuarter: number;
+  /** Shorter tracks (in steps) are dropped. */
   minSteps: number;
+  /** Longer tracks (in steps) are dropped, or cut into windows with `splitLongTracks`. */
   maxSteps: number;
   /** Semitone shifts applied for augmentation, Magenta's range(-4, 5) by default. */
   transposeRange: number[];
+  /** polyrnn extension: cut tracks longer than `maxSteps` into windows of `maxSteps` instead of dropping them. */
   splitLongTracks: boolean;
+  /** polyrnn extension: keep a file with notes of several MIDI programs as one merged track instead of dropping it. */
   mergePrograms: boolean;
   /** Quantize on the tempo map's beat grid and split only at time-signature changes. */
   quantizeOnBeats: boolean;

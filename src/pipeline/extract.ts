@@ -20,8 +20,11 @@ import type { NoteSequence } from "../notesequence.js";
  * [buckets[i], buckets[i + 1]) (the last one open to +inf). JSON-safe.
  */
 export interface Histogram {
+  /** Tells a histogram from a counter in {@link Statistics}. */
   kind: "histogram";
+  /** The buckets' lower bounds, ascending. */
   buckets: number[];
+  /** Counts per range, one more than `buckets` (see above). */
   counts: number[];
 }
 
