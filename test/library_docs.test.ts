@@ -1,27 +1,125 @@
-/** Every export of `polyrnn` and `polyrnn/node` has a TSDoc comment (what editors show and API docs list). */
+/**
+ * The API reference: `npm run docs` (TypeDoc, typedoc.json) builds it from the TSDoc comments of the
+ * package's entry points, and TypeDoc's validation finds nothing to say: every export of `polyrnn` and
+ * `polyrnn/node` and every member of them is documented (notDocumented), every type they use is exported
+ * (notExported), and every {@link} resolves (invalidLink). Any warning fails, except those in PENDING.
+ */
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import ts from "typescript";
 import { expect, it } from "vitest";
-import { ROOT } from "./helpers/cli.js";
+import { ROOT, tempDir } from "./helpers/cli.js";
 
-it("documents every export of the package's entry points", () => {
-  const config = ts.readConfigFile(join(ROOT, "tsconfig.json"), ts.sys.readFile).config;
-  const { options } = ts.parseJsonConfigFileContent(config, ts.sys, ROOT);
-  const entries = ["src/index.ts", "src/node.ts"].map((f) => join(ROOT, f));
-  const program = ts.createProgram(entries, { ...options, noEmit: true });
-  const checker = program.getTypeChecker();
-  const undocumented: string[] = [];
-  let count = 0;
-  for (const entry of entries) {
-    const module = checker.getSymbolAtLocation(program.getSourceFile(entry) as ts.SourceFile) as ts.Symbol;
-    for (const sym of checker.getExportsOfModule(module)) {
-      count++;
-      const target = sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
-      if (ts.displayPartsToString(target.getDocumentationComment(checker)).trim() === "") {
-        undocumented.push(`${sym.name} (${target.declarations?.[0]?.getSourceFile().fileName})`);
-      }
-    }
-  }
-  expect(count).toBeGreaterThan(200); // both entries, counted separately
-  expect(undocumented).toEqual([]);
+/**
+ * What TypeDoc still finds undocumented or unexported in src/train, src/generate, src/kernels and
+ * src/model, as `<file>: <export>` (those folders were being refactored when this check came). Each one
+ * documented must leave this list; nothing may join it.
+ */
+const PENDING: string[] = [
+  "src/dataset/batches.ts: ExampleSet (not exported; used by Trainer.examples)",
+  "src/generate/api.ts: GenerateOptions.beamSize",
+  "src/generate/api.ts: GenerateOptions.branchFactor",
+  "src/generate/api.ts: GenerateOptions.bundle",
+  "src/generate/api.ts: GenerateOptions.excludePrimer",
+  "src/generate/api.ts: GenerateOptions.numOutputs",
+  "src/generate/api.ts: GenerateOptions.stepsPerIteration",
+  "src/generate/polyphony.ts: PolyphonyResult.generateEndStep",
+  "src/generate/polyphony.ts: PolyphonyResult.generateStartStep",
+  "src/generate/polyphony.ts: PolyphonyResult.qpm",
+  "src/generate/polyphony.ts: PolyphonyResult.sequences",
+  "src/generate/primer.ts: Primer.sequence",
+  "src/kernels/reference.ts: ReferenceKernelOptions",
+  "src/kernels/types.ts: Kernels.dropoutBackward",
+  "src/kernels/types.ts: Kernels.name",
+  "src/kernels/types.ts: Kernels.release",
+  "src/kernels/types.ts: WasmKernels.dropoutBackward",
+  "src/kernels/types.ts: WasmKernels.name",
+  "src/kernels/types.ts: WasmKernels.release",
+  "src/kernels/wasm.ts: WasmBinaries.relaxedSimd",
+  "src/kernels/wasm.ts: WasmBinaries.simd",
+  "src/model/api.ts: HParams.batchSize",
+  "src/model/api.ts: HParams.clipNorm",
+  "src/model/api.ts: HParams.dropoutKeepProb",
+  "src/model/api.ts: HParams.learningRate",
+  "src/model/api.ts: HParams.rnnLayerSizes",
+  "src/model/api.ts: NamedTensor.data",
+  "src/model/api.ts: NamedTensor.shape",
+  "src/model/api.ts: OptimizerState.step",
+  "src/model/api.ts: OptimizerState.tensors",
+  "src/model/bundle.ts: Bundle.generatorDescription",
+  "src/model/bundle.ts: Bundle.generatorId",
+  "src/model/bundle.ts: Bundle.hparams",
+  "src/model/bundle.ts: Bundle.weights",
+  "src/model/lstm.ts: LstmModel (not exported; used by Trainer.model)",
+  "src/train/checkpoint_format.ts: Checkpoint.metadata",
+  "src/train/checkpoint_format.ts: Checkpoint.path",
+  "src/train/checkpoint_format.ts: Checkpoint.step",
+  "src/train/checkpoint_format.ts: Checkpoint.weights",
+  "src/train/checkpoint_format.ts: SaveInput.optimizer",
+  "src/train/checkpoint_format.ts: SaveInput.step",
+  "src/train/checkpoint_format.ts: SaveInput.weights",
+  "src/train/session.ts: StepMetrics.accuracy",
+  "src/train/session.ts: StepMetrics.loss",
+  "src/train/session.ts: StepMetrics.perplexity",
+  "src/train/session.ts: StepMetrics.step",
+  "src/train/session.ts: StepMetrics.tokens",
+  "src/train/session.ts: TrainModelOptions.hparams",
+  "src/train/session.ts: TrainModelOptions.kernels",
+  "src/train/session.ts: TrainModelResult.step",
+  "src/train/session.ts: Trainer.dispose",
+  "src/train/session.ts: Trainer.examples",
+  "src/train/session.ts: Trainer.hparams",
+  "src/train/session.ts: Trainer.model",
+  "src/train/session.ts: Trainer.seed",
+  "src/train/session.ts: Trainer.stepCount",
+  "src/train/session.ts: Trainer.weights",
+  "src/train/session.ts: TrainingDataset.eval",
+  "src/train/session.ts: TrainingDataset.inputNotes",
+  "src/train/session.ts: TrainingDataset.keptNotes",
+  "src/train/session.ts: TrainingDataset.warnings",
+];
+
+/** A TypeDoc warning, shortened: `<file>: <name>` for an undocumented export, else as TypeDoc says it. */
+function shorten(warning: string): string {
+  const undocumented = /^(\S+) \(\w+\), defined in polyrnn\/(\S+), does not have any documentation$/.exec(
+    warning,
+  );
+  if (undocumented) return `${undocumented[2]}: ${undocumented[1].replace(/^polyrnn\./, "")}`;
+  const unexported =
+    /^(\S+), defined in polyrnn\/(\S+), is referenced by (\S+) but not included in the documentation$/.exec(
+      warning,
+    );
+  if (unexported)
+    return `${unexported[2]}: ${unexported[1]} (not exported; used by ${unexported[3].replace(/^polyrnn\./, "")})`;
+  return warning;
+}
+
+it("`npm run docs` builds the API reference, every export documented", () => {
+  const out = join(tempDir("polyrnn-docs-"), "api");
+  const r = spawnSync("npm", ["run", "docs", "--", "--out", out], { cwd: ROOT, encoding: "utf8" });
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: TypeDoc colours its output
+  const log = `${r.stdout}${r.stderr}`.replace(/\x1b\[[0-9;]*m/g, "");
+  expect(r.status, log).toBe(0);
+  const warnings = [...log.matchAll(/^\[warning\] (.*)$/gm)]
+    .map((m) => m[1])
+    .filter((w) => !/^Found \d+ errors and \d+ warnings$/.test(w))
+    .map(shorten);
+  expect(
+    warnings.filter((w) => !PENDING.includes(w)),
+    "exports without TSDoc (or types used but not exported)",
+  ).toEqual([]);
+  expect(
+    PENDING.filter((p) => !warnings.includes(p)),
+    "documented now: remove these from PENDING",
+  ).toEqual([]);
+
+  // The pages: one per entry point, with its module comment, and one per export with its comment.
+  expect(readFileSync(join(out, "modules/polyrnn.html"), "utf8")).toMatch(/bytes and objects in/);
+  expect(readFileSync(join(out, "modules/polyrnn_node.html"), "utf8")).toMatch(
+    /helpers that read\s+and write files/,
+  );
+  expect(readFileSync(join(out, "functions/polyrnn_node.loadBundleFile.html"), "utf8")).toMatch(
+    /A bundle file, or a/,
+  );
+  expect(readFileSync(join(out, "enums/polyrnn.KeyMode.html"), "utf8")).toMatch(/Dorian/);
 });

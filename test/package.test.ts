@@ -1,12 +1,12 @@
 /**
- * The npm package as published: `npm pack` of this checkout — its size, what it ships and leaves out, its
- * exports, source maps and README links — and a Node script in a fresh project with the tarball installed
- * that trains a small model from MIDI files with the exported API and generates from it
- * (examples/library/train_and_generate.mjs).
+ * The npm package as published: `npm pack` of this checkout — its size, what it ships and leaves out (the
+ * benchmark models, the API reference built in docs/api), its exports, source maps and README links — and
+ * a Node script in a fresh project with the tarball installed that trains a small model from MIDI files
+ * with the exported API and generates from it (examples/library/train_and_generate.mjs).
  */
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readMidi } from "../src/io/midi.js";
 import { tinyPieceMidi } from "./browser/fixtures.js";
@@ -43,6 +43,37 @@ describe("the npm package", () => {
       expect(shipped.has(f), f).toBe(true);
     }
     expect([...shipped].filter((f) => /bench-/.test(f))).toEqual([]);
+  });
+
+  it("leaves the API reference (docs/api, `npm run docs`) and the benchmark models out by its files rules", () => {
+    // On a stub tree with package.json's "files": a checkout may not have docs/api built.
+    const stub = join(work, "files-rules");
+    const tree = [
+      "dist/index.js",
+      "docs/api/index.html",
+      "docs/api/functions/polyrnn.generate.html",
+      "docs/results/eval_bach.json",
+      "models/bach.safetensors",
+      "models/bench-small.safetensors",
+    ];
+    for (const f of tree) {
+      mkdirSync(dirname(join(stub, f)), { recursive: true });
+      writeFileSync(join(stub, f), "x");
+    }
+    writeFileSync(
+      join(stub, "package.json"),
+      JSON.stringify({ name: "stub", version: "0.0.0", files: pkg.files }),
+    );
+    const listed = JSON.parse(
+      execFileSync("npm", ["pack", "--dry-run", "--json"], { cwd: stub, encoding: "utf8" }),
+    )[0].files as { path: string }[];
+    expect(listed.map((f) => f.path).sort()).toEqual([
+      "dist/index.js",
+      "docs/results/eval_bach.json",
+      "models/bach.safetensors",
+      "package.json",
+    ]);
+    expect([...shipped].filter((f) => f.startsWith("docs/api/"))).toEqual([]);
   });
 
   it("exports what it names, runs nothing at install, and says it has no side effects", () => {
