@@ -34,6 +34,7 @@ import {
 import { readTFRecordFile } from "../io/fs.js";
 import { dropMetricsAfter, METRICS_FILE, RunLogs } from "../io/run_logs.js";
 import { createKernels, type KernelKind } from "../kernels/index.js";
+import type { Kernels } from "../kernels/types.js";
 import { formatHParams, type HParams } from "../model/hparams.js";
 import { createPolyphonyModel, type LstmModel } from "../model/lstm.js";
 import { trainLoop } from "../train/loop.js";
@@ -253,7 +254,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 /** The Trainer of a resumed, warm-started or new run; errors name the checkpoint or file. */
 async function startTrainer(
   opts: TrainOptions,
-  kernels: Awaited<ReturnType<typeof createKernels>>,
+  kernels: Kernels,
   examples: ExampleSet,
   hparams: HParams,
   seed: number,

@@ -139,6 +139,7 @@ export async function loadWeightsForWarmStart(
   }
 }
 
+/** Retention of a `CheckpointManager`. */
 export interface CheckpointManagerOptions {
   /** Keep this many newest checkpoints; 0 keeps all (Magenta's --num_checkpoints, default 10). */
   keep: number;

@@ -17,6 +17,7 @@
 import type { SaveInput } from "./checkpoint_format.js";
 import { DivergedError, type StepMetrics, type Trainer, TrainingError } from "./step.js";
 
+/** What `trainLoop` does besides the steps: its callbacks and their policies. */
 export interface TrainLoopOptions {
   /** Train until the model's step reaches this (Infinity: until stopped). */
   numSteps: number;
@@ -49,6 +50,7 @@ export interface TrainLoopOptions {
   divergedHint?: string;
 }
 
+/** How `trainLoop` ended. */
 export interface TrainLoopResult {
   /** The model's step at the end. */
   step: number;

@@ -99,8 +99,8 @@ export interface TrainModelResult {
 }
 
 /**
- * The training loop of `polyrnn train`, in memory: steps until `numSteps` (or the signal), reporting
- * each step and handing out checkpoints; returns the bundle. The kernels stay the caller's.
+ * The training loop of `polyrnn train` (trainLoop), in memory: steps until `numSteps` (or the signal),
+ * reporting each step and handing out checkpoints; returns the bundle. The kernels stay the caller's.
  *
  *   const r = await trainModel({ kernels, hparams, tracks: data.training, numSteps: 200,
  *     onStep: (m) => console.log(m.step, m.loss), signal: controller.signal });

@@ -56,6 +56,7 @@ export class DivergedError extends TrainingError {
  * padding, as Magenta does.
  */
 export type TrainBatching = Batching | "padded";
+/** Every `TrainBatching`, for flag checks. */
 export const TRAIN_BATCHINGS: readonly TrainBatching[] = [...BATCHINGS, "padded"];
 
 /**
