@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// One implementation of bench/train.mjs: polyrnn's own model (dist/model/lstm.js) on its kernels, as the
-// trainer runs it (forward with dropout and backward, then per-tensor clip and Adam). Prints
+// One implementation of bench/train.mjs: polyrnn's own model (dist/model/lstm.js) on its kernels, trained
+// by the trainer's own step (`trainStep` of dist/train/step.js: forward with dropout and backward, the
+// finite-loss check, then per-tensor clip and Adam). Prints
 // `RESULT {json}` as its last line; the driver runs it in a child process so that maxRSS is its own.
 //
 //   node bench/polyrnn_train_worker.mjs --batches=FILE --layers=256,256,256 [--threads=2]
@@ -12,6 +13,7 @@ import { availableParallelism } from "node:os";
 import { createKernels } from "../dist/kernels/index.js";
 import { DEFAULT_HPARAMS } from "../dist/model/hparams.js";
 import { createPolyphonyModel } from "../dist/model/lstm.js";
+import { trainStep } from "../dist/train/step.js";
 import { parseFlags, printResult, readBatchFile, timeSteps } from "./train.mjs";
 
 const flags = parseFlags(process.argv.slice(2));
@@ -57,14 +59,13 @@ const hparams = { ...DEFAULT_HPARAMS, batchSize: B, rnnLayerSizes: layers };
 // maxLength grows the heap once for the longest batch, as the trainer does.
 const model = createPolyphonyModel(k, hparams, { seed, maxLength });
 
-let step = 0;
-function trainStep(batch) {
-  const r = model.forward(batch, { dropout: true, backward: true, seed: (seed * 1_000_003 + step++) >>> 0 });
-  model.applyGradients();
+/** One step of `polyrnn train` on `batch`; its mean loss. */
+function step(batch) {
+  const r = trainStep(model, batch, { seed });
   return r.lossSum / r.tokens;
 }
 
-const measured = timeSteps(trainStep, warmup, timed, () => {
+const measured = timeSteps(step, warmup, timed, () => {
   for (const entry of Object.values(table)) entry.fill(0);
 });
 const { seconds } = measured;

@@ -10,7 +10,9 @@
  *
  * @module polyrnn
  */
+export { ExampleSet } from "./dataset/batches.js";
 export * from "./errors.js";
+export { STEPS_PER_QUARTER } from "./events/codec.js";
 export { type GenerateOptions, generate, generateMany } from "./generate/api.js";
 export type { PolyphonyResult } from "./generate/polyphony.js";
 export { type Primer, primerFromMelody, primerFromPitches } from "./generate/primer.js";
@@ -54,7 +56,7 @@ export type { Kernels } from "./kernels/types.js";
 export type { WasmBinaries, WasmKernels } from "./kernels/wasm.js";
 export type { HParams, NamedTensor, OptimizerState } from "./model/api.js";
 export { type Bundle, BundleError, encodeBundle, loadBundle } from "./model/bundle.js";
-export { DEFAULT_HPARAMS, formatHParams, parseHParams } from "./model/hparams.js";
+export { DEFAULT_HPARAMS, formatHParams, HPARAM_NAMES, parseHParams } from "./model/hparams.js";
 export * from "./notesequence.js";
 export { type DatasetOptions, DEFAULT_DATASET_OPTIONS } from "./pipeline/dataset.js";
 export type { Histogram, Statistic, Statistics } from "./pipeline/extract.js";
@@ -67,12 +69,22 @@ export {
   encodeCheckpoint,
   type SaveInput,
 } from "./train/checkpoint_format.js";
+export { type TrainLoopOptions, type TrainLoopResult, trainLoop } from "./train/loop.js";
+export { type BatchMetrics, TAGS, trainSummary } from "./train/metrics.js";
 export {
   buildDataset,
-  type StepMetrics,
-  Trainer,
   type TrainingDataset,
   type TrainModelOptions,
   type TrainModelResult,
   trainModel,
 } from "./train/session.js";
+export {
+  DivergedError,
+  type StepMetrics,
+  TRAIN_BATCHINGS,
+  type TrainBatching,
+  Trainer,
+  type TrainerOptions,
+  TrainingError,
+  trainStep,
+} from "./train/step.js";

@@ -19,7 +19,14 @@ import { type Bundle, loadBundle } from "./model/bundle.js";
 import type { NoteSequence } from "./notesequence.js";
 
 export * from "./index.js";
+export {
+  CheckpointManager,
+  type CheckpointManagerOptions,
+  loadCheckpoint,
+  loadLatestCheckpoint,
+} from "./io/checkpoint_files.js";
 export { readTFRecordFile, TFRecordFileWriter, writeFileAtomic } from "./io/fs.js";
+export { dropMetricsAfter, RunLogs } from "./io/run_logs.js";
 
 async function read(path: string): Promise<Uint8Array> {
   try {

@@ -4,13 +4,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ExampleSet } from "../src/dataset/batches.js";
 import { evaluateDataset } from "../src/eval/dataset.js";
 import { frameNll } from "../src/eval/frames.js";
+import { CheckpointManager } from "../src/io/checkpoint_files.js";
 import { readTFRecordFile } from "../src/io/fs.js";
 import { createReferenceKernels } from "../src/kernels/reference.js";
 import type { HParams, NamedTensor } from "../src/model/api.js";
 import { encodeBundle } from "../src/model/bundle.js";
 import { hparamsToJson } from "../src/model/hparams.js";
 import { createPolyphonyModel } from "../src/model/lstm.js";
-import { CheckpointManager } from "../src/train/checkpoint.js";
 import { TAGS } from "../src/train/metrics.js";
 import { ROOT, runCli, tempDir } from "./helpers/cli.js";
 

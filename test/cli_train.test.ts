@@ -172,10 +172,17 @@ describe("polyrnn train / polyphony_rnn_train", () => {
     const ckpt = readCheckpoint(run, 6);
     expect(ckpt.metadata.step).toBe("6");
     expect(ckpt.metadata.format).toBe("polyrnn-checkpoint/1");
-    expect(ckpt.metadata.hparams).toBe(
-      "batch_size=4,rnn_layer_sizes=[8],dropout_keep_prob=0.5,clip_norm=5,learning_rate=0.001",
-    );
-    expect(JSON.parse(ckpt.metadata.hparams_json).rnn_layer_sizes).toEqual([8]);
+    // The hparams once, as JSON (the Magenta-syntax copy older files also hold is no longer written).
+    expect(ckpt.metadata.hparams).toBeUndefined();
+    expect(JSON.parse(ckpt.metadata.hparams_json)).toEqual({
+      batch_size: 4,
+      rnn_layer_sizes: [8],
+      dropout_keep_prob: 0.5,
+      clip_norm: 5,
+      learning_rate: 0.001,
+    });
+    expect(ckpt.metadata.steps_per_quarter).toBe("4");
+    expect(ckpt.metadata.seed).toBe("1");
     expect(ckpt.metadata.polyrnn_version).toMatch(/^\d+\.\d+\.\d+/);
     expect(Date.parse(ckpt.metadata.created)).not.toBeNaN();
     const names = ckpt.tensors.map((t) => t.name).sort();
@@ -403,7 +410,7 @@ describe("CheckpointManager", () => {
   const weights = [{ name: "w", shape: [2], data: Float32Array.from([1, 2]) }];
 
   it("keeps the newest num_checkpoints plus one per hour, as TensorFlow's Saver", async () => {
-    const { CheckpointManager } = await import("../src/train/checkpoint.js");
+    const { CheckpointManager } = await import("../src/io/checkpoint_files.js");
     const dir = tempDir();
     let now = 1000;
     const m = new CheckpointManager(dir, { keep: 2, clock: () => now });
@@ -428,7 +435,7 @@ describe("CheckpointManager", () => {
 
   it("keep 0 keeps all; loading names the file on errors; stale temp files are removed", async () => {
     const { CheckpointManager, loadCheckpoint, latestCheckpoint } = await import(
-      "../src/train/checkpoint.js"
+      "../src/io/checkpoint_files.js"
     );
     const { writeFileSync } = await import("node:fs");
     const dir = tempDir();

@@ -5,9 +5,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { CheckpointManager } from "../src/io/checkpoint_files.js";
 import { encodeSafetensors } from "../src/io/safetensors.js";
 import { hparamsToJson } from "../src/model/hparams.js";
-import { CheckpointManager } from "../src/train/checkpoint.js";
 import { type RunResult, runCli, tempDir } from "./helpers/cli.js";
 import { FAR_APART, ONE_NOTE } from "./helpers/smf.js";
 import { tinyWeights, writeTinyBundle } from "./helpers/tiny_model.js";

@@ -4,13 +4,13 @@
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { CheckpointManager, loadCheckpoint, loadWeightsForWarmStart } from "../src/io/checkpoint_files.js";
 import { listInputDir } from "../src/io/fs.js";
 import { readMidi } from "../src/io/midi.js";
 import { encodeSafetensors } from "../src/io/safetensors.js";
 import type { NamedTensor } from "../src/model/api.js";
 import { encodeBundle, loadBundle } from "../src/model/bundle.js";
 import { hparamsToJson } from "../src/model/hparams.js";
-import { CheckpointManager, loadCheckpoint, loadWeightsForWarmStart } from "../src/train/checkpoint.js";
 import { runCli, tempDir } from "./helpers/cli.js";
 import { ONE_NOTE, smf } from "./helpers/smf.js";
 import { tinyWeights, writeTinyBundle } from "./helpers/tiny_model.js";

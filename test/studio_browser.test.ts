@@ -12,8 +12,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_BUNDLES } from "../src/cli/generate.js";
 import { readMidi } from "../src/io/midi.js";
+import { DEFAULT_BUNDLES } from "../src/io/model_files.js";
 import { readMusicXml } from "../src/io/musicxml.js";
 import { loadBundle } from "../src/model/bundle.js";
 import type { NoteSequence } from "../src/notesequence.js";

@@ -8,11 +8,10 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_BUNDLES } from "../src/cli/generate.js";
+import { CheckpointManager } from "../src/io/checkpoint_files.js";
+import { DEFAULT_BUNDLES } from "../src/io/model_files.js";
 import { loadBundle } from "../src/model/bundle.js";
-import { hparamsToJson } from "../src/model/hparams.js";
 import { type StudioServer, startStudioServer } from "../src/studio/server.js";
-import { CheckpointManager, META } from "../src/train/checkpoint.js";
 import { ensureBuilt, ROOT, runCli, tempDir } from "./helpers/cli.js";
 
 /** Sends a raw request line (no client-side normalisation of the path) and returns status, headers, body. */
@@ -60,7 +59,7 @@ beforeAll(async () => {
   await new CheckpointManager(join(runDir, "train"), { keep: 5 }).save({
     step: 42,
     weights: b.weights,
-    metadata: { [META.hparams]: "x", [META.hparamsJson]: hparamsToJson(b.hparams) },
+    hparams: b.hparams,
   });
   studio = await startStudioServer({ port: 0, bundleFiles: [bundleCopy], runDirs: [runDir] });
 });

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { openEventFile } from "../src/io/run_logs.js";
 import {
   type ByteSink,
   encodeFileVersionEvent,
@@ -11,7 +12,6 @@ import {
   SummaryWriter,
 } from "../src/io/tensorboard.js";
 import { decodeTFRecords } from "../src/io/tfrecord.js";
-import { openEventFile } from "../src/train/trainer.js";
 import { tempDir } from "./helpers/cli.js";
 
 const hex = (s: string) => Uint8Array.from(s.match(/[0-9a-f]{2}/g) ?? [], (b) => Number.parseInt(b, 16));

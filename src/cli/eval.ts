@@ -15,11 +15,11 @@ import { createKernels, KERNEL_KINDS, type KernelKind } from "../kernels/index.j
 import { LIMITS } from "../limits.js";
 import { createPolyphonyModel } from "../model/lstm.js";
 import { satbToQuantizedSequence } from "../pipeline/frames.js";
-import { expandGlob } from "../train/trainer.js";
 import { type FlagTable, formatHelp, parseArgs } from "./args.js";
 import { runMusicEval } from "./eval_music.js";
 import { describeModelSource, loadModelSource, type ModelSource } from "./model_source.js";
 import { Progress } from "./progress.js";
+import { expandGlob } from "./train_job.js";
 
 export const EVAL_FLAGS = {
   bundle_file: {

@@ -12,22 +12,14 @@ import { primerFromFlags } from "../generate/primer.js";
 import { randomSeed } from "../generate/rng.js";
 import { makeDir, readInputFile, writeFileAtomic } from "../io/fs.js";
 import { writeMidi } from "../io/midi.js";
+import { DEFAULT_BUNDLES, readRunDir } from "../io/model_files.js";
 import { createKernels, KERNEL_KINDS, type KernelKind } from "../kernels/index.js";
 import { LIMITS } from "../limits.js";
 import type { HParams } from "../model/api.js";
 import { encodeBundle } from "../model/bundle.js";
 import { parseHParams } from "../model/hparams.js";
 import { type FlagTable, formatHelp, parseArgs } from "./args.js";
-import { describeModelSource, loadModelSource, readRunDir } from "./model_source.js";
-
-/**
- * The models `polyrnn generate` uses when given none, in order of preference: the Bach bundle (Magenta's
- * default hparams) once it is shipped, else the Schubert bundle of the notebook reproduction.
- */
-export const DEFAULT_BUNDLES = [
-  new URL("../../models/bach.safetensors", import.meta.url),
-  new URL("../../models/schubert.safetensors", import.meta.url),
-];
+import { describeModelSource, loadModelSource } from "./model_source.js";
 
 export const GENERATE_FLAGS = {
   run_dir: { type: "string", help: "Training folder: use the latest checkpoint in <run_dir>/train." },

@@ -9,6 +9,7 @@
 import { stat } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 import { PolyrnnError, readError, UsageError } from "../errors.js";
+import { STEPS_PER_QUARTER } from "../events/codec.js";
 import { readInputFile, writeFileAtomic } from "../io/fs.js";
 import { readMidi } from "../io/midi.js";
 import type { NoteSequence } from "../notesequence.js";
@@ -74,9 +75,6 @@ legend and optional dashed reference lines from --reference_loss and --reference
 
 const METRICS_USAGE =
   "polyrnn plot --metrics=RUN_DIR|metrics.jsonl [--output=FILE.svg] [--reference_loss=F] [--reference_accuracy=F] [--reference_label=TEXT]";
-
-/** Steps per quarter note of Polyphony RNN's sequences. */
-const STEPS_PER_QUARTER = 4;
 
 export function firstQpm(ns: NoteSequence): number {
   let best: { time: number; qpm: number } | undefined;

@@ -8,17 +8,10 @@
 import { PolyrnnError, UsageError } from "../errors.js";
 import { KERNEL_KINDS, type KernelKind } from "../kernels/index.js";
 import { LIMITS } from "../limits.js";
-import { DEFAULT_HPARAMS, parseHParams } from "../model/hparams.js";
-import {
-  consoleReporter,
-  evaluate,
-  expandGlob,
-  type LogLevel,
-  TRAIN_BATCHINGS,
-  type TrainBatching,
-  train,
-} from "../train/trainer.js";
+import { DEFAULT_HPARAMS, HPARAM_NAMES, parseHParams } from "../model/hparams.js";
+import { TRAIN_BATCHINGS, type TrainBatching } from "../train/step.js";
 import { type FlagTable, formatHelp, parseArgs } from "./args.js";
+import { consoleReporter, evaluate, expandGlob, type LogLevel, train } from "./train_job.js";
 
 export const TRAIN_FLAGS = {
   run_dir: {
@@ -39,7 +32,7 @@ export const TRAIN_FLAGS = {
   hparams: {
     type: "string",
     default: "",
-    help: 'Comma-separated name=value pairs over the polyphony defaults, e.g. "batch_size=32,rnn_layer_sizes=[128,128]". Names: batch_size, rnn_layer_sizes, dropout_keep_prob, clip_norm, learning_rate. Left out when resuming: the checkpoint\'s.',
+    help: `Comma-separated name=value pairs over the polyphony defaults, e.g. "batch_size=32,rnn_layer_sizes=[128,128]". Names: ${HPARAM_NAMES}. Left out when resuming: the checkpoint's.`,
   },
   num_training_steps: {
     type: "int",

@@ -17,10 +17,9 @@
  * Collections are micro-averaged (every note, every step counts once), so long pieces weigh more.
  */
 import { PolyrnnError } from "../errors.js";
+import { STEPS_PER_QUARTER } from "../events/codec.js";
 import type { NoteSequence } from "../notesequence.js";
 import { quantizeNoteSequenceOnBeats } from "../pipeline/quantize.js";
-
-export const STEPS_PER_QUARTER = 4;
 
 /** Krumhansl–Kessler key profiles (tonic first). */
 const MAJOR_PROFILE = [6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88];

@@ -113,6 +113,13 @@ export function eventToString(e: PolyEvent): string {
   }
 }
 
+/**
+ * Magenta's polyphony config quantizes music to 4 steps per quarter note (a 16th note a step): the
+ * dataset, the model and the generator share this grid. Bundles and checkpoints record it (files written
+ * before they did are read as this).
+ */
+export const STEPS_PER_QUARTER = 4;
+
 export interface PolyphonicSequence {
   readonly events: readonly PolyEvent[];
   readonly stepsPerQuarter: number;

@@ -1,7 +1,7 @@
 /**
  * TensorBoard event files, scalars only: serialized `tensorflow.Event` protos framed as TFRecords.
  * Pure: the encoders return bytes, and `SummaryWriter` appends them to any byte sink (the trainer
- * gives it a file, see src/train/trainer.ts).
+ * gives it a file, see src/io/run_logs.ts).
  *
  * Wire layout (tensorflow/core/util/event.proto, core/framework/summary.proto):
  *   Event   { double wall_time = 1; int64 step = 2; oneof what { string file_version = 3; ...;

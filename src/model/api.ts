@@ -3,15 +3,10 @@
  * Kept in one small file so each side can be built against it.
  */
 import type { Kernels } from "../kernels/types.js";
+import type { HParams } from "./hparams.js";
 
-/** Magenta's polyphony hparams (spec §4.1), camelCase; `--hparams` keeps Magenta's snake_case names. */
-export interface HParams {
-  batchSize: number;
-  rnnLayerSizes: number[];
-  dropoutKeepProb: number;
-  clipNorm: number;
-  learningRate: number;
-}
+/** Magenta's polyphony hparams (spec §4.1): one table in hparams.ts defines them. */
+export type { HParams };
 
 /**
  * A padded batch, TIME-MAJOR: element (t, b) is at index t·batchSize + b. Padding positions hold -1 in

@@ -1,17 +1,25 @@
 /**
  * Generator bundles: ONE `.safetensors` file holding a trained model's weights (Magenta's variable names,
  * TensorFlow shapes) and, in the header metadata, the generator id `polyphony`, the generator and bundle
- * descriptions, the hparams and the training step. It replaces Magenta's `.mag` (a protobuf wrapping a TF-1
+ * descriptions, the hparams, the training step and the steps per quarter note (model_file.ts). It replaces Magenta's `.mag` (a protobuf wrapping a TF-1
  * checkpoint and metagraph). Pure: bytes in, bytes out, so a browser loads a bundle with `loadBundle(bytes)`.
  */
 import { PolyrnnError } from "../errors.js";
 import { decodeSafetensors, encodeSafetensors } from "../io/safetensors.js";
-import { CHECKPOINT_FORMAT, checkpointFromSafetensors } from "../train/checkpoint_format.js";
-import type { HParams, NamedTensor } from "./api.js";
-import { formatHParams, hparamsFromJson, hparamsToJson } from "./hparams.js";
-import { weightsProblem } from "./weights.js";
+import type { NamedTensor } from "./api.js";
+import type { HParams } from "./hparams.js";
+import {
+  BUNDLE_FORMAT,
+  CHECKPOINT_FORMAT,
+  checkedTensors,
+  MODEL_META,
+  modelMetadata,
+  recordedHParams,
+  recordedStep,
+  recordedStepsPerQuarter,
+} from "./model_file.js";
 
-export const BUNDLE_FORMAT = "polyrnn-bundle/1";
+export { BUNDLE_FORMAT };
 export const GENERATOR_ID = "polyphony";
 export const GENERATOR_DESCRIPTION = "Polyphonic RNN";
 
@@ -29,25 +37,30 @@ export interface Bundle {
   hparams: HParams;
   /** Training step of the checkpoint the bundle was made from. */
   step: number;
+  /** Steps per quarter note of the music the model learned (4, Magenta's; files that do not record it are 4). */
+  stepsPerQuarter: number;
   weights: NamedTensor[];
   /** Metadata as stored (including anything this version does not interpret). */
   metadata: Record<string, string>;
 }
 
 const META = {
-  format: "format",
+  ...MODEL_META,
   generatorId: "generator_id",
   generatorDescription: "generator_description",
   description: "bundle_description",
-  hparams: "hparams",
-  hparamsJson: "hparams_json",
-  step: "step",
 } as const;
 
+/** What `encodeBundle` takes: a bundle without its metadata (steps per quarter default to 4). */
+export type BundleInput = Omit<
+  Bundle,
+  "metadata" | "generatorId" | "generatorDescription" | "stepsPerQuarter"
+> & {
+  stepsPerQuarter?: number;
+};
+
 /** A trained model as the bytes of a bundle (one `.safetensors` file), loadable with `loadBundle`. */
-export function encodeBundle(
-  b: Omit<Bundle, "metadata" | "generatorId" | "generatorDescription">,
-): Uint8Array {
+export function encodeBundle(b: BundleInput): Uint8Array {
   for (const t of b.weights) {
     if (/\/Adam(_1)?$/.test(t.name))
       throw new BundleError(`bundles hold weights only, not optimizer slot ${t.name}`);
@@ -57,9 +70,7 @@ export function encodeBundle(
     [META.generatorId]: GENERATOR_ID,
     [META.generatorDescription]: GENERATOR_DESCRIPTION,
     [META.description]: b.description,
-    [META.hparams]: formatHParams(b.hparams),
-    [META.hparamsJson]: hparamsToJson(b.hparams),
-    [META.step]: String(b.step),
+    ...modelMetadata(b),
   });
 }
 
@@ -74,45 +85,38 @@ export function loadBundle(bytes: Uint8Array): Bundle {
   } catch (e) {
     throw new BundleError(`not a polyrnn bundle: ${(e as Error).message}`);
   }
-  const { metadata, tensors } = decoded;
-  if (metadata[META.format] === CHECKPOINT_FORMAT) {
-    const ckpt = checkpointFromSafetensors(decoded);
-    const json = metadata[META.hparamsJson];
-    if (json === undefined) throw new BundleError("the checkpoint records no hparams");
-    return {
-      generatorId: GENERATOR_ID,
-      generatorDescription: GENERATOR_DESCRIPTION,
-      description: "",
-      hparams: hparamsFromJson(json),
-      step: ckpt.step,
-      weights: ckpt.weights,
-      metadata,
-    };
+  const { metadata } = decoded;
+  const checkpoint = metadata[META.format] === CHECKPOINT_FORMAT;
+  if (!checkpoint) {
+    if (metadata[META.format] !== BUNDLE_FORMAT) {
+      throw new BundleError(
+        `not a polyrnn bundle (metadata format is ${JSON.stringify(metadata[META.format] ?? null)}, expected "${BUNDLE_FORMAT}")`,
+      );
+    }
+    if (metadata[META.generatorId] !== GENERATOR_ID) {
+      throw new BundleError(`bundle is for generator "${metadata[META.generatorId]}", not "${GENERATOR_ID}"`);
+    }
   }
-  if (metadata[META.format] !== BUNDLE_FORMAT) {
+  const prefix = checkpoint ? "" : "bundle ";
+  // A checkpoint's step is required; a bundle's defaults to 0.
+  const step = recordedStep(metadata, BundleError, { prefix, fallback: checkpoint ? undefined : 0 });
+  const hparams = recordedHParams(metadata, BundleError);
+  if (!hparams) {
     throw new BundleError(
-      `not a polyrnn bundle (metadata format is ${JSON.stringify(metadata[META.format] ?? null)}, expected "${BUNDLE_FORMAT}")`,
+      checkpoint ? "the checkpoint records no hparams" : "bundle metadata has no hparams",
     );
   }
-  if (metadata[META.generatorId] !== GENERATOR_ID) {
-    throw new BundleError(`bundle is for generator "${metadata[META.generatorId]}", not "${GENERATOR_ID}"`);
-  }
-  const json = metadata[META.hparamsJson];
-  if (json === undefined) throw new BundleError("bundle metadata has no hparams");
-  const hparams = hparamsFromJson(json);
-  const problem = weightsProblem(tensors, hparams);
-  if (problem) throw new BundleError(`bundle ${problem}`);
-  const step = Number(metadata[META.step] ?? 0);
-  if (!Number.isSafeInteger(step) || step < 0) {
-    throw new BundleError(`bundle metadata step ${JSON.stringify(metadata[META.step])} is not a step number`);
-  }
+  const { weights } = checkedTensors(decoded, hparams, BundleError, prefix);
   return {
     generatorId: GENERATOR_ID,
-    generatorDescription: metadata[META.generatorDescription] ?? GENERATOR_DESCRIPTION,
-    description: metadata[META.description] ?? "",
+    generatorDescription: checkpoint
+      ? GENERATOR_DESCRIPTION
+      : (metadata[META.generatorDescription] ?? GENERATOR_DESCRIPTION),
+    description: checkpoint ? "" : (metadata[META.description] ?? ""),
     hparams,
     step,
-    weights: tensors,
+    stepsPerQuarter: recordedStepsPerQuarter(metadata, BundleError),
+    weights,
     metadata,
   };
 }

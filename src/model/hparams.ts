@@ -1,6 +1,7 @@
 /**
- * Polyphony RNN's hyper-parameters (spec §4.1): the defaults, Magenta's `--hparams` string syntax, and the
- * JSON kept in checkpoint metadata.
+ * Polyphony RNN's hyper-parameters (spec §4.1), from ONE table: each field's Magenta name, type, default
+ * and range, from which come the `HParams` type, the defaults, Magenta's `--hparams` string syntax and
+ * the JSON kept in bundle and checkpoint metadata. A new field is one row of `FIELDS`.
  *
  *   parseHParams("batch_size=32,rnn_layer_sizes=[128,128]")   // the rest from DEFAULT_HPARAMS
  *   formatHParams(h)  // "batch_size=32,rnn_layer_sizes=[128,128],dropout_keep_prob=0.5,clip_norm=5,learning_rate=0.001"
@@ -12,88 +13,136 @@
  */
 import { PolyrnnError, UsageError } from "../errors.js";
 import { LIMITS, modelSizeProblem, overLimit } from "../limits.js";
-import type { HParams } from "./api.js";
-
-/** Magenta's default hparams of the polyphony model (3×256 LSTM, batch 64). */
-export const DEFAULT_HPARAMS: HParams = Object.freeze({
-  batchSize: 64,
-  rnnLayerSizes: Object.freeze([256, 256, 256]) as number[],
-  dropoutKeepProb: 0.5,
-  clipNorm: 5,
-  learningRate: 0.001,
-});
 
 type Kind = "int" | "float" | "intList" | "bool";
-type Value = number | number[] | boolean;
+/** The TypeScript type of each kind of value. */
+interface KindValue {
+  int: number;
+  float: number;
+  intList: number[];
+  bool: boolean;
+}
+type Value = KindValue[Kind];
 
-interface Field {
-  kind: Kind;
-  /** The HParams property, or absent for Magenta names accepted only at their "off" value. */
-  key?: keyof HParams;
-  /** Returns an error message for a value of the right type but out of range. */
-  check: (v: Value) => string | undefined;
+interface Field<K extends Kind = Kind> {
+  /** Magenta's name (`--hparams`, JSON). */
+  name: string;
+  kind: K;
+  default: KindValue[K];
+  /** An error message for a value of the right type but out of range. */
+  check: (v: KindValue[K]) => string | undefined;
 }
 
-const positiveInt = (v: Value) => ((v as number) >= 1 ? undefined : "must be ≥ 1");
+/** A field of any kind. */
+type AnyField = { [K in Kind]: Field<K> }[Kind];
 
-const FIELDS: Record<string, Field> = {
-  batch_size: {
+const field = <K extends Kind>(f: Field<K>): Field<K> => f;
+const positiveInt = (v: number) => (v >= 1 ? undefined : "must be ≥ 1");
+
+/** The hparams polyrnn implements, keyed by their `HParams` property, in Magenta's order. */
+const FIELDS = {
+  batchSize: field({
+    name: "batch_size",
     kind: "int",
-    key: "batchSize",
-    check: (v) => positiveInt(v) ?? overLimit(v as number, LIMITS.batchSize),
-  },
-  rnn_layer_sizes: {
+    default: 64,
+    check: (v) => positiveInt(v) ?? overLimit(v, LIMITS.batchSize),
+  }),
+  rnnLayerSizes: field({
+    name: "rnn_layer_sizes",
     kind: "intList",
-    key: "rnnLayerSizes",
+    default: [256, 256, 256],
     check: (v) =>
-      (v as number[]).length === 0
+      v.length === 0
         ? "needs at least one layer"
-        : (v as number[]).every((n) => n >= 1)
-          ? modelSizeProblem(v as number[])
+        : v.every((n) => n >= 1)
+          ? modelSizeProblem(v)
           : "sizes must be ≥ 1",
-  },
-  dropout_keep_prob: {
+  }),
+  dropoutKeepProb: field({
+    name: "dropout_keep_prob",
     kind: "float",
-    key: "dropoutKeepProb",
-    check: (v) => ((v as number) > 0 && (v as number) <= 1 ? undefined : "must be in (0, 1]"),
-  },
-  clip_norm: {
+    default: 0.5,
+    check: (v) => (v > 0 && v <= 1 ? undefined : "must be in (0, 1]"),
+  }),
+  clipNorm: field({
+    name: "clip_norm",
     kind: "float",
-    key: "clipNorm",
-    check: (v) => ((v as number) >= 0 ? undefined : "must be ≥ 0 (0 turns clipping off)"),
-  },
-  learning_rate: {
+    default: 5,
+    check: (v) => (v >= 0 ? undefined : "must be ≥ 0 (0 turns clipping off)"),
+  }),
+  learningRate: field({
+    name: "learning_rate",
     kind: "float",
-    key: "learningRate",
-    check: (v) => ((v as number) > 0 ? undefined : "must be > 0"),
-  },
-  attn_length: {
-    kind: "int",
-    check: (v) => (v === 0 ? undefined : "is not supported: polyrnn has no attention (only attn_length=0)"),
-  },
-  residual_connections: {
-    kind: "bool",
-    check: (v) =>
-      v === false ? undefined : "is not supported: polyrnn has no residual connections (only false)",
-  },
-  use_cudnn: {
-    kind: "bool",
-    check: (v) => (v === false ? undefined : "is not supported: polyrnn has no cuDNN LSTM (only false)"),
-  },
+    default: 0.001,
+    check: (v) => (v > 0 ? undefined : "must be > 0"),
+  }),
 };
 
-const VALID_NAMES =
-  "batch_size, rnn_layer_sizes, dropout_keep_prob, clip_norm, learning_rate " +
-  "(and Magenta's attn_length=0, residual_connections=false, use_cudnn=false, accepted as no-ops)";
+/** Magenta's polyphony hparams (spec §4.1), camelCase; `--hparams` and JSON keep Magenta's snake_case names. */
+export type HParams = { [P in keyof typeof FIELDS]: KindValue[(typeof FIELDS)[P]["kind"]] };
+
+type Key = keyof HParams;
+const KEYS = Object.keys(FIELDS) as Key[];
+const fieldOf = (key: Key): AnyField => FIELDS[key];
+
+/** Magenta's config names that polyrnn accepts only at the value that turns them off. */
+const NO_OPS: AnyField[] = [
+  field({
+    name: "attn_length",
+    kind: "int",
+    default: 0,
+    check: (v) => (v === 0 ? undefined : "is not supported: polyrnn has no attention (only attn_length=0)"),
+  }),
+  field({
+    name: "residual_connections",
+    kind: "bool",
+    default: false,
+    check: (v) => (v ? "is not supported: polyrnn has no residual connections (only false)" : undefined),
+  }),
+  field({
+    name: "use_cudnn",
+    kind: "bool",
+    default: false,
+    check: (v) => (v ? "is not supported: polyrnn has no cuDNN LSTM (only false)" : undefined),
+  }),
+];
+
+/** Every name Magenta's syntax takes: the implemented fields (with their property) and the no-ops. */
+const BY_NAME = new Map<string, { field: AnyField; key?: Key }>([
+  ...KEYS.map((key) => [fieldOf(key).name, { field: fieldOf(key), key }] as const),
+  ...NO_OPS.map((f) => [f.name, { field: f }] as const),
+]);
+
+/** The names `--hparams` takes, for help texts: "batch_size, rnn_layer_sizes, …". */
+export const HPARAM_NAMES = KEYS.map((key) => fieldOf(key).name).join(", ");
+
+const VALID_NAMES = `${HPARAM_NAMES} (and Magenta's ${NO_OPS.map((f) => `${f.name}=${f.default}`).join(", ")}, accepted as no-ops)`;
+
+function copyValue(v: Value): Value {
+  return Array.isArray(v) ? [...v] : v;
+}
+
+function copyHParams(h: HParams): HParams {
+  return Object.fromEntries(KEYS.map((key) => [key, copyValue(h[key])])) as HParams;
+}
+
+/** Magenta's default hparams of the polyphony model (3×256 LSTM, batch 64). */
+export const DEFAULT_HPARAMS: HParams = Object.freeze(
+  Object.fromEntries(
+    KEYS.map((key) => {
+      const v = copyValue(fieldOf(key).default);
+      return [key, Array.isArray(v) ? Object.freeze(v) : v];
+    }),
+  ),
+) as HParams;
 
 const INT = /^[+-]?\d+$/;
 const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** Parses one value of a field from Magenta's syntax; returns an error message on failure. */
-function parseValue(field: Field, text: string): Value | string {
+function parseValue(f: AnyField, text: string): Value | string {
   const t = text.trim();
-  const bracketed = t.startsWith("[") && t.endsWith("]");
-  switch (field.kind) {
+  switch (f.kind) {
     case "int":
       return INT.test(t) ? Number(t) : `expects an integer, got "${t}"`;
     case "float":
@@ -103,7 +152,7 @@ function parseValue(field: Field, text: string): Value | string {
       if (t === "false" || t === "False") return false;
       return INT.test(t) ? Number(t) !== 0 : `expects true or false, got "${t}"`;
     case "intList": {
-      if (!bracketed) return `expects a list like [256,256], got "${t}"`;
+      if (!(t.startsWith("[") && t.endsWith("]"))) return `expects a list like [256,256], got "${t}"`;
       const inner = t.slice(1, -1).trim();
       const items = inner === "" ? [] : inner.split(",").map((s) => s.trim());
       if (!items.every((s) => INT.test(s))) return `expects a list of integers, got "${t}"`;
@@ -112,10 +161,15 @@ function parseValue(field: Field, text: string): Value | string {
   }
 }
 
+/** Magenta's syntax of one value: `64`, `0.001`, `[256,256]`, `false`. */
+function formatValue(v: Value): string {
+  return Array.isArray(v) ? `[${v.join(",")}]` : String(v);
+}
+
 /** Checks a typed value (from the string syntax or from JSON); returns an error message or undefined. */
-function checkValue(field: Field, v: unknown): string | undefined {
+function checkValue(f: AnyField, v: unknown): string | undefined {
   const isInt = (x: unknown) => typeof x === "number" && Number.isSafeInteger(x);
-  switch (field.kind) {
+  switch (f.kind) {
     case "int":
       if (!isInt(v)) return `expects an integer, got ${JSON.stringify(v)}`;
       break;
@@ -129,16 +183,12 @@ function checkValue(field: Field, v: unknown): string | undefined {
       if (!Array.isArray(v) || !v.every(isInt)) return `expects a list of integers, got ${JSON.stringify(v)}`;
       break;
   }
-  return field.check(v as Value);
+  return (f.check as (v: Value) => string | undefined)(v as Value);
 }
 
-function copyHParams(h: HParams): HParams {
-  return { ...h, rnnLayerSizes: [...h.rnnLayerSizes] };
-}
-
-function assign(out: HParams, field: Field, v: Value): void {
-  if (field.key === undefined) return; // an accepted no-op
-  (out as unknown as Record<string, Value>)[field.key] = Array.isArray(v) ? [...v] : v;
+function assign(out: HParams, key: Key | undefined, v: Value): void {
+  if (key === undefined) return; // an accepted no-op
+  (out as Record<Key, Value>)[key] = copyValue(v);
 }
 
 /** Splits "a=1,b=[1,2]" at the commas outside brackets. */
@@ -170,40 +220,26 @@ export function parseHParams(text: string, base: HParams = DEFAULT_HPARAMS): HPa
     const eq = pair.indexOf("=");
     if (eq < 0) throw new UsageError(`--hparams: "${pair.trim()}" is not name=value`);
     const name = pair.slice(0, eq).trim();
-    if (!Object.hasOwn(FIELDS, name)) {
-      throw new UsageError(`--hparams: unknown name "${name}"; valid names: ${VALID_NAMES}`);
-    }
-    const field = FIELDS[name];
+    const entry = BY_NAME.get(name);
+    if (!entry) throw new UsageError(`--hparams: unknown name "${name}"; valid names: ${VALID_NAMES}`);
     if (seen.has(name)) throw new UsageError(`--hparams: ${name} is set more than once`);
     seen.add(name);
-    const parsed = parseValue(field, pair.slice(eq + 1));
-    const problem = typeof parsed === "string" ? parsed : checkValue(field, parsed);
+    const parsed = parseValue(entry.field, pair.slice(eq + 1));
+    const problem = typeof parsed === "string" ? parsed : checkValue(entry.field, parsed);
     if (problem !== undefined) throw new UsageError(`--hparams: ${name} ${problem}`);
-    assign(out, field, parsed as Value);
+    assign(out, entry.key, parsed as Value);
   }
   return out;
 }
 
 /** Magenta's syntax, every field: parseHParams(formatHParams(h)) equals h. */
 export function formatHParams(h: HParams): string {
-  return [
-    `batch_size=${h.batchSize}`,
-    `rnn_layer_sizes=[${h.rnnLayerSizes.join(",")}]`,
-    `dropout_keep_prob=${h.dropoutKeepProb}`,
-    `clip_norm=${h.clipNorm}`,
-    `learning_rate=${h.learningRate}`,
-  ].join(",");
+  return KEYS.map((key) => `${fieldOf(key).name}=${formatValue(h[key])}`).join(",");
 }
 
-/** JSON with Magenta's snake_case names, for checkpoint metadata. */
+/** JSON with Magenta's snake_case names, for bundle and checkpoint metadata. */
 export function hparamsToJson(h: HParams): string {
-  return JSON.stringify({
-    batch_size: h.batchSize,
-    rnn_layer_sizes: h.rnnLayerSizes,
-    dropout_keep_prob: h.dropoutKeepProb,
-    clip_norm: h.clipNorm,
-    learning_rate: h.learningRate,
-  });
+  return JSON.stringify(Object.fromEntries(KEYS.map((key) => [fieldOf(key).name, h[key]])));
 }
 
 /**
@@ -223,16 +259,17 @@ export function hparamsFromJson(text: string): HParams {
   const out = copyHParams(DEFAULT_HPARAMS);
   const record = obj as Record<string, unknown>;
   for (const [name, value] of Object.entries(record)) {
-    if (!Object.hasOwn(FIELDS, name)) {
+    const entry = BY_NAME.get(name);
+    if (!entry) {
       throw new PolyrnnError(`hparams metadata: unknown name "${name}"; valid names: ${VALID_NAMES}`);
     }
-    const problem = checkValue(FIELDS[name], value);
+    const problem = checkValue(entry.field, value);
     if (problem !== undefined) throw new PolyrnnError(`hparams metadata: ${name} ${problem}`);
-    assign(out, FIELDS[name], value as Value);
+    assign(out, entry.key, value as Value);
   }
-  for (const [name, field] of Object.entries(FIELDS)) {
-    if (field.key !== undefined && !Object.hasOwn(record, name)) {
-      throw new PolyrnnError(`hparams metadata: ${name} is missing`);
+  for (const key of KEYS) {
+    if (!Object.hasOwn(record, fieldOf(key).name)) {
+      throw new PolyrnnError(`hparams metadata: ${fieldOf(key).name} is missing`);
     }
   }
   return out;

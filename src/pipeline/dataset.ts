@@ -4,7 +4,7 @@
  * Magenta's names (`DAGPipeline_<Unit>_<mode>_<stat>`). polyrnn's extensions are options that are off by
  * default, so the default output matches Magenta's.
  */
-import { encodeIds, numSteps, toTrainingExample } from "../events/codec.js";
+import { encodeIds, numSteps, STEPS_PER_QUARTER, toTrainingExample } from "../events/codec.js";
 import { sha1Hex } from "../io/sha1.js";
 import type { NoteSequence } from "../notesequence.js";
 import { extractPolyphonicSequences, mergeStatistics, type Statistics } from "./extract.js";
@@ -45,7 +45,7 @@ export interface DatasetOptions {
 /** `polyrnn dataset`'s defaults, which are Magenta's. */
 export const DEFAULT_DATASET_OPTIONS: DatasetOptions = {
   evalRatio: 0.1,
-  stepsPerQuarter: 4,
+  stepsPerQuarter: STEPS_PER_QUARTER,
   minSteps: 80,
   maxSteps: 512,
   transposeRange: [-4, -3, -2, -1, 0, 1, 2, 3, 4],

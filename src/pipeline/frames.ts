@@ -5,6 +5,7 @@
  * event stream under the ordinary Polyphony RNN encoding, so the rest of the pipeline is shared.
  */
 import { PolyrnnError } from "../errors.js";
+import { STEPS_PER_QUARTER } from "../events/codec.js";
 import { createNote, createNoteSequence, type Note, type NoteSequence } from "../notesequence.js";
 
 export class FrameDataError extends PolyrnnError {
@@ -38,7 +39,11 @@ function checkPitch(p: unknown, where: string): number {
 }
 
 /** A list of frames, each a list of sounding pitches. */
-export function framesToQuantizedSequence(frames: unknown, id = "", stepsPerQuarter = 4): NoteSequence {
+export function framesToQuantizedSequence(
+  frames: unknown,
+  id = "",
+  stepsPerQuarter = STEPS_PER_QUARTER,
+): NoteSequence {
   if (!Array.isArray(frames)) throw new FrameDataError(`${id || "sequence"}: not a list of frames`);
   const notes: Note[] = [];
   let open = new Map<number, Note>();
@@ -67,7 +72,11 @@ export function framesToQuantizedSequence(frames: unknown, id = "", stepsPerQuar
  * Four-voice chorales at 16th-note steps (jsb16_satb.json): each step lists soprano, alto, tenor and bass
  * pitches, -1 for a rest; a voice repeating its pitch holds the note.
  */
-export function satbToQuantizedSequence(steps: unknown, id = "", stepsPerQuarter = 4): NoteSequence {
+export function satbToQuantizedSequence(
+  steps: unknown,
+  id = "",
+  stepsPerQuarter = STEPS_PER_QUARTER,
+): NoteSequence {
   if (!Array.isArray(steps)) throw new FrameDataError(`${id || "sequence"}: not a list of steps`);
   const notes: Note[] = [];
   const current: (Note | undefined)[] = [];

@@ -20,9 +20,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { basename, extname, isAbsolute, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_BUNDLES } from "../cli/generate.js";
-import { readBundleFile, readRunDir } from "../cli/model_source.js";
 import { PolyrnnError } from "../errors.js";
+import { DEFAULT_BUNDLES, readBundleFile, readRunDir } from "../io/model_files.js";
 import { encodeBundle } from "../model/bundle.js";
 import { formatHParams } from "../model/hparams.js";
 

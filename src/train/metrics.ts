@@ -23,6 +23,7 @@ export const TAGS = {
   perClassAccuracy: "metrics/per_class_accuracy",
 } as const;
 
+/** Magenta's train metrics of one batch (`batchMetrics`). */
 export interface BatchMetrics {
   loss: number;
   perplexity: number;

@@ -1,8 +1,9 @@
 /**
  * The Studio's training worker: converts the dropped MIDI files, builds the dataset with the pipeline of
- * `polyrnn dataset`, and trains with the step of `polyrnn train` on the WebAssembly kernels, all through
- * the library's training API (src/train/session.ts). It pauses on `stop`, continues on `resume`, and writes a bundle on `bundle`; between two steps
- * it yields to its message queue, so a stop is seen within one step.
+ * `polyrnn dataset`, and trains with the step and loop of `polyrnn train` (src/train/step.ts, loop.ts) on
+ * the WebAssembly kernels, through the library's training API (src/train/session.ts). It pauses on
+ * `stop`, continues on `resume`, and writes a bundle on `bundle`; between two steps it yields to its
+ * message queue, so a stop is seen within one step.
  */
 import { ExampleSet } from "../../dataset/batches.js";
 import { evaluateDataset } from "../../eval/dataset.js";
@@ -14,6 +15,7 @@ import {
   processNoteSequence,
   trackToExample,
 } from "../../pipeline/dataset.js";
+import { trainLoop } from "../../train/loop.js";
 import { TAGS } from "../../train/metrics.js";
 import { buildDataset, type StepMetrics, Trainer } from "../../train/session.js";
 import { type LoadedKernels, loadBrowserKernels } from "./kernels.js";
@@ -28,7 +30,7 @@ let evalSet: ExampleSet | undefined;
 let evalEvery = 0;
 let target = 0;
 let running = false;
-let stopRequested = false;
+let stop: AbortController | undefined;
 
 // A zero-delay yield (setTimeout is clamped to 4 ms once nested; a tiny model's step is faster than that).
 const channel = new MessageChannel();
@@ -68,36 +70,35 @@ function evaluateHeldOut(t: Trainer): void {
   post({ type: "eval", step: t.stepCount, loss: r.metrics[TAGS.loss], accuracy: r.metrics[TAGS.accuracy] });
 }
 
+/** The one training loop: the chart's points posted every 100 ms, held-out evaluations every `evalEvery` steps. */
 async function loop(): Promise<void> {
   if (!trainer || running) return;
   running = true;
-  stopRequested = false;
+  stop = new AbortController();
   const t = trainer;
   let points: StepMetrics[] = [];
-  let lastPost = performance.now();
-  let windowTokens = 0;
-  let windowStart = performance.now();
+  let tokensPerSec = 0;
   const flush = () => {
-    const now = performance.now();
-    const rate = (windowTokens * 1000) / Math.max(1, now - windowStart);
-    post({ type: "metrics", points, tokensPerSec: rate });
+    post({ type: "metrics", points, tokensPerSec });
     points = [];
-    lastPost = now;
-    windowTokens = 0;
-    windowStart = now;
   };
   try {
-    while (t.stepCount < target && !stopRequested) {
-      const m = t.step();
-      points.push(m);
-      windowTokens += m.tokens;
-      if (performance.now() - lastPost > 100) flush();
-      if (evalEvery > 0 && t.stepCount % evalEvery === 0) {
+    await trainLoop(t, {
+      numSteps: target,
+      signal: stop.signal,
+      onStep: (m) => {
+        points.push(m);
+      },
+      summaryEveryMs: 100,
+      onSummary: (_m, rate) => {
+        tokensPerSec = rate;
         flush();
-        evaluateHeldOut(t);
-      }
-      await yieldNow();
-    }
+      },
+      evalEverySteps: evalEvery,
+      onEval: () => evaluateHeldOut(t),
+      pause: yieldNow,
+    });
+    // Steps since the last summary (a stop comes between two).
     if (points.length > 0) flush();
     if (evalEvery > 0 && t.stepCount % evalEvery !== 0) evaluateHeldOut(t);
     post(
@@ -133,7 +134,9 @@ async function start(req: Extract<TrainRequest, { type: "start" }>): Promise<voi
     loaded = await loadBrowserKernels();
     post({ type: "ready", kernels: loaded.kernels.name, threads: loaded.threads, notice: loaded.notice });
   }
-  trainer = new Trainer(loaded.kernels, req.hparams, data.training, req.seed);
+  trainer = new Trainer(loaded.kernels, req.hparams, data.training, req.seed, {
+    stepsPerQuarter: req.dataset.stepsPerQuarter,
+  });
   evalSet =
     data.eval.length > 0
       ? ExampleSet.fromIds(
@@ -155,7 +158,7 @@ scope.onmessage = (e: MessageEvent) => {
         start(req).catch(fail);
         break;
       case "stop":
-        stopRequested = true;
+        stop?.abort();
         if (!running && trainer) post({ type: "paused", step: trainer.stepCount });
         break;
       case "resume":

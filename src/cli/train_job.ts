@@ -1,56 +1,45 @@
 /**
- * The training and evaluation loops of Magenta's polyphony_rnn_train (spec §4.6, events_rnn_train.py).
+ * `polyrnn train`'s runs on files (Magenta's polyphony_rnn_train, spec §4.6, events_rnn_train.py): the
+ * one training loop (src/train/loop.ts) with this command's file I/O as its callbacks, and the eval loop
+ * over a run's checkpoints.
  *
  *   train({ runDir, sequenceExampleFiles: ["training_poly_tracks.tfrecord"], hparams, ... })
  *   evaluate({ runDir, sequenceExampleFiles: ["eval_poly_tracks.tfrecord"], hparams, ... })
  *
- * Training: batches → forward + backward → per-tensor clip + Adam, one step at a time. Every
- * `summaryFrequency` steps the batch's metrics go to TensorBoard (`<run_dir>/train`) and to
- * `<run_dir>/train/metrics.jsonl`; a checkpoint is written at the start, every `checkpointSecs` seconds
- * and at the end (Magenta: at the start and every 60 s). A run whose `<run_dir>/train` holds checkpoints
- * resumes from the newest: weights, Adam moments and step; batch order and dropout masks are functions of
- * (seed, step), so the resumed run continues as the uninterrupted one would have. A NaN or infinite loss
- * stops the run with an error (Magenta's NanTensorHook) and no checkpoint is written from a model whose
- * weights are not all finite. An abort (SIGINT/SIGTERM in the CLI) saves a checkpoint and returns.
+ * Training: every `summaryFrequency` steps the batch's metrics go to TensorBoard (`<run_dir>/train`) and
+ * to `<run_dir>/train/metrics.jsonl`; a checkpoint is written at the start, every `checkpointSecs`
+ * seconds and at the end (Magenta: at the start and every 60 s). A run whose `<run_dir>/train` holds
+ * checkpoints resumes from the newest: weights, Adam moments, step and seed, and the metrics logged past
+ * its step are dropped; the resumed run continues as the uninterrupted one would have. A NaN or infinite
+ * loss stops the run with an error (Magenta's NanTensorHook) and no checkpoint is written from a model
+ * whose weights are not all finite. An abort (SIGINT/SIGTERM in the CLI) saves a checkpoint and returns.
  *
  * Evaluation: each new checkpoint in `<run_dir>/train` is evaluated on the eval file, `(num_eval_examples
  * or count) // batch_size` batches in file order with dropout ON (as Magenta), streaming metrics written to
  * `<run_dir>/eval` at the checkpoint's step; the loop ends after `evalTimeoutSecs` without a new checkpoint.
  */
-import { appendFile, mkdir, open, readdir } from "node:fs/promises";
-import { hostname } from "node:os";
+import { readdir } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import {
-  BATCHINGS,
-  type Batching,
-  EvalBatches,
-  ExampleSet,
-  mixSeed,
-  TrainingBatches,
-} from "../dataset/batches.js";
+import { EvalBatches, ExampleSet } from "../dataset/batches.js";
 import { PolyrnnError, readError } from "../errors.js";
 import { type DatasetEvalResult, evaluateDatasetSteps } from "../eval/dataset.js";
-import { readTFRecordFile } from "../io/fs.js";
-import { type ByteSink, eventFileName, SummaryWriter } from "../io/tensorboard.js";
-import { createKernels, type KernelKind } from "../kernels/index.js";
-import type { HParams, NamedTensor, PolyphonyModel } from "../model/api.js";
-import { formatHParams, hparamsFromJson, hparamsToJson } from "../model/hparams.js";
-import { createPolyphonyModel } from "../model/lstm.js";
 import {
   type Checkpoint,
   CheckpointManager,
-  dropMetricsAfter,
   latestCheckpoint,
   loadCheckpoint,
   loadLatestCheckpoint,
   loadWeightsForWarmStart,
-  META,
-} from "./checkpoint.js";
-import { batchMetrics, TAGS, trainSummary } from "./metrics.js";
-
-export class TrainingError extends PolyrnnError {
-  override name = "TrainingError";
-}
+} from "../io/checkpoint_files.js";
+import { readTFRecordFile } from "../io/fs.js";
+import { dropMetricsAfter, METRICS_FILE, RunLogs } from "../io/run_logs.js";
+import { createKernels, type KernelKind } from "../kernels/index.js";
+import type { Kernels } from "../kernels/types.js";
+import { formatHParams, type HParams } from "../model/hparams.js";
+import { createPolyphonyModel, type LstmModel } from "../model/lstm.js";
+import { trainLoop } from "../train/loop.js";
+import { TAGS, trainSummary } from "../train/metrics.js";
+import { type TrainBatching, Trainer, TrainingError } from "../train/step.js";
 
 /** Magenta's --log levels; INFO prints a line per summary, WARN and above only problems. */
 export type LogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR" | "FATAL";
@@ -128,12 +117,9 @@ export interface TrainOptions extends CommonOptions {
   warmStart?: string;
   /** Seed of weights, batch order and dropout; absent: random (fresh run) or the checkpoint's (resume). */
   seed?: number;
-  /** How batches are drawn and computed (default `random`): see `Batching`; `padded` is `random` computed through the padding. */
+  /** How batches are drawn and computed (default `random`): see `TrainBatching`. */
   batching?: TrainBatching;
 }
-
-export type TrainBatching = Batching | "padded";
-export const TRAIN_BATCHINGS: readonly TrainBatching[] = [...BATCHINGS, "padded"];
 
 export interface TrainResult {
   step: number;
@@ -153,68 +139,6 @@ export interface EvalOptions extends CommonOptions {
 
 export interface EvalResult {
   evaluated: { step: number; summary: Record<string, number> }[];
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Logs
-
-/** The byte sink of a TensorBoard event file: appends, each write handed to the OS at once. */
-export async function openEventFile(dir: string, wallTime = Date.now() / 1000): Promise<SummaryWriter> {
-  await mkdir(dir, { recursive: true });
-  // A second run started within the same second gets a suffix instead of appending to the first's file.
-  const base = join(dir, eventFileName(wallTime, hostname()));
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
-  for (let n = 0; !handle; n++) {
-    try {
-      handle = await open(n === 0 ? base : `${base}.${n}`, "wx");
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST" || n >= 100) throw e;
-    }
-  }
-  const file = handle;
-  const sink: ByteSink = {
-    append: async (bytes) => {
-      await file.write(bytes);
-    },
-    close: async () => {
-      await file.close();
-    },
-  };
-  const writer = new SummaryWriter(sink);
-  await writer.start();
-  return writer;
-}
-
-/** One JSON object per line; NaN and ±Inf (not JSON) become null. */
-async function appendJsonLine(path: string, record: Record<string, number | string>): Promise<void> {
-  const clean = Object.fromEntries(
-    Object.entries(record).map(([k, v]) => [k, typeof v === "number" && !Number.isFinite(v) ? null : v]),
-  );
-  await appendFile(path, `${JSON.stringify(clean)}\n`);
-}
-
-class Logs {
-  private constructor(
-    private readonly tb: SummaryWriter,
-    private readonly jsonl: string,
-  ) {}
-
-  static async open(dir: string): Promise<Logs> {
-    return new Logs(await openEventFile(dir), join(dir, "metrics.jsonl"));
-  }
-
-  async write(
-    step: number,
-    summary: Record<string, number>,
-    extra: Record<string, number> = {},
-  ): Promise<void> {
-    await this.tb.scalars(summary, step);
-    await appendJsonLine(this.jsonl, { step, wall_time: Date.now() / 1000, ...summary, ...extra });
-  }
-
-  close(): Promise<void> {
-    return this.tb.close();
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -290,18 +214,9 @@ function sameHParams(a: HParams, b: HParams): boolean {
 }
 
 /** The hparams to use with a checkpoint: its own if none were given, else the given ones if they match. */
-function reconcileHParams(
-  opts: CommonOptions,
-  ckpt: { path: string; metadata: Record<string, string> },
-): HParams {
-  const json = ckpt.metadata[META.hparamsJson];
-  if (json === undefined) return opts.hparams;
-  let saved: HParams;
-  try {
-    saved = hparamsFromJson(json);
-  } catch (e) {
-    throw new TrainingError(`${ckpt.path}: ${(e as Error).message}`);
-  }
+function reconcileHParams(opts: CommonOptions, ckpt: Checkpoint): HParams {
+  const saved = ckpt.hparams;
+  if (saved === undefined) return opts.hparams;
   if (!opts.hparamsGiven) return saved;
   if (!sameHParams(saved, opts.hparams)) {
     throw new TrainingError(
@@ -311,13 +226,6 @@ function reconcileHParams(
     );
   }
   return opts.hparams;
-}
-
-function allFinite(tensors: NamedTensor[]): string | undefined {
-  for (const t of tensors) {
-    for (const v of t.data) if (!Number.isFinite(v)) return t.name;
-  }
-  return undefined;
 }
 
 function fmt(x: number, digits = 4): string {
@@ -343,6 +251,50 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 // ---------------------------------------------------------------------------------------------------
 // Training
 
+/** The Trainer of a resumed, warm-started or new run; errors name the checkpoint or file. */
+async function startTrainer(
+  opts: TrainOptions,
+  kernels: Kernels,
+  examples: ExampleSet,
+  hparams: HParams,
+  seed: number,
+  resume: Checkpoint | undefined,
+  reporter: Reporter,
+): Promise<Trainer> {
+  const batching = opts.batching ?? "random";
+  if (resume) {
+    let t: Trainer | undefined;
+    try {
+      t = new Trainer(kernels, hparams, examples, seed, { checkpoint: resume, batching });
+      if (!resume.optimizer || resume.optimizer.tensors.length === 0) {
+        throw new PolyrnnError("no optimizer state (Adam moments) to resume from");
+      }
+    } catch (e) {
+      t?.dispose();
+      throw new TrainingError(`cannot resume from ${resume.path}: ${(e as Error).message}`);
+    }
+    reporter.info(`Resuming from ${resume.path} at step ${t.stepCount}.`);
+    return t;
+  }
+  if (opts.warmStart) {
+    const ws = await loadWeightsForWarmStart(opts.warmStart);
+    let t: Trainer;
+    try {
+      t = new Trainer(kernels, hparams, examples, seed, { initialWeights: ws.weights, batching });
+    } catch (e) {
+      const theirs = ws.hparams
+        ? ` (it was trained with rnn_layer_sizes=[${ws.hparams.rnnLayerSizes.join(",")}])`
+        : "";
+      throw new TrainingError(
+        `cannot warm start from ${opts.warmStart}${theirs}: ${(e as Error).message}; this run has rnn_layer_sizes=[${hparams.rnnLayerSizes.join(",")}]`,
+      );
+    }
+    reporter.info(`Warm start from ${opts.warmStart}: weights loaded, Adam state fresh, step 0.`);
+    return t;
+  }
+  return new Trainer(kernels, hparams, examples, seed, { batching });
+}
+
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const reporter = opts.reporter ?? consoleReporter();
   const trainDir = join(opts.runDir, "train");
@@ -359,10 +311,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let hparams = opts.hparams;
   let seed = opts.seed;
   if (resume) {
-    await dropMetricsAfter(join(trainDir, "metrics.jsonl"), resume.step);
+    await dropMetricsAfter(join(trainDir, METRICS_FILE), resume.step);
     hparams = reconcileHParams(opts, resume);
-    const savedSeed = Number(resume.metadata[META.seed]);
-    if (seed === undefined && Number.isSafeInteger(savedSeed)) seed = savedSeed;
+    if (seed === undefined) seed = resume.seed;
     if (opts.warmStart) {
       reporter.warn(`warning: ${trainDir} has checkpoints, so training resumes and --warm_start is ignored`);
     }
@@ -373,145 +324,63 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     threads: opts.threads,
     notice: (m) => reporter.warn(m),
   });
-  let model: PolyphonyModel | undefined;
-  let logs: Logs | undefined;
+  let trainer: Trainer | undefined;
+  let logs: RunLogs | undefined;
   try {
-    model = createPolyphonyModel(kernels, hparams, { seed, maxLength: longest(examples) });
-    const m = model;
-    if (resume) {
-      try {
-        m.importWeights(resume.weights);
-        if (resume.optimizer && resume.optimizer.tensors.length > 0) m.importOptimizer(resume.optimizer);
-        else throw new PolyrnnError("no optimizer state (Adam moments) to resume from");
-      } catch (e) {
-        throw new TrainingError(`cannot resume from ${resume.path}: ${(e as Error).message}`);
-      }
-      reporter.info(`Resuming from ${resume.path} at step ${m.step}.`);
-    } else if (opts.warmStart) {
-      const ws = await loadWeightsForWarmStart(opts.warmStart);
-      try {
-        m.importWeights(ws.weights);
-      } catch (e) {
-        let theirs = "";
-        if (ws.hparamsJson) {
-          try {
-            theirs = ` (it was trained with rnn_layer_sizes=[${hparamsFromJson(ws.hparamsJson).rnnLayerSizes.join(",")}])`;
-          } catch {}
-        }
-        throw new TrainingError(
-          `cannot warm start from ${opts.warmStart}${theirs}: ${(e as Error).message}; this run has rnn_layer_sizes=[${hparams.rnnLayerSizes.join(",")}]`,
-        );
-      }
-      reporter.info(`Warm start from ${opts.warmStart}: weights loaded, Adam state fresh, step 0.`);
-    }
-
-    const batching = opts.batching ?? "random";
-    const padded = batching === "padded";
-    const batches = new TrainingBatches(
-      examples,
-      mixSeed(seed, 1),
-      m.step * hparams.batchSize,
-      padded ? "random" : batching,
-    );
-    const metadata = {
-      [META.hparams]: formatHParams(hparams),
-      [META.hparamsJson]: hparamsToJson(hparams),
-      [META.seed]: String(seed),
-    };
-    let lastCheckpoint: string | undefined;
-    let lastSavedStep = -1;
-    const save = async (): Promise<void> => {
-      const weights = m.exportWeights();
-      const bad = allFinite(weights);
-      if (bad !== undefined) {
-        throw new TrainingError(
-          `weights became NaN or infinite at step ${m.step} (tensor ${bad}); not saving. ` +
-            `Last good checkpoint: ${lastCheckpoint ?? "none"}.`,
-        );
-      }
-      lastCheckpoint = await manager.save({
-        step: m.step,
-        weights,
-        optimizer: m.exportOptimizer(),
-        metadata,
-      });
-      lastSavedStep = m.step;
-      reporter.info(`Saved checkpoint ${lastCheckpoint}`);
-    };
-
+    trainer = await startTrainer(opts, kernels, examples, hparams, seed, resume, reporter);
+    const batching = trainer.batching;
     reporter.info(
       `Training on ${examples.count} sequences (${examples.tokens} events) from ${opts.sequenceExampleFiles.join(", ")} ` +
         `with --hparams=${formatHParams(hparams)}, kernels ${kernels.name}, seed ${seed}, --batching=${batching}.`,
     );
     const target = opts.numTrainingSteps;
-    if (target > 0 && m.step >= target) {
-      reporter.info(`Already at step ${m.step} (--num_training_steps=${target}): nothing to do.`);
-      return { step: m.step, stopped: "steps", lastCheckpoint: resume?.path, resumedFrom: resume?.path };
+    if (target > 0 && trainer.stepCount >= target) {
+      reporter.info(`Already at step ${trainer.stepCount} (--num_training_steps=${target}): nothing to do.`);
+      return {
+        step: trainer.stepCount,
+        stopped: "steps",
+        lastCheckpoint: resume?.path,
+        resumedFrom: resume?.path,
+      };
     }
-    logs = await Logs.open(trainDir);
-    // Magenta's CheckpointSaverHook saves when the session starts.
-    if (!resume) await save();
-    else {
-      lastCheckpoint = resume.path;
-      lastSavedStep = m.step;
-    }
-
-    let lastSave = performance.now();
-    // Throughput over the steps since the last summary.
-    let windowStart = performance.now();
-    let windowTokens = 0;
-    const tokensPerSec = () => (windowTokens * 1000) / Math.max(performance.now() - windowStart, 1e-3);
-    let stopped: TrainResult["stopped"] = "steps";
-    const B = hparams.batchSize;
-    while (target === 0 || m.step < target) {
-      if (opts.signal?.aborted) {
-        stopped = "aborted";
-        break;
-      }
-      const batch = batches.nextBatch(B);
-      const r = m.forward(batch, { dropout: true, backward: true, seed: mixSeed(seed, m.step, 2), padded });
-      const loss = r.lossSum / r.tokens;
-      if (!Number.isFinite(r.lossSum)) {
-        throw new TrainingError(
-          `loss is ${r.lossSum} at step ${m.step + 1}: training diverged (try a lower learning_rate in --hparams). ` +
-            `Stopped; the last good checkpoint is ${lastCheckpoint ?? "none"}.`,
-        );
-      }
-      m.applyGradients();
-      const step = m.step;
-      windowTokens += r.tokens;
-      const last = target > 0 && step >= target;
-      if (step % opts.summaryFrequency === 0 || last) {
-        const metrics = batchMetrics(batch.labels, r.preds, r.losses);
-        const rate = tokensPerSec();
-        await logs.write(step, trainSummary(metrics), { tokens_per_sec: rate });
+    const runLogs = await RunLogs.open(trainDir);
+    logs = runLogs;
+    const r = await trainLoop(trainer, {
+      numSteps: target > 0 ? target : Number.POSITIVE_INFINITY,
+      signal: opts.signal,
+      // Magenta's CheckpointSaverHook saves when the session starts.
+      saveAtStart: true,
+      savedAs: resume?.path,
+      saveEverySecs: opts.checkpointSecs,
+      save: async (snapshot) => {
+        const path = await manager.save(snapshot);
+        reporter.info(`Saved checkpoint ${path}`);
+        return path;
+      },
+      summaryEverySteps: opts.summaryFrequency,
+      onSummary: async (m, rate) => {
+        await runLogs.write(m.step, trainSummary(m), { tokens_per_sec: rate });
         reporter.info(
-          `Global Step: ${step} - Loss: ${fmt(metrics.loss)} - Perplexity: ${fmt(metrics.perplexity, 3)} - ` +
-            `Accuracy: ${fmt(metrics.accuracy)} - ${Math.round(rate)} tokens/s`,
+          `Global Step: ${m.step} - Loss: ${fmt(m.loss)} - Perplexity: ${fmt(m.perplexity, 3)} - ` +
+            `Accuracy: ${fmt(m.accuracy)} - ${Math.round(rate)} tokens/s`,
         );
-        windowStart = performance.now();
-        windowTokens = 0;
-      } else {
-        const metrics = batchMetrics(batch.labels, r.preds, r.losses);
+      },
+      onStep: (m, rate) => {
         reporter.status(
-          `step ${step}${target > 0 ? `/${target}` : ""}  loss ${fmt(loss)}  perplexity ${fmt(Math.exp(loss), 3)}  ` +
-            `accuracy ${fmt(metrics.accuracy)}  ${Math.round(tokensPerSec())} tokens/s`,
+          `step ${m.step}${target > 0 ? `/${target}` : ""}  loss ${fmt(m.loss)}  perplexity ${fmt(m.perplexity, 3)}  ` +
+            `accuracy ${fmt(m.accuracy)}  ${Math.round(rate)} tokens/s`,
         );
-      }
-      if (!last && performance.now() - lastSave >= opts.checkpointSecs * 1000) {
-        await save();
-        lastSave = performance.now();
-      }
-      await yieldToEventLoop();
-    }
-    if (m.step !== lastSavedStep) await save();
+      },
+      pause: yieldToEventLoop,
+      divergedHint: "try a lower learning_rate in --hparams",
+    });
     reporter.done();
-    if (stopped === "aborted") reporter.info(`Stopped at step ${m.step}; saved ${lastCheckpoint}.`);
-    return { step: m.step, stopped, lastCheckpoint, resumedFrom: resume?.path };
+    if (r.stopped === "aborted") reporter.info(`Stopped at step ${r.step}; saved ${r.lastCheckpoint}.`);
+    return { step: r.step, stopped: r.stopped, lastCheckpoint: r.lastCheckpoint, resumedFrom: resume?.path };
   } finally {
     reporter.done();
     await logs?.close();
-    model?.dispose();
+    trainer?.dispose();
     kernels.dispose();
   }
 }
@@ -537,8 +406,8 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     threads: opts.threads,
     notice: (m) => reporter.warn(m),
   });
-  let model: PolyphonyModel | undefined;
-  let logs: Logs | undefined;
+  let model: LstmModel | undefined;
+  let logs: RunLogs | undefined;
   const evaluated: EvalResult["evaluated"] = [];
   try {
     let lastStep = -1;
@@ -584,7 +453,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
           }
         }
         const summary = result.metrics;
-        logs ??= await Logs.open(evalDir);
+        logs ??= await RunLogs.open(evalDir);
         await logs.write(ckpt.step, summary);
         reporter.info(
           `Eval at step ${ckpt.step} (${result.batches} batches): Loss: ${fmt(summary[TAGS.loss])} - ` +

@@ -1,37 +1,29 @@
 /**
- * Training checkpoints: one safetensors file per checkpoint, `<run_dir>/train/model.ckpt-<step>.safetensors`,
- * holding the weights (Magenta's variable names and TensorFlow shapes, spec §4.7), the Adam moments
- * (`<name>/Adam`, `<name>/Adam_1`), and in the header's metadata the step, the hparams (Magenta's
- * `--hparams` syntax and JSON), the format version, the polyrnn version and the creation time.
+ * Training checkpoint files: one safetensors file per checkpoint (src/train/checkpoint_format.ts),
+ * `<run_dir>/train/model.ckpt-<step>.safetensors`.
  *
  * Files are written under a temporary name and renamed into place, so a killed run leaves complete
  * checkpoints only. Retention is TensorFlow's Saver: keep the newest `num_checkpoints` (0 keeps all),
  * and in addition preserve one checkpoint per `keepEveryHours` (Magenta: 1 hour) for good.
  */
 import { readFileSync } from "node:fs";
-import { open, readdir, readFile, rm } from "node:fs/promises";
+import { open, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { PolyrnnError, readError } from "../errors.js";
-import { readInputFile, removeStaleTemps, writeFileAtomic } from "../io/fs.js";
-import { decodeSafetensors } from "../io/safetensors.js";
 import { LIMITS } from "../limits.js";
 import type { NamedTensor } from "../model/api.js";
+import type { HParams } from "../model/hparams.js";
+import { checkedTensors, recordedHParams } from "../model/model_file.js";
 import {
   type Checkpoint as CheckpointData,
   CheckpointError,
-  checkedTensors,
   decodeCheckpoint,
   encodeCheckpoint,
   META,
   type SaveInput,
-} from "./checkpoint_format.js";
-
-export {
-  CHECKPOINT_FORMAT,
-  CheckpointError,
-  META,
-  type SaveInput,
-} from "./checkpoint_format.js";
+} from "../train/checkpoint_format.js";
+import { readInputFile, removeStaleTemps, writeFileAtomic } from "./fs.js";
+import { decodeSafetensors } from "./safetensors.js";
 
 /** A checkpoint read from its file. */
 export type Checkpoint = CheckpointData & { path: string };
@@ -125,56 +117,29 @@ export async function loadLatestCheckpoint(
 }
 
 /**
- * A resumed run replays the steps after its checkpoint: drops the lines of `<train>/metrics.jsonl` past
- * `step`, so that no step is logged twice. Rewrites the file atomically; an absent file is left absent.
- * Returns the number of lines dropped.
- */
-export async function dropMetricsAfter(path: string, step: number): Promise<number> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") return 0;
-    throw readError(path, e);
-  }
-  const lines = text.split("\n").filter((line) => line.trim() !== "");
-  const kept = lines.filter((line) => {
-    try {
-      const s = JSON.parse(line)?.step;
-      return !(typeof s === "number" && s > step);
-    } catch {
-      return true; // not ours to judge: kept as it was
-    }
-  });
-  if (kept.length === lines.length) return 0;
-  await writeFileAtomic(path, kept.map((l) => `${l}\n`).join(""));
-  return lines.length - kept.length;
-}
-
-/**
  * The weights of a checkpoint or bundle (a safetensors file with Magenta's tensor names), for a warm
- * start: optimizer tensors are dropped. `hparamsJson` is the file's hparams when it records them.
+ * start: optimizer tensors are dropped. `hparams` are the file's when it records them.
  */
 export async function loadWeightsForWarmStart(
   path: string,
-): Promise<{ weights: NamedTensor[]; hparamsJson?: string; metadata: Record<string, string> }> {
+): Promise<{ weights: NamedTensor[]; hparams?: HParams }> {
   let bytes: Uint8Array;
   try {
     bytes = await readInputFile(path, LIMITS.modelFileBytes);
   } catch (e) {
     fileError(path, e);
   }
-  let decoded: ReturnType<typeof decodeSafetensors>;
-  let weights: NamedTensor[];
   try {
-    decoded = decodeSafetensors(bytes);
-    ({ weights } = checkedTensors(decoded));
+    const decoded = decodeSafetensors(bytes);
+    const hparams = recordedHParams(decoded.metadata, CheckpointError, "its hparams: ");
+    const { weights } = checkedTensors(decoded, hparams, CheckpointError);
+    return hparams ? { weights, hparams } : { weights };
   } catch (e) {
     fileError(path, e);
   }
-  return { weights, hparamsJson: decoded.metadata[META.hparamsJson], metadata: decoded.metadata };
 }
 
+/** Retention of a `CheckpointManager`. */
 export interface CheckpointManagerOptions {
   /** Keep this many newest checkpoints; 0 keeps all (Magenta's --num_checkpoints, default 10). */
   keep: number;
