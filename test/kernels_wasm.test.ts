@@ -22,7 +22,13 @@ import {
   spawnNodeWorker,
 } from "../src/kernels/wasm_node.js";
 import type { WorkerHandle } from "../src/kernels/wasm_pool.js";
-import { COUNT } from "../src/kernels/wasm_protocol.js";
+import {
+  COUNT,
+  chunkText,
+  ERROR_UNITS,
+  readErrorText,
+  writeErrorText,
+} from "../src/kernels/wasm_protocol.js";
 
 const EPS = 2 ** -23;
 
@@ -977,6 +983,17 @@ describe("wasm kernels: threads and memory", () => {
     } finally {
       k.dispose();
     }
+  });
+
+  it("a worker's error text crosses the chunk table as its first line, cut to the slot", () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const U = chunkText(memory, 1024);
+    writeErrorText(U, 5, "RangeError: bad\nat somewhere");
+    writeErrorText(U, 6, `Error: ${"x".repeat(ERROR_UNITS * 2)}`);
+    expect(readErrorText(U, 5)).toBe("RangeError: bad");
+    expect(readErrorText(U, 6)).toBe(`Error: ${"x".repeat(ERROR_UNITS - 1 - "Error: ".length)}`);
+    expect(readErrorText(U, 4)).toBe(""); // never written
+    expect(readErrorText(U, 5)).toBe("RangeError: bad"); // chunk 6's longer text stayed in its own slot
   });
 
   it("a kernel that fails in a thread is a one-line PolyrnnError naming the kernel and the cause", async () => {
