@@ -13,7 +13,7 @@ import { chooseEvent } from "../src/generate/beam_search.js";
 import { logSoftmax } from "../src/generate/rnn.js";
 import { createReferenceKernels, dropoutMask } from "../src/kernels/reference.js";
 import type { Kernels } from "../src/kernels/types.js";
-import type { WasmKernels, WorkerHandle } from "../src/kernels/wasm.js";
+import type { WasmKernels } from "../src/kernels/wasm.js";
 import {
   autoThreads,
   createWasmKernels,
@@ -21,6 +21,14 @@ import {
   readWasmBinaries,
   spawnNodeWorker,
 } from "../src/kernels/wasm_node.js";
+import type { WorkerHandle } from "../src/kernels/wasm_pool.js";
+import {
+  COUNT,
+  chunkText,
+  ERROR_UNITS,
+  readErrorText,
+  writeErrorText,
+} from "../src/kernels/wasm_protocol.js";
 
 const EPS = 2 ** -23;
 
@@ -881,13 +889,15 @@ describe("wasm kernels: threads and memory", () => {
   });
 
   it("workers slowed down inside their chunk claims still run every chunk once (calls of 2 and 4 chunks)", async () => {
-    // The worker's source with a 20 µs pause before each read of the call's chunk count (control word 4):
-    // it widens the windows in which the caller can end one call and open the next while a worker is
-    // between steps of a claim. (Claims that compared a stale index with the next call's count ran a
-    // chunk twice and let the caller return early: about a quarter of these rounds came out wrong.)
+    // The worker's source (src/kernels/wasm_worker.ts as bundled: the script the pool starts) with a 20 µs
+    // pause before each read of the call's chunk count, the one read in claimChunk (the bundle has the
+    // control word's index folded in): it widens the windows in which the caller can end one call and
+    // open the next while a worker is between steps of a claim. (Claims that compared a stale index with
+    // the next call's count ran a chunk twice and let the caller return early: about a quarter of these
+    // rounds came out wrong.)
     const slowCount = (source: string): string => {
-      const read = "Atomics.load(I, 4)";
-      expect(source).toContain(read);
+      const read = `Atomics.load(I, ${COUNT})`;
+      expect(source.split(read).length - 1, `reads of the chunk count in the worker's source`).toBe(1);
       const pause = "const t = performance.now(); while (performance.now() - t < 0.02);";
       return `"use strict";\nfunction pauseThenRead(I) { ${pause} return Atomics.load(I, 4); }\n${source
         .replace('"use strict";', "")
@@ -973,6 +983,17 @@ describe("wasm kernels: threads and memory", () => {
     } finally {
       k.dispose();
     }
+  });
+
+  it("a worker's error text crosses the chunk table as its first line, cut to the slot", () => {
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    const U = chunkText(memory, 1024);
+    writeErrorText(U, 5, "RangeError: bad\nat somewhere");
+    writeErrorText(U, 6, `Error: ${"x".repeat(ERROR_UNITS * 2)}`);
+    expect(readErrorText(U, 5)).toBe("RangeError: bad");
+    expect(readErrorText(U, 6)).toBe(`Error: ${"x".repeat(ERROR_UNITS - 1 - "Error: ".length)}`);
+    expect(readErrorText(U, 4)).toBe(""); // never written
+    expect(readErrorText(U, 5)).toBe("RangeError: bad"); // chunk 6's longer text stayed in its own slot
   });
 
   it("a kernel that fails in a thread is a one-line PolyrnnError naming the kernel and the cause", async () => {

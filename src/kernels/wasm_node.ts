@@ -16,8 +16,8 @@ import {
   type WasmBinaries,
   type WasmKernelOptions,
   type WasmKernels,
-  type WorkerHandle,
 } from "./wasm.js";
+import type { WorkerHandle } from "./wasm_pool.js";
 
 /** The folder of the committed .wasm files: <package root>/wasm (this file is in src/kernels or dist/kernels). */
 export const WASM_DIR = new URL("../../wasm/", import.meta.url);
