@@ -309,7 +309,7 @@ export class PlayTab {
 
   /** Stops the model at take time `t`: nothing more of it sounds, and the take keeps what it played. */
   private cutIn(t: number): void {
-    this.queue.stop(this.origin + t);
+    this.queue.stop(this.origin + t, (x) => this.origin + x);
     this.take?.cutModel(t);
     this.answer = undefined;
     this.version++;

@@ -36,7 +36,7 @@ export function midiSink(output: MIDIOutput, audioToMs: (audioTime: number) => n
 interface Active {
   note: Note;
   voice: Voice;
-  /** Take time its release was handed to the sink (the release is sent once, shortly before it). */
+  /** Whether its release was handed to the sink (once, shortly before its end). */
   released: boolean;
 }
 
@@ -90,10 +90,10 @@ export class NoteQueue {
     return started;
   }
 
-  /** Drops every waiting note and releases the sounding ones at audio time `at`. */
-  stop(at: number): void {
+  /** Drops every waiting note and releases at audio time `at` those not released before it. */
+  stop(at: number, toAudio: (t: number) => number): void {
     this.waiting = [];
-    for (const a of this.active) a.voice.stop(at);
+    for (const a of this.active) if (!a.released || toAudio(a.note.endTime) > at) a.voice.stop(at);
     this.active = [];
   }
 }
