@@ -14,7 +14,8 @@
 //               the page waited for the pause to end before asking (it asks once the player has been silent
 //               for a beat, so the pause hides the generation)
 //   main thread the longest gap between two 10 ms timer ticks of the page during the trial (the page stays
-//               responsive while the worker generates: a gap well over 10 ms would be a stall)
+//               responsive while the worker generates: a gap well over 10 ms would be a stall), beside the
+//               same probe over 3 s of the page doing nothing (what the machine's load alone costs)
 // The first trial also compiles the kernels' code paths and is reported apart (warm-up). The machine may
 // be shared: the 1-minute load average at the start and end is printed.
 import { spawn } from "node:child_process";
@@ -83,6 +84,16 @@ try {
     }, 10);
     window.benchProbe = probe;
   });
+  // The same probe over 3 s of the page doing nothing: what the machine's load alone costs the main thread.
+  await page.waitForTimeout(3000);
+  const idleGap = Math.round(
+    await page.evaluate(() => {
+      const max = window.benchProbe.max;
+      window.benchProbe.max = 0;
+      return max;
+    }),
+  );
+  console.log(`idle page, 3 s: main-thread gap ${idleGap} ms`);
   const rows = [];
   for (let trial = 0; trial < TRIALS; trial++) {
     await page.click("#p_clear");
@@ -133,7 +144,7 @@ try {
       median: median(measured.map((r) => r.generationMs)),
       max: Math.max(...measured.map((r) => r.generationMs)),
     },
-    mainThreadGapMs: { max: Math.max(...measured.map((r) => r.mainThreadGapMs)) },
+    mainThreadGapMs: { max: Math.max(...measured.map((r) => r.mainThreadGapMs)), idle: idleGap },
     rows,
     errors,
   };
@@ -142,7 +153,7 @@ try {
       `answer start after the pause: median ${summary.lateMs.median} ms, max ${summary.lateMs.max} ms ` +
       `(first note: median ${summary.firstNoteMs.median} ms)\n` +
       `generation of the 2-bar answer (worker round trip): median ${summary.generationMs.median} ms, max ${summary.generationMs.max} ms\n` +
-      `longest main-thread gap: ${summary.mainThreadGapMs.max} ms` +
+      `longest main-thread gap: ${summary.mainThreadGapMs.max} ms (idle page: ${idleGap} ms)` +
       (errors.length ? `\npage errors: ${errors.join("; ")}` : ""),
   );
   if (args.json) {

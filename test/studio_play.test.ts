@@ -305,8 +305,8 @@ describe.skipIf(!RUN)("studio Play tab in Chromium", () => {
       await page.evaluate(() => (window as unknown as { midiStandIn: StandIn }).midiStandIn.calls()),
     ).toBe(1);
     expect(await page.textContent("#status")).toContain("MIDI connected: Stand-in keyboard plays");
-    await page.selectOption("#p_midi_out", "stand-in-out");
     await setup("answer", { p_qpm: "120", p_pause: "2", p_bars: "1" });
+    await page.selectOption("#p_midi_out", "stand-in-out");
     const play = (bytes: number[]) =>
       page.evaluate((b) => (window as unknown as { midiStandIn: StandIn }).midiStandIn.play(b), bytes);
     await play([0x90, 67, 90]);

@@ -141,7 +141,11 @@ export class PlayTab {
     $("p_qpm").addEventListener("change", () => {
       if (this.take && this.take.count(PLAYER) + this.take.count(MODEL) > 0) {
         this.host.status("The new tempo applies to the next take: Clear starts one.");
-      } else this.take = undefined;
+      } else {
+        // Nothing played yet: the take starts again at the new tempo (with the metronome, if it is on).
+        this.take = undefined;
+        this.metronomeChanged();
+      }
     });
     $("p_midi_connect").addEventListener("click", () => void this.connectMidi());
     $<HTMLSelectElement>("p_midi_out").addEventListener("change", () => {
@@ -722,7 +726,7 @@ export class PlayTab {
     if (!take) {
       if (this.drawn.revision !== 0) this.roll.set(undefined, undefined);
       this.drawn = { from: -1, revision: 0 };
-      this.lightKeys(new Set(), new Set());
+      this.lightKeys(() => false, new Set());
       return;
     }
     const now = this.now();
@@ -743,19 +747,13 @@ export class PlayTab {
       this.drawn = { from, revision: take.revision };
     }
     this.roll.setPlayhead(now - from);
-    const held = new Set(
-      take
-        .notesAt(now)
-        .filter((n) => n.instrument === PLAYER && n.endTime >= now && take.isOpen(n.pitch))
-        .map((n) => n.pitch),
-    );
-    this.lightKeys(held, this.queue.sounding(now));
+    this.lightKeys((p) => take.isOpen(p), this.queue.sounding(now));
   }
 
-  private lightKeys(player: Set<number>, model: Set<number>): void {
+  private lightKeys(player: (pitch: number) => boolean, model: Set<number>): void {
     for (const key of this.keyEls) {
       const p = Number(key.dataset.pitch);
-      const pressed = String(player.has(p));
+      const pressed = String(player(p));
       if (key.getAttribute("aria-pressed") !== pressed) key.setAttribute("aria-pressed", pressed);
       const m = String(model.has(p));
       if (key.dataset.model !== m) key.dataset.model = m;
