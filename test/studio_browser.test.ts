@@ -7,7 +7,7 @@
  * Without Chromium the tests are skipped with a message, except under CI=true, where they fail.
  * POLYRNN_CHROMIUM names another Chromium binary.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
@@ -21,6 +21,7 @@ import { quantizeNoteSequence } from "../src/pipeline/quantize.js";
 import { writeTinyPieces } from "./browser/fixtures.js";
 import { launchChromium, runBrowserTests } from "./helpers/chromium.js";
 import { ensureBuilt, ROOT, runCli, tempDir } from "./helpers/cli.js";
+import { startStudio } from "./helpers/studio.js";
 
 const ARTIFACTS = join(ROOT, "test-artifacts", "studio");
 const RUN = runBrowserTests("studio browser tests");
@@ -85,18 +86,7 @@ describe.skipIf(!RUN)("studio in Chromium", () => {
   beforeAll(async () => {
     ensureBuilt();
     mkdirSync(ARTIFACTS, { recursive: true });
-    server = spawn(process.execPath, [join(ROOT, "dist/cli/polyrnn.js"), "studio", "--port=0"], {
-      cwd: ROOT,
-    });
-    url = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      server?.stdout?.on("data", (d) => {
-        out += d;
-        const m = /http:\/\/\S+/.exec(out);
-        if (m) resolve(m[0]);
-      });
-      server?.on("exit", (code) => reject(new Error(`polyrnn studio exited with ${code}`)));
-    });
+    ({ server, url } = await startStudio());
     browser = await launchChromium();
     const context = await browser.newContext({
       viewport: { width: 1366, height: 820 },

@@ -14,6 +14,8 @@ import type { NoteSequence } from "../../notesequence.js";
 import { type DatasetOptions, DEFAULT_DATASET_OPTIONS } from "../../pipeline/dataset.js";
 import type { StepMetrics } from "../../train/session.js";
 import { TrainChart } from "./chart.js";
+import { noteName, pianoKeys } from "./keys_view.js";
+import { PlayTab } from "./play.js";
 import type { GenerateSettings, GenReply, OnBeats, TrainReply, TrainRequest } from "./protocol.js";
 import { PianoRoll } from "./roll.js";
 import { ScoreView } from "./score.js";
@@ -30,12 +32,13 @@ function $<T extends HTMLElement = HTMLElement>(id: string): T {
 const input = (id: string) => $<HTMLInputElement>(id);
 const num = (id: string) => Number(input(id).value);
 
-type Tab = "generate" | "train";
+type Tab = "generate" | "train" | "play";
 let currentTab: Tab = "generate";
 /** Each tab has its own message line: a message about training is not shown under the piano roll. */
 const messages: Record<Tab, { text: string; kind: "info" | "error" }> = {
   generate: { text: "", kind: "info" },
   train: { text: "", kind: "info" },
+  play: { text: "", kind: "info" },
 };
 
 function status(message: string, kind: "info" | "error" = "info", tab: Tab = "generate"): void {
@@ -259,6 +262,14 @@ let droppedPrimer: { name: string; bytes: Uint8Array } | undefined;
 const examples: { id: string; name: string; bytes?: Uint8Array }[] = [];
 const chord = new Set<number>();
 
+/** A MIDI file (dropped, picked, or the Play tab's take) as the primer. */
+async function useMidiPrimer(name: string, bytes: Uint8Array): Promise<void> {
+  droppedPrimer = { name, bytes };
+  $("midi-drop-name").textContent = `Loaded: ${name}`;
+  (document.querySelector('input[name="primer"][value="midi"]') as HTMLInputElement).checked = true;
+  await updatePrimer();
+}
+
 function primerKind(): string {
   return (document.querySelector('input[name="primer"]:checked') as HTMLInputElement | null)?.value ?? "none";
 }
@@ -340,8 +351,6 @@ async function updatePrimer(): Promise<void> {
   showPrimer(key);
 }
 
-const NOTE_NAMES = ["C", "C♯", "D", "D♯", "E", "F", "F♯", "G", "G♯", "A", "A♯", "B"];
-const noteName = (p: number) => `${NOTE_NAMES[p % 12]}${Math.floor(p / 12) - 1}`;
 const chordName = () =>
   [...chord]
     .sort((a, b) => a - b)
@@ -349,21 +358,8 @@ const chordName = () =>
     .join(" ");
 
 function buildKeyboard(): void {
-  const kb = $("keyboard");
-  const BLACK = new Set([1, 3, 6, 8, 10]);
-  for (let p = 48; p < 84; p++) {
-    const key = document.createElement("button");
-    key.type = "button";
-    key.className = BLACK.has(p % 12) ? "key black" : "key white";
-    key.title = `${noteName(p)} (MIDI ${p})`;
-    if (p % 12 === 0) {
-      const label = document.createElement("span");
-      label.className = "key-name";
-      label.textContent = noteName(p);
-      key.append(label);
-    }
-    key.dataset.pitch = String(p);
-    key.setAttribute("aria-pressed", "false");
+  for (const key of pianoKeys($("keyboard"), 48, 84)) {
+    const p = Number(key.dataset.pitch);
     key.addEventListener("click", () => {
       if (chord.has(p)) chord.delete(p);
       else chord.add(p);
@@ -371,7 +367,6 @@ function buildKeyboard(): void {
       preview(p);
       void updatePrimer();
     });
-    kb.append(key);
   }
 }
 
@@ -390,6 +385,24 @@ const score = new ScoreView($("score"), (text) => {
     text || "The shown take in notation; the cursor follows the playhead. Download MusicXML for MuseScore.";
 });
 const synth = new Synth();
+const playTab = new PlayTab({
+  synth,
+  model: () =>
+    currentModel?.bytes
+      ? {
+          bytes: currentModel.bytes,
+          label: $<HTMLSelectElement>("model").selectedOptions[0]?.textContent ?? "",
+        }
+      : undefined,
+  status: (text, kind) => status(text, kind, "play"),
+  fieldNumber,
+  download,
+  stamp,
+  usePrimer: (name, bytes) => {
+    showTab("generate");
+    void useMidiPrimer(name, bytes);
+  },
+});
 let genWorker: Worker | undefined;
 let genId = 0;
 let generating = false;
@@ -1082,7 +1095,7 @@ async function downloadTrained(): Promise<void> {
 function showTab(which: Tab): void {
   currentTab = which;
   renderStatus();
-  for (const t of ["generate", "train"] as const) {
+  for (const t of ["generate", "train", "play"] as const) {
     $(`tab-${t}`).setAttribute("aria-selected", String(t === which));
     $(`panel-${t}`).hidden = t !== which;
   }
@@ -1091,9 +1104,11 @@ function showTab(which: Tab): void {
   $("takes-wrap").hidden = which !== "generate";
   $("score-wrap").hidden = which !== "generate";
   $("train-view").hidden = which !== "train";
+  $("play-view").hidden = which !== "play";
+  playTab.show(which === "play");
   document.body.dataset.tab = which;
   if (which === "train") chart.draw();
-  else roll.draw();
+  else if (which === "generate") roll.draw();
 }
 
 function onKey(e: KeyboardEvent): void {
@@ -1131,6 +1146,9 @@ function onKey(e: KeyboardEvent): void {
     case "2":
       showTab("train");
       break;
+    case "3":
+      showTab("play");
+      break;
     case "?":
       $<HTMLDialogElement>("help").showModal();
       break;
@@ -1145,6 +1163,7 @@ async function init(): Promise<void> {
 
   $("tab-generate").addEventListener("click", () => showTab("generate"));
   $("tab-train").addEventListener("click", () => showTab("train"));
+  $("tab-play").addEventListener("click", () => showTab("play"));
   $("help-button").addEventListener("click", () => $<HTMLDialogElement>("help").showModal());
   $("help-close").addEventListener("click", () => $<HTMLDialogElement>("help").close());
   $("model").addEventListener("change", () => void selectModel($<HTMLSelectElement>("model").value));
@@ -1161,11 +1180,7 @@ async function init(): Promise<void> {
   }
   $("example").addEventListener("change", () => void updatePrimer());
   const takeMidi = async (f: File | undefined) => {
-    if (!f) return;
-    droppedPrimer = { name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) };
-    $("midi-drop-name").textContent = `Loaded: ${f.name}`;
-    (document.querySelector('input[name="primer"][value="midi"]') as HTMLInputElement).checked = true;
-    await updatePrimer();
+    if (f) await useMidiPrimer(f.name, new Uint8Array(await f.arrayBuffer()));
   };
   input("midi-file").addEventListener("change", () => void takeMidi(input("midi-file").files?.[0]));
   dropZone($("midi-drop"), (dt) => void takeMidi(dt.files[0]));

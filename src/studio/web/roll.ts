@@ -4,7 +4,7 @@
  * src/render/pianoroll.ts, which the page cannot import: it pulls in the PNG encoder). The playhead is
  * drawn on a second canvas laid over the first, so moving it does not redraw the notes.
  */
-import type { NoteSequence } from "../../notesequence.js";
+import type { Note, NoteSequence } from "../../notesequence.js";
 
 export const ROLL_COLORS = {
   primer: "#1f77b4",
@@ -24,6 +24,7 @@ const LABEL_WIDTH = 34;
 export class PianoRoll {
   private ns: NoteSequence | undefined;
   private splitTime: number | undefined;
+  private generated: (n: Note) => boolean = () => false;
   private duration = 0;
   private playhead = -1;
   private readonly overlay: HTMLCanvasElement;
@@ -37,17 +38,21 @@ export class PianoRoll {
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
 
-  /** Notes starting before splitTime are primer notes; undefined = all primer (nothing generated yet). */
-  set(ns: NoteSequence | undefined, splitTime: number | undefined): void {
+  /**
+   * Notes starting before splitTime are primer notes; undefined = all primer (nothing generated yet).
+   * `isModel`, when given, says instead which notes are the model's (the Play tab's two tracks).
+   */
+  set(ns: NoteSequence | undefined, splitTime: number | undefined, isModel?: (n: Note) => boolean): void {
     this.ns = ns;
     this.splitTime = splitTime;
+    this.generated = isModel ?? ((n) => splitTime !== undefined && n.startTime >= splitTime - 1e-6);
     this.duration = ns ? Math.max(ns.totalTime, ...ns.notes.map((n) => n.endTime), 0) : 0;
     this.playhead = -1;
     let primer = 0;
     let generated = 0;
     for (const n of ns?.notes ?? []) {
-      if (splitTime === undefined || n.startTime < splitTime - 1e-6) primer++;
-      else generated++;
+      if (this.generated(n)) generated++;
+      else primer++;
     }
     this.canvas.dataset.primerNotes = String(primer);
     this.canvas.dataset.generatedNotes = String(generated);
@@ -129,8 +134,7 @@ export class PianoRoll {
     if (!this.ns) return;
     const split = this.splitTime;
     for (const n of this.ns.notes) {
-      const primer = split === undefined || n.startTime < split - 1e-6;
-      ctx.fillStyle = primer ? ROLL_COLORS.primer : ROLL_COLORS.generated;
+      ctx.fillStyle = this.generated(n) ? ROLL_COLORS.generated : ROLL_COLORS.primer;
       ctx.globalAlpha = 0.55 + 0.45 * Math.min(1, n.velocity / 127);
       const x0 = x(n.startTime);
       const w = Math.max(2, x(n.endTime) - x0 - 1);

@@ -3,7 +3,8 @@
  * oscillators (triangle, and a quieter sine an octave up) through a low-pass filter that closes as the note
  * decays, with a fast attack and a piano-like exponential decay; all voices go through a compressor and a
  * short synthetic room reverb (an impulse response made of decaying noise). Notes are scheduled a little
- * ahead of the audio clock, so long pieces do not create thousands of nodes at once.
+ * ahead of the audio clock, so long pieces do not create thousands of nodes at once. The same voice plays
+ * live notes (`note`: it sounds until released) and a metronome `click`, for the Play tab.
  */
 import type { Note, NoteSequence } from "../../notesequence.js";
 
@@ -24,9 +25,18 @@ function impulse(ctx: BaseAudioContext, seconds: number): AudioBuffer {
   return buf;
 }
 
+/** A note started with `Synth.note`: `stop(at)` releases it at audio time `at` (the last call counts). */
+export interface Voice {
+  /** Audio time it starts sounding. */
+  readonly start: number;
+  stop(at: number): void;
+}
+
 export class Synth {
   ctx: AudioContext | undefined;
   private master: GainNode | undefined;
+  /** The compressor: the metronome goes here, around the reverb. */
+  private dry: DynamicsCompressorNode | undefined;
   private voices = new Set<AudioScheduledSourceNode>();
   private timer: ReturnType<typeof setInterval> | undefined;
   private startAt = 0;
@@ -64,6 +74,14 @@ export class Synth {
     comp.connect(ctx.destination);
     this.ctx = ctx;
     this.master = master;
+    this.dry = comp;
+    return ctx;
+  }
+
+  /** The running AudioContext (call it from a user gesture's handler before the first live note). */
+  async start(): Promise<AudioContext> {
+    const ctx = this.ensure();
+    if (ctx.state !== "running") await ctx.resume();
     return ctx;
   }
 
@@ -117,22 +135,29 @@ export class Synth {
   }
 
   private voice(n: Note, when: number): void {
-    const ctx = this.ctx as AudioContext;
+    const v = this.note(n.pitch, n.velocity, when, this.voices);
+    v.stop(v.start + Math.max(0.05, n.endTime - n.startTime));
+  }
+
+  /**
+   * Starts a note at audio time `when` (now, if that has passed) that sounds until its `stop`. Its
+   * oscillators join `group` while they sound (the playback's voices, which `stop()` silences); live notes
+   * have none: their owner stops them.
+   */
+  note(pitch: number, velocity: number, when: number, group?: Set<AudioScheduledSourceNode>): Voice {
+    const ctx = this.ensure();
     const t0 = Math.max(when, ctx.currentTime);
-    const dur = Math.max(0.05, n.endTime - n.startTime);
-    const freq = 440 * 2 ** ((n.pitch - 69) / 12);
-    const vel = Math.max(0.05, n.velocity / 127);
+    const freq = 440 * 2 ** ((pitch - 69) / 12);
+    const vel = Math.max(0.05, velocity / 127);
     const peak = 0.22 * vel;
     // Higher notes decay faster, as on a piano.
-    const decay = Math.max(0.4, 2.6 - (n.pitch - 36) * 0.03);
+    const decay = Math.max(0.4, 2.6 - (pitch - 36) * 0.03);
     const release = 0.25;
-    const end = t0 + dur;
 
     const env = ctx.createGain();
     env.gain.setValueAtTime(0, t0);
     env.gain.linearRampToValueAtTime(peak, t0 + 0.006);
     env.gain.setTargetAtTime(peak * 0.25, t0 + 0.006, decay / 3);
-    env.gain.setTargetAtTime(0, end, release / 4);
 
     const filter = ctx.createBiquadFilter();
     filter.type = "lowpass";
@@ -155,15 +180,50 @@ export class Synth {
     bGain.connect(filter);
     filter.connect(env);
     env.connect(this.master as GainNode);
-    const stopAt = end + release * 2;
     for (const o of [a, b]) {
       o.start(t0);
-      o.stop(stopAt);
-      this.voices.add(o);
+      group?.add(o);
       o.onended = () => {
-        this.voices.delete(o);
+        group?.delete(o);
         o.disconnect();
       };
     }
+    return {
+      start: t0,
+      stop(at: number) {
+        if (at <= t0) {
+          // Released before it starts: it never sounds.
+          for (const o of [a, b]) o.stop(t0);
+          return;
+        }
+        const end = Math.max(at, t0 + 0.01);
+        env.gain.setTargetAtTime(0, end, release / 4);
+        for (const o of [a, b]) {
+          try {
+            o.stop(end + release * 2);
+          } catch {
+            // already stopped
+          }
+        }
+      },
+    };
+  }
+
+  /** A metronome click at audio time `when`: a short blip, higher on the first beat of a bar. */
+  click(when: number, accent: boolean): void {
+    const ctx = this.ensure();
+    const t0 = Math.max(when, ctx.currentTime);
+    const osc = ctx.createOscillator();
+    osc.type = "sine";
+    osc.frequency.value = accent ? 1760 : 1320;
+    const env = ctx.createGain();
+    env.gain.setValueAtTime(0, t0);
+    env.gain.linearRampToValueAtTime(accent ? 0.35 : 0.22, t0 + 0.002);
+    env.gain.setTargetAtTime(0, t0 + 0.004, 0.012);
+    osc.connect(env);
+    env.connect(this.dry as DynamicsCompressorNode);
+    osc.start(t0);
+    osc.stop(t0 + 0.08);
+    osc.onended = () => osc.disconnect();
   }
 }
