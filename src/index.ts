@@ -10,7 +10,7 @@
  *
  * @module polyrnn
  */
-export { ExampleSet } from "./dataset/batches.js";
+export { type Batching, type ExampleIds, ExampleSet, type LoadReport } from "./dataset/batches.js";
 export * from "./errors.js";
 export { STEPS_PER_QUARTER } from "./events/codec.js";
 export { type GenerateOptions, generate, generateMany } from "./generate/api.js";
@@ -54,8 +54,16 @@ export {
 export { createReferenceKernels, type ReferenceKernelOptions } from "./kernels/reference.js";
 export type { Kernels } from "./kernels/types.js";
 export type { WasmBinaries, WasmKernels } from "./kernels/wasm.js";
-export type { HParams, NamedTensor, OptimizerState } from "./model/api.js";
-export { type Bundle, BundleError, encodeBundle, loadBundle } from "./model/bundle.js";
+export type {
+  Batch,
+  ForwardOptions,
+  ForwardResult,
+  HParams,
+  NamedTensor,
+  OptimizerState,
+  PolyphonyModel,
+} from "./model/api.js";
+export { type Bundle, BundleError, type BundleInput, encodeBundle, loadBundle } from "./model/bundle.js";
 export { DEFAULT_HPARAMS, formatHParams, HPARAM_NAMES, parseHParams } from "./model/hparams.js";
 export * from "./notesequence.js";
 export { type DatasetOptions, DEFAULT_DATASET_OPTIONS } from "./pipeline/dataset.js";

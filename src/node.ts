@@ -20,6 +20,7 @@ import type { NoteSequence } from "./notesequence.js";
 
 export * from "./index.js";
 export {
+  type CheckpointFile,
   CheckpointManager,
   type CheckpointManagerOptions,
   loadCheckpoint,

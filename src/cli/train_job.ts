@@ -24,7 +24,7 @@ import { EvalBatches, ExampleSet } from "../dataset/batches.js";
 import { PolyrnnError, readError } from "../errors.js";
 import { type DatasetEvalResult, evaluateDatasetSteps } from "../eval/dataset.js";
 import {
-  type Checkpoint,
+  type CheckpointFile,
   CheckpointManager,
   latestCheckpoint,
   loadCheckpoint,
@@ -214,7 +214,7 @@ function sameHParams(a: HParams, b: HParams): boolean {
 }
 
 /** The hparams to use with a checkpoint: its own if none were given, else the given ones if they match. */
-function reconcileHParams(opts: CommonOptions, ckpt: Checkpoint): HParams {
+function reconcileHParams(opts: CommonOptions, ckpt: CheckpointFile): HParams {
   const saved = ckpt.hparams;
   if (saved === undefined) return opts.hparams;
   if (!opts.hparamsGiven) return saved;
@@ -258,7 +258,7 @@ async function startTrainer(
   examples: ExampleSet,
   hparams: HParams,
   seed: number,
-  resume: Checkpoint | undefined,
+  resume: CheckpointFile | undefined,
   reporter: Reporter,
 ): Promise<Trainer> {
   const batching = opts.batching ?? "random";
@@ -418,7 +418,7 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
     while (!opts.signal?.aborted) {
       const ref = await latestCheckpoint(trainDir);
       if (ref && ref.step !== lastStep) {
-        let ckpt: Checkpoint;
+        let ckpt: CheckpointFile;
         try {
           ckpt = await loadCheckpoint(ref.path);
         } catch (e) {

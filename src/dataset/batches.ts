@@ -22,6 +22,7 @@ import { decodeSequenceExample } from "./sequence_example.js";
 
 const START_ID = 0;
 
+/** Thrown when a dataset's records or examples cannot be used; the message names the source and record. */
 export class DatasetError extends PolyrnnError {
   override name = "DatasetError";
 }
@@ -67,11 +68,22 @@ export function permutation(n: number, seed: number): Uint32Array {
   return p;
 }
 
+/**
+ * One training example as event ids (0 … 258): what a dataset record of `polyrnn dataset` holds (Magenta's
+ * SequenceExample), or `trackToExample` of a track.
+ */
 export interface ExampleIds {
+  /** The events to predict: a track's events after START, up to its END. Empty examples are skipped. */
   labels: readonly number[];
+  /**
+   * The events fed to the model, when the record carries them (Magenta's one-hot inputs, as ids): as many
+   * as the labels, and the labels shifted by one (inputs[t] = labels[t−1]), which the loader checks.
+   * Without them, the first input is START.
+   */
   inputs?: readonly number[];
 }
 
+/** What loading an `ExampleSet` came across, besides the examples kept. */
 export interface LoadReport {
   /** Records with no events, left out (Magenta would feed them as zero-length sequences). */
   skippedEmpty: number;
@@ -87,9 +99,11 @@ export class ExampleSet {
     /** Example i's labels are ids[offsets[i] … offsets[i+1]). */
     private readonly offsets: Float64Array,
     private readonly first: Uint16Array,
+    /** What the loader skipped and checked. */
     readonly report: LoadReport,
   ) {}
 
+  /** The number of examples (records with no events are not counted). */
   get count(): number {
     return this.first.length;
   }
@@ -99,10 +113,12 @@ export class ExampleSet {
     return this.offsets[this.count];
   }
 
+  /** Events of example `i` (0 … count−1): its labels, the positions the model predicts. */
   length(i: number): number {
     return this.offsets[i + 1] - this.offsets[i];
   }
 
+  /** The label ids of example `i` (0 … count−1): a view into the set, not a copy. */
   labels(i: number): Uint16Array {
     return this.ids.subarray(this.offsets[i], this.offsets[i + 1]);
   }
@@ -251,6 +267,7 @@ class Builder {
  *   token), and the order within an epoch is shuffled per pool rather than per example.
  */
 export type Batching = "random" | "length";
+/** Every `Batching`. */
 export const BATCHINGS: readonly Batching[] = ["random", "length"];
 /** Batches per pool of the `length` batching (fewer when the set is smaller than this many batches). */
 export const POOL_BATCHES = 64;

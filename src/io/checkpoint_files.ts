@@ -15,7 +15,7 @@ import type { NamedTensor } from "../model/api.js";
 import type { HParams } from "../model/hparams.js";
 import { checkedTensors, recordedHParams } from "../model/model_file.js";
 import {
-  type Checkpoint as CheckpointData,
+  type Checkpoint,
   CheckpointError,
   decodeCheckpoint,
   encodeCheckpoint,
@@ -26,7 +26,10 @@ import { readInputFile, removeStaleTemps, writeFileAtomic } from "./fs.js";
 import { decodeSafetensors } from "./safetensors.js";
 
 /** A checkpoint read from its file. */
-export type Checkpoint = CheckpointData & { path: string };
+export interface CheckpointFile extends Checkpoint {
+  /** The file it was read from, as the caller named it. */
+  path: string;
+}
 
 const CHECKPOINT_RE = /^model\.ckpt-(\d+)\.safetensors$/;
 
@@ -77,7 +80,7 @@ function fileError(path: string, e: unknown): never {
 }
 
 /** Reads and checks a checkpoint; every error names the file. */
-export async function loadCheckpoint(path: string): Promise<Checkpoint> {
+export async function loadCheckpoint(path: string): Promise<CheckpointFile> {
   let bytes: Uint8Array;
   try {
     bytes = await readInputFile(path, LIMITS.modelFileBytes);
@@ -99,7 +102,7 @@ export async function loadCheckpoint(path: string): Promise<Checkpoint> {
 export async function loadLatestCheckpoint(
   trainDir: string,
   warn: (message: string) => void,
-): Promise<Checkpoint | undefined> {
+): Promise<CheckpointFile | undefined> {
   const refs = await listCheckpoints(trainDir);
   const bad: CheckpointError[] = [];
   for (const ref of refs.reverse()) {
@@ -155,6 +158,7 @@ export class CheckpointManager {
   private readonly clock: () => number;
 
   constructor(
+    /** The folder the checkpoints go into (`<run_dir>/train` for `polyrnn train`), created when need be. */
     readonly trainDir: string,
     private readonly opts: CheckpointManagerOptions,
   ) {

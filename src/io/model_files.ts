@@ -13,7 +13,7 @@ import type { NamedTensor } from "../model/api.js";
 import { loadBundle } from "../model/bundle.js";
 import type { HParams } from "../model/hparams.js";
 import { CHECKPOINT_FORMAT } from "../model/model_file.js";
-import { type Checkpoint, loadCheckpoint, loadLatestCheckpoint } from "./checkpoint_files.js";
+import { type CheckpointFile, loadCheckpoint, loadLatestCheckpoint } from "./checkpoint_files.js";
 import { readInputFile } from "./fs.js";
 import { readSafetensorsHeader } from "./safetensors.js";
 
@@ -79,7 +79,7 @@ export async function readRunDir(
   warn: (message: string) => void = (m) => console.error(m),
 ): Promise<ModelSource> {
   const trainDir = join(runDir, "train");
-  let ckpt: Checkpoint | undefined;
+  let ckpt: CheckpointFile | undefined;
   try {
     ckpt = await loadLatestCheckpoint(trainDir, warn);
   } catch (e) {
@@ -99,7 +99,7 @@ export async function readCheckpointFile(path: string): Promise<ModelSource> {
   return sourceOfCheckpoint(await loadCheckpoint(path));
 }
 
-function sourceOfCheckpoint(ckpt: Checkpoint): ModelSource {
+function sourceOfCheckpoint(ckpt: CheckpointFile): ModelSource {
   if (!ckpt.hparams) throw new PolyrnnError(`${ckpt.path}: the checkpoint records no hparams`);
   return {
     kind: "checkpoint",

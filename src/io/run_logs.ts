@@ -74,6 +74,7 @@ export class RunLogs {
     await appendJsonLine(this.jsonl, { step, wall_time: Date.now() / 1000, ...summary, ...extra });
   }
 
+  /** Closes the event file; metrics.jsonl needs no closing (each line is appended on its own). */
   close(): Promise<void> {
     return this.tb.close();
   }

@@ -30,15 +30,19 @@ export class BundleError extends PolyrnnError {
 
 /** A generator bundle, decoded: the model's weights, hparams and training step, and its descriptions. */
 export interface Bundle {
+  /** Magenta's generator_details.id: always `polyphony` (a bundle for another generator does not load). */
   generatorId: string;
+  /** Magenta's generator_details.description: "Polyphonic RNN" unless the file says otherwise. */
   generatorDescription: string;
   /** Magenta's bundle_details.description (--bundle_description). */
   description: string;
+  /** The hparams the model was trained with (its layer sizes are the weights' shapes). */
   hparams: HParams;
   /** Training step of the checkpoint the bundle was made from. */
   step: number;
   /** Steps per quarter note of the music the model learned (4, Magenta's; files that do not record it are 4). */
   stepsPerQuarter: number;
+  /** The trained weights: Magenta's variable names, TensorFlow shapes, checked against `hparams`. */
   weights: NamedTensor[];
   /** Metadata as stored (including anything this version does not interpret). */
   metadata: Record<string, string>;
@@ -51,11 +55,15 @@ const META = {
   description: "bundle_description",
 } as const;
 
-/** What `encodeBundle` takes: a bundle without its metadata (steps per quarter default to 4). */
+/**
+ * What `encodeBundle` takes: a bundle without its metadata, generator id and generator description
+ * (those are polyrnn's), and with steps per quarter note optional (default 4).
+ */
 export type BundleInput = Omit<
   Bundle,
   "metadata" | "generatorId" | "generatorDescription" | "stepsPerQuarter"
 > & {
+  /** Steps per quarter note of the music the model learned (default 4, Magenta's). */
   stepsPerQuarter?: number;
 };
 

@@ -39,14 +39,26 @@ type AnyField = { [K in Kind]: Field<K> }[Kind];
 const field = <K extends Kind>(f: Field<K>): Field<K> => f;
 const positiveInt = (v: number) => (v >= 1 ? undefined : "must be ≥ 1");
 
-/** The hparams polyrnn implements, keyed by their `HParams` property, in Magenta's order. */
+/**
+ * The hparams polyrnn implements, keyed by their `HParams` property, in Magenta's order. Each row's
+ * comment is that property's documentation (`HParams` is converted as an interface of these rows).
+ */
 const FIELDS = {
+  /**
+   * Sequences per training or evaluation batch (Magenta's `batch_size`, default 64, 1 … 4096). The loss
+   * is the mean over every real event of the batch, not per sequence.
+   */
   batchSize: field({
     name: "batch_size",
     kind: "int",
     default: 64,
     check: (v) => positiveInt(v) ?? overLimit(v, LIMITS.batchSize),
   }),
+  /**
+   * Units of each LSTM layer, bottom first (Magenta's `rnn_layer_sizes`, default [256,256,256]): one or
+   * more layers of at least 1 unit, within polyrnn's size limits (16 layers, 16,384 units a layer, 64 Mi
+   * weights in all).
+   */
   rnnLayerSizes: field({
     name: "rnn_layer_sizes",
     kind: "intList",
@@ -58,18 +70,28 @@ const FIELDS = {
           ? modelSizeProblem(v)
           : "sizes must be ≥ 1",
   }),
+  /**
+   * Probability of keeping each LSTM layer's output in training and evaluation (Magenta's
+   * `dropout_keep_prob`, default 0.5, in (0, 1]; 1 turns dropout off). Generation never drops.
+   */
   dropoutKeepProb: field({
     name: "dropout_keep_prob",
     kind: "float",
     default: 0.5,
     check: (v) => (v > 0 && v <= 1 ? undefined : "must be in (0, 1]"),
   }),
+  /**
+   * Gradient clipping: each gradient tensor is scaled down to this L2 norm when its norm is larger, tensor
+   * by tensor as tf_slim does, not by the global norm (Magenta's `clip_norm`, default 5, ≥ 0; 0 turns
+   * clipping off).
+   */
   clipNorm: field({
     name: "clip_norm",
     kind: "float",
     default: 5,
     check: (v) => (v >= 0 ? undefined : "must be ≥ 0 (0 turns clipping off)"),
   }),
+  /** Adam's step size (Magenta's `learning_rate`, default 0.001, > 0; β1 0.9, β2 0.999, ε 1e-8 fixed). */
   learningRate: field({
     name: "learning_rate",
     kind: "float",
@@ -78,7 +100,11 @@ const FIELDS = {
   }),
 };
 
-/** Magenta's polyphony hparams (spec §4.1), camelCase; `--hparams` and JSON keep Magenta's snake_case names. */
+/**
+ * Magenta's polyphony hparams (spec §4.1), camelCase; `--hparams` and JSON keep Magenta's snake_case names.
+ *
+ * @interface
+ */
 export type HParams = { [P in keyof typeof FIELDS]: KindValue[(typeof FIELDS)[P]["kind"]] };
 
 type Key = keyof HParams;

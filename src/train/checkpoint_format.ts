@@ -37,10 +37,11 @@ export const META = {
   seed: "seed",
 } as const;
 
-/** A decoded checkpoint (`path` is set when it was read from a file). */
+/** A decoded checkpoint. */
 export interface Checkpoint {
-  path?: string;
+  /** The training step it was saved at (TensorFlow's global step). */
   step: number;
+  /** The model's weights: Magenta's variable names, TensorFlow shapes. */
   weights: NamedTensor[];
   /** The Adam state, when the file has one (checkpoints do; bundles do not). */
   optimizer?: OptimizerState;
@@ -50,17 +51,23 @@ export interface Checkpoint {
   stepsPerQuarter: number;
   /** The run's seed, when the file records one. */
   seed?: number;
+  /** The safetensors header's metadata as stored, including keys this version does not interpret. */
   metadata: Record<string, string>;
 }
 
 /** What a checkpoint holds. */
 export interface SaveInput {
+  /** The training step (TensorFlow's global step); CheckpointManager names the file after it. */
   step: number;
+  /** The model's weights: Magenta's variable names, TensorFlow shapes. */
   weights: NamedTensor[];
+  /** The Adam state, to resume training exactly (without it, a resumed run starts Adam afresh). */
   optimizer?: OptimizerState;
+  /** The hparams of the run, recorded so that the checkpoint loads as a model (`loadBundle`) and resumes. */
   hparams?: HParams;
-  /** Default 4. */
+  /** Steps per quarter note of the training music; default 4. */
   stepsPerQuarter?: number;
+  /** The run's seed (batch order, dropout), so that a resumed run goes on as the uninterrupted one. */
   seed?: number;
   /** Extra metadata. */
   metadata?: Record<string, string>;

@@ -43,6 +43,7 @@ export interface TrainLoopOptions {
   savedAs?: string;
   /** Calls `onEval` every this many steps (after that step's summary). */
   evalEverySteps?: number;
+  /** An evaluation due at `step` (the model's step after it); the loop waits for it before going on. */
   onEval?: (step: number) => void | Promise<void>;
   /** Awaited between steps (default: a zero-delay timer), so that an event loop stays responsive and a stop is seen. */
   pause?: () => Promise<void>;

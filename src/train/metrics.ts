@@ -13,26 +13,39 @@ export const NO_EVENT_LABEL = 2;
 
 /** Summary tags, as Magenta's (TensorBoard shows the same names). */
 export const TAGS = {
+  /** Mean cross-entropy per predicted event (`BatchMetrics.loss`). */
   loss: "loss",
+  /** exp(loss). */
   perplexity: "metrics/perplexity",
+  /** Share of events predicted right. */
   accuracy: "metrics/accuracy",
+  /** Accuracy on the events that are not STEP_END. */
   eventAccuracy: "metrics/event_accuracy",
+  /** Accuracy on the STEP_END events (Magenta's "no event"). */
   noEventAccuracy: "metrics/no_event_accuracy",
+  /** Cross-entropy per quantized step (per STEP_END). */
   lossPerStep: "metrics/loss_per_step",
+  /** exp(loss per step). */
   perplexityPerStep: "metrics/perplexity_per_step",
+  /** Evaluation only: the mean over all 259 classes of each class's accuracy. */
   perClassAccuracy: "metrics/per_class_accuracy",
 } as const;
 
 /** Magenta's train metrics of one batch (`batchMetrics`). */
 export interface BatchMetrics {
+  /** Mean cross-entropy (nats) over the batch's real positions: Magenta's token-mean loss, ≥ 0. */
   loss: number;
+  /** exp(loss): 1 for a perfect model, 259 for a uniform guess over the classes. */
   perplexity: number;
+  /** Share of real positions whose most likely class (argmax) is the label, 0 … 1. */
   accuracy: number;
   /** NaN when the batch has no event positions (0/0, as TensorFlow's division). */
   eventAccuracy: number;
   /** NaN when the batch has no STEP_END labels. */
   noEventAccuracy: number;
+  /** Σ cross-entropy / S: the loss per quantized step of music (not finite when S is 0). */
   lossPerStep: number;
+  /** exp(lossPerStep). */
   perplexityPerStep: number;
   /** Real positions (events predicted). */
   tokens: number;

@@ -26,11 +26,18 @@ export { type StepMetrics, Trainer, type TrainerOptions } from "./step.js";
 export interface TrainingDataset {
   /** Event ids of every training track (START … END). */
   training: number[][];
+  /**
+   * Event ids of every eval track: the inputs that Magenta's partition (`evalRatio`) held out, all their
+   * tracks together; empty when `evalRatio` is 0.
+   */
   eval: number[][];
   /** Magenta's statistics, as `polyrnn dataset` prints them. */
   stats: Statistics;
+  /** Why pieces of inputs were dropped before extraction (quantizer errors), one line each, naming the input. */
   warnings: string[];
+  /** Notes of all the inputs. */
   inputNotes: number;
+  /** Notes of the inputs that reach a track untransposed (of both partitions). */
   keptNotes: number;
 }
 
@@ -58,7 +65,9 @@ export function buildDataset(sequences: readonly NoteSequence[], opts: DatasetOp
 
 /** Options of `trainModel`. */
 export interface TrainModelOptions {
+  /** The kernels to train on (`createKernels()`); they stay the caller's. */
   kernels: Kernels;
+  /** The model's and the run's hparams (`parseHParams`); when resuming, those the checkpoint was trained with. */
   hparams: HParams;
   /** Training tracks (`buildDataset(…).training`). */
   tracks: readonly number[][];
@@ -91,6 +100,7 @@ export interface TrainModelOptions {
 export interface TrainModelResult {
   /** The model as bundle bytes (loadBundle). */
   bundle: Uint8Array;
+  /** The model's step at the end (the checkpoint's steps included when resuming). */
   step: number;
   /** Whether the signal stopped training before numSteps. */
   stopped: boolean;

@@ -21,7 +21,7 @@ import type { Kernels } from "../kernels/types.js";
 import type { Batch, ForwardResult, NamedTensor, PolyphonyModel } from "../model/api.js";
 import { encodeBundle } from "../model/bundle.js";
 import type { HParams } from "../model/hparams.js";
-import { createPolyphonyModel, type LstmModel } from "../model/lstm.js";
+import { createPolyphonyModel } from "../model/lstm.js";
 import { trackToExample } from "../pipeline/dataset.js";
 import { type Checkpoint, decodeCheckpoint, encodeCheckpoint, type SaveInput } from "./checkpoint_format.js";
 import { type BatchMetrics, batchMetrics } from "./metrics.js";
@@ -35,6 +35,7 @@ export class TrainingError extends PolyrnnError {
 export class DivergedError extends TrainingError {
   override name = "DivergedError";
   constructor(
+    /** The step's loss: NaN, or ±Infinity. */
     readonly loss: number,
     /** The step that diverged (the model's step + 1). */
     readonly step: number,
@@ -84,6 +85,7 @@ export function trainStep(
  * batch's STEP_END count) and the model's step after it.
  */
 export interface StepMetrics extends BatchMetrics {
+  /** The model's step after this one: 1 for the first step of a new run. */
   step: number;
 }
 
@@ -104,9 +106,14 @@ export interface TrainerOptions {
 
 /** A model in training over a set of examples: the step, and the state checkpoints and bundles record. */
 export class Trainer {
-  readonly model: LstmModel;
-  readonly examples: ExampleSet;
+  /**
+   * The model in training, in the caller's kernels: its weights and step change with each `step()`
+   * (evaluate it between steps; `dispose()` frees it).
+   */
+  readonly model: PolyphonyModel;
+  /** Steps per quarter note of the training music (Magenta's 4), recorded in checkpoints and bundles. */
   readonly stepsPerQuarter: number;
+  /** How batches are drawn and computed (`TrainerOptions.batching`, default `random`). */
   readonly batching: TrainBatching;
   private readonly batches: TrainingBatches;
 
@@ -116,19 +123,21 @@ export class Trainer {
    */
   constructor(
     kernels: Kernels,
+    /** The model's and the run's hparams (layer sizes, batch size, dropout, clipping, learning rate). */
     readonly hparams: HParams,
     data: readonly number[][] | ExampleSet,
+    /** The run's seed: batch order and dropout masks are functions of it and the step. */
     readonly seed: number,
     opts: TrainerOptions = {},
   ) {
-    this.examples =
+    const examples =
       data instanceof ExampleSet
         ? data
         : ExampleSet.fromIds(
             data.map((ids) => trackToExample(ids, false)),
             "dropped files",
           );
-    if (this.examples.count === 0) {
+    if (examples.count === 0) {
       throw new TrainingError(
         data instanceof ExampleSet
           ? "no training examples"
@@ -145,7 +154,7 @@ export class Trainer {
     this.stepsPerQuarter = spq;
     this.batching = opts.batching ?? "random";
     let longest = 0;
-    for (let i = 0; i < this.examples.count; i++) longest = Math.max(longest, this.examples.length(i));
+    for (let i = 0; i < examples.count; i++) longest = Math.max(longest, examples.length(i));
     // maxLength grows the heap once, for the longest track, instead of batch by batch.
     this.model = createPolyphonyModel(kernels, hparams, { seed, maxLength: longest });
     try {
@@ -160,13 +169,14 @@ export class Trainer {
       throw e;
     }
     this.batches = new TrainingBatches(
-      this.examples,
+      examples,
       mixSeed(seed, 1),
       this.model.step * hparams.batchSize,
       this.batching === "padded" ? "random" : this.batching,
     );
   }
 
+  /** The model's step: optimisation steps taken, those of the checkpoint it resumed from included. */
   get stepCount(): number {
     return this.model.step;
   }
@@ -178,6 +188,7 @@ export class Trainer {
     return { ...batchMetrics(batch.labels, r.preds, r.losses), step: this.model.step };
   }
 
+  /** The current weights (copies), with Magenta's names and TensorFlow shapes. */
   weights(): NamedTensor[] {
     return this.model.exportWeights();
   }
@@ -210,6 +221,7 @@ export class Trainer {
     });
   }
 
+  /** Frees the model's memory in the kernels (which stay the caller's); the trainer cannot step afterwards. */
   dispose(): void {
     this.model.dispose();
   }
