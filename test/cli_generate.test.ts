@@ -123,8 +123,9 @@ describe("polyphony_rnn_generate / polyrnn generate", () => {
   it("bad input is one clear line, and no files are written", () => {
     const cases: [string[], number, RegExp][] = [
       [["--num_steps=2", "--primer_pitches=[60]"], 1, /primer .* is not shorter than the 2 steps requested/],
-      [["--beam_size=0"], 2, /--beam_size must be at least 1/],
-      [["--temperature=-1"], 2, /--temperature must be 0 or more/],
+      [["--beam_size=0"], 2, /--beam_size is 0: it must be a whole number of 1 or more$/m],
+      [["--temperature=-1"], 2, /--temperature is -1: it must be a number of 0 or more$/m],
+      [["--num_outputs=0"], 2, /--num_outputs is 0: it must be a whole number of 1 or more$/m],
       [["--hparams=rnn_layer_sizes=[64,64]"], 2, /was trained with rnn_layer_sizes=\[8\]/],
       [["--primer_pitches=60,64"], 2, /--primer_pitches takes a list/],
       [[`--primer_midi=${join(dir, "nope.mid")}`], 1, /cannot read .*nope\.mid: no such file$/m],

@@ -9,6 +9,7 @@ import type { HParams, NamedTensor } from "../src/model/api.js";
 import { createPolyphonyModel } from "../src/model/lstm.js";
 import { framesToQuantizedSequence, satbToQuantizedSequence } from "../src/pipeline/frames.js";
 import { EvalAccumulator } from "../src/train/metrics.js";
+import { logProbsOf } from "./helpers/log_probs.js";
 
 const hparams: HParams = {
   batchSize: 3,
@@ -39,7 +40,7 @@ function tinyModel(seed = 3) {
 function stepLosses(weights: NamedTensor[], ids: number[]): number[] {
   const rnn = createLstmRnn(createReferenceKernels(), weights);
   try {
-    const { logProbs } = rnn.run([rnn.zeroState()], [ids.slice(0, -1)], 1);
+    const { logProbs } = logProbsOf(rnn, [rnn.zeroState()], [ids.slice(0, -1)]);
     return ids.slice(1).map((label, t) => -logProbs[0][t * NUM_CLASSES + label]);
   } finally {
     rnn.dispose();

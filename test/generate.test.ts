@@ -27,6 +27,7 @@ const base = {
   branchFactor: 1,
   stepsPerIteration: 1,
   seed: 7,
+  excludePrimer: false,
 };
 
 describe("generation timeline (spec §5.3)", () => {

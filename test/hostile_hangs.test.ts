@@ -39,6 +39,7 @@ const sample = (rnn: EventRnn, numSteps: number, numOutputs: number) =>
     branchFactor: 1,
     stepsPerIteration: 1,
     seed: 1,
+    excludePrimer: false,
   });
 
 const polyrnn = (args: string[], timeoutMs: number) => runCli("polyrnn", args, undefined, timeoutMs);

@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { chooseEvent } from "../src/generate/beam_search.js";
-import { createLstmRnn, layerSizesOf } from "../src/generate/lstm_rnn.js";
-import { createRng } from "../src/generate/rng.js";
+import { createLstmRnn } from "../src/generate/lstm_rnn.js";
 import { createReferenceKernels } from "../src/kernels/reference.js";
 import { createWasmKernels } from "../src/kernels/wasm_node.js";
-import { createPolyphonyModel } from "../src/model/lstm.js";
+import { createPolyphonyModel, layerSizesOf } from "../src/model/lstm.js";
+import { logProbsOf } from "./helpers/log_probs.js";
 
 const hparams = {
   batchSize: 2,
@@ -48,7 +47,7 @@ describe("the generation stepper", () => {
 
     const rnn = createLstmRnn(k, model.exportWeights());
     // Whole sequences at once, ragged lengths in one call.
-    const whole = rnn.run([rnn.zeroState(), rnn.zeroState()], [seqA.slice(0, -1), seqB.slice(0, -1)], 1);
+    const whole = logProbsOf(rnn, [rnn.zeroState(), rnn.zeroState()], [seqA.slice(0, -1), seqB.slice(0, -1)]);
     [seqA, seqB].forEach((s, b) => {
       for (let t = 0; t < s.length - 1; t++)
         expect(-whole.logProbs[b][t * 259 + s[t + 1]]).toBeCloseTo(losses[b][t], 5);
@@ -56,13 +55,13 @@ describe("the generation stepper", () => {
     // One event at a time, carrying the state.
     let state = rnn.zeroState();
     for (let t = 0; t < seqA.length - 1; t++) {
-      const r = rnn.run([state], [[seqA[t]]], 1);
+      const r = logProbsOf(rnn, [state], [[seqA[t]]]);
       expect(-r.logProbs[0][seqA[t + 1]]).toBeCloseTo(losses[0][t], 5);
       state = r.states[0];
     }
     // A sequence fed nothing in a call keeps its state.
-    const half = rnn.run([rnn.zeroState(), rnn.zeroState()], [seqA.slice(0, 3), seqA.slice(0, 5)], 1);
-    const rest = rnn.run(half.states, [seqA.slice(3, 5), [seqA[5]]], 1);
+    const half = logProbsOf(rnn, [rnn.zeroState(), rnn.zeroState()], [seqA.slice(0, 3), seqA.slice(0, 5)]);
+    const rest = logProbsOf(rnn, half.states, [seqA.slice(3, 5), [seqA[5]]]);
     const expectedAt5 = -losses[0][5];
     expect(rest.logProbs[1][seqA[6]]).toBeCloseTo(expectedAt5, 5);
     expect(rest.logProbs[0][1 * 259 + seqA[5]]).toBeCloseTo(-losses[0][4], 5);
@@ -73,8 +72,8 @@ describe("the generation stepper", () => {
     const k = createReferenceKernels();
     const model = createPolyphonyModel(k, hparams, { seed: 4 });
     const rnn = createLstmRnn(k, model.exportWeights());
-    const a = rnn.run([rnn.zeroState()], [[0]], 1).logProbs[0];
-    const b = rnn.run([rnn.zeroState()], [[0]], 0.5).logProbs[0];
+    const a = logProbsOf(rnn, [rnn.zeroState()], [[0]], 1).logProbs[0];
+    const b = logProbsOf(rnn, [rnn.zeroState()], [[0]], 0.5).logProbs[0];
     // log softmax(z/T): differences between classes scale by 1/T.
     expect(b[70] - b[63]).toBeCloseTo(2 * (a[70] - a[63]), 4);
   });
@@ -92,7 +91,7 @@ describe("the generation stepper", () => {
     expect(() => createLstmRnn(k, bad)).toThrow(/fully_connected\/biases has shape \[258\]/);
   });
 
-  it("on the WebAssembly kernels: the reference's probabilities; sampleNext draws what run + chooseEvent draw", async () => {
+  it("on the WebAssembly kernels: the reference's logits and states, resident or copied in", async () => {
     // 2×128: layer 1's kernel (256×512) is packed for gemmPacked, used from 3 rows on.
     const big = { ...hparams, rnnLayerSizes: [128, 128] };
     const weights = createPolyphonyModel(createReferenceKernels(), big, { seed: 5 }).exportWeights();
@@ -101,50 +100,49 @@ describe("the generation stepper", () => {
       const fast = createLstmRnn(w, weights);
       const slow = createLstmRnn(createReferenceKernels(), weights);
       const primers = [[0, 60, 2], [0, 64, 67, 2, 2], [0], [0, 70, 2, 191], [0, 2, 2, 2, 2, 2]];
-      const a = fast.run(
+      const expectClose = (x: Float32Array[], y: Float32Array[]) => {
+        for (let i = 0; i < x.length; i++) {
+          for (let j = 0; j < x[i].length; j++) expect(x[i][j]).toBeCloseTo(y[i][j], 4);
+        }
+      };
+      const a = logProbsOf(
+        fast,
         primers.map(() => fast.zeroState()),
         primers,
         0.9,
       );
-      const b = slow.run(
+      const b = logProbsOf(
+        slow,
         primers.map(() => slow.zeroState()),
         primers,
         0.9,
       );
-      for (let i = 0; i < primers.length; i++) {
-        for (let j = 0; j < a.logProbs[i].length; j++)
-          expect(a.logProbs[i][j]).toBeCloseTo(b.logProbs[i][j], 4);
-      }
-      // One event per sequence: sampleNext against run + chooseEvent with the same draws, over many steps,
-      // with the states permuted and revisited (so both the resident and the copied-in paths run).
-      const rng = createRng(9);
-      let states = a.states;
-      let inputs = primers.map((p) => p[p.length - 1]);
-      for (let step = 0; step < 40; step++) {
+      expectClose(a.logProbs, b.logProbs);
+      // One event per sequence over many steps, with the states permuted and revisited (so both the
+      // resident and the copied-in paths run): the same distributions on both kernels, and stepping from
+      // old states again gives the same.
+      let [sa, sb] = [a.states, b.states];
+      for (let step = 0; step < 12; step++) {
         const order = step % 3 === 2 ? [3, 1, 4, 0, 2] : [0, 1, 2, 3, 4];
-        const st = order.map((i) => states[i]);
-        const inp = order.map((i) => inputs[i]);
-        const draws = inp.map(() => Math.floor(rng.next() * 4294967296));
-        const temperature = step % 5 === 4 ? 0 : 1.1;
-        // First while st may be resident in the heap (the last call's states, in order), then copied in.
-        const sampled = fast.sampleNext(st, inp, temperature, temperature === 0 ? null : draws);
-        const viaRun = fast.run(
-          st,
-          inp.map((x) => [x]),
-          temperature,
+        const inputs = order.map((i) => [60 + ((step * 7 + i) % 12)]);
+        const x = logProbsOf(
+          fast,
+          order.map((i) => sa[i]),
+          inputs,
         );
-        const picked = viaRun.logProbs.map((lp, i) =>
-          chooseEvent(lp, 0, 259, temperature, { next: () => draws[i] / 4294967296 }),
+        const y = logProbsOf(
+          slow,
+          order.map((i) => sb[i]),
+          inputs,
         );
-        expect(Array.from(sampled.classes)).toEqual(picked);
-        for (let i = 0; i < 5; i++) {
-          expect(sampled.logProbs[i]).toBe(viaRun.logProbs[i][picked[i]]);
-        }
-        // Stepping from the old states again (not resident any more) gives the same.
-        const again = fast.sampleNext(st, inp, temperature, temperature === 0 ? null : draws);
-        expect(Array.from(again.classes)).toEqual(picked);
-        states = again.states;
-        inputs = Array.from(sampled.classes);
+        expectClose(x.logProbs, y.logProbs);
+        const again = logProbsOf(
+          fast,
+          order.map((i) => sa[i]),
+          inputs,
+        );
+        expect(again.logProbs).toEqual(x.logProbs);
+        [sa, sb] = [x.states, y.states];
       }
       fast.dispose();
     } finally {

@@ -7,9 +7,9 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { PolyrnnError, UsageError } from "../errors.js";
 import { createLstmRnn } from "../generate/lstm_rnn.js";
+import { GENERATION_OPTIONS, type GenerationKey, resolveGenerationSettings } from "../generate/options.js";
 import { generatePolyphony } from "../generate/polyphony.js";
 import { primerFromFlags } from "../generate/primer.js";
-import { randomSeed } from "../generate/rng.js";
 import { makeDir, readInputFile, writeFileAtomic } from "../io/fs.js";
 import { writeMidi } from "../io/midi.js";
 import { DEFAULT_BUNDLES, readRunDir } from "../io/model_files.js";
@@ -20,6 +20,16 @@ import { encodeBundle } from "../model/bundle.js";
 import { parseHParams } from "../model/hparams.js";
 import { type FlagTable, formatHelp, parseArgs } from "./args.js";
 import { describeModelSource, loadModelSource } from "./model_source.js";
+
+/** The flag of a generation option: its type, help and default from the one table (options.ts). */
+function optionFlag<K extends GenerationKey>(key: K) {
+  const { type, help, ...rest } = GENERATION_OPTIONS[key];
+  return { type, help, ...("default" in rest ? { default: rest.default } : {}) } as {
+    type: (typeof GENERATION_OPTIONS)[K]["type"];
+    help: string;
+    default?: number | boolean;
+  };
+}
 
 export const GENERATE_FLAGS = {
   run_dir: { type: "string", help: "Training folder: use the latest checkpoint in <run_dir>/train." },
@@ -39,12 +49,8 @@ export const GENERATE_FLAGS = {
     help: "Accepted for Magenta compatibility: only polyphony.",
   },
   output_dir: { type: "string", default: "/tmp/polyphony_rnn/generated", help: "Folder for the MIDI files." },
-  num_outputs: { type: "int", default: 10, help: "Number of MIDI files to generate." },
-  num_steps: {
-    type: "int",
-    default: 128,
-    help: "Total length in 16th-note steps, primer included (128 = 8 bars).",
-  },
+  num_outputs: optionFlag("numOutputs"),
+  num_steps: optionFlag("numSteps"),
   primer_pitches: {
     type: "string",
     help: 'A chord to start from, one quarter note long, e.g. "[67,64,60]".',
@@ -54,28 +60,16 @@ export const GENERATE_FLAGS = {
     help: 'A melody to start from, one event per 16th: 0..127 note-on, -1 off, -2 hold, e.g. "[60,-2,62,-2]".',
   },
   primer_midi: { type: "string", help: "A MIDI file to start from (its first tempo overrides --qpm)." },
-  condition_on_primer: {
-    type: "bool",
-    default: false,
-    help: "Feed the primer to the model before generating.",
-  },
-  inject_primer_during_generation: {
-    type: "bool",
-    default: true,
-    help: "Copy the primer's notes into the generated music, step by step (harmonisation).",
-  },
+  condition_on_primer: optionFlag("conditionOnPrimer"),
+  inject_primer_during_generation: optionFlag("injectPrimerDuringGeneration"),
   qpm: {
     type: "float",
     help: "Tempo for --primer_pitches, --primer_melody, no primer, and the output (default 120).",
   },
-  temperature: {
-    type: "float",
-    default: 1.0,
-    help: "Randomness: logits are divided by it; 0 = always the likeliest event.",
-  },
-  beam_size: { type: "int", default: 1, help: "Beam search width." },
-  branch_factor: { type: "int", default: 1, help: "Samples per beam entry per iteration." },
-  steps_per_iteration: { type: "int", default: 1, help: "Model events per beam search iteration." },
+  temperature: optionFlag("temperature"),
+  beam_size: optionFlag("beamSize"),
+  branch_factor: optionFlag("branchFactor"),
+  steps_per_iteration: optionFlag("stepsPerIteration"),
   hparams: {
     type: "string",
     default: "",
@@ -87,8 +81,8 @@ export const GENERATE_FLAGS = {
     default: false,
     help: "Also print one JSON object on stdout: the files written, the seed, the scores (log-likelihoods).",
   },
-  seed: { type: "int", help: "Random seed: the same seed gives the same files. Default: random (printed)." },
-  exclude_primer: { type: "bool", default: false, help: "Write only the new music, without the primer." },
+  seed: optionFlag("seed"),
+  exclude_primer: optionFlag("excludePrimer"),
   kernels: { type: "string", default: "auto", help: `Kernels: ${KERNEL_KINDS.join(", ")}.` },
   threads: {
     type: "int",
@@ -136,17 +130,18 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
   if (!KERNEL_KINDS.includes(flags.kernels as KernelKind)) {
     throw new UsageError(`--kernels=${flags.kernels}: valid values are ${KERNEL_KINDS.join(", ")}`);
   }
-  for (const [name, v] of [
-    ["num_outputs", flags.num_outputs],
-    ["num_steps", flags.num_steps],
-    ["beam_size", flags.beam_size],
-    ["branch_factor", flags.branch_factor],
-    ["steps_per_iteration", flags.steps_per_iteration],
-  ] as const) {
-    if (v < 1) throw new UsageError(`--${name} must be at least 1, got ${v}`);
-  }
-  if (!(flags.temperature >= 0))
-    throw new UsageError(`--temperature must be 0 or more, got ${flags.temperature}`);
+  const settings = resolveGenerationSettings({
+    numOutputs: flags.num_outputs,
+    numSteps: flags.num_steps,
+    conditionOnPrimer: flags.condition_on_primer,
+    injectPrimerDuringGeneration: flags.inject_primer_during_generation,
+    temperature: flags.temperature,
+    beamSize: flags.beam_size,
+    branchFactor: flags.branch_factor,
+    stepsPerIteration: flags.steps_per_iteration,
+    seed: flags.seed,
+    excludePrimer: flags.exclude_primer,
+  });
 
   if (flags.save_generator_bundle) {
     if (!flags.run_dir || !flags.bundle_file) {
@@ -215,7 +210,7 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
   }
 
   await makeDir(flags.output_dir);
-  const seed = flags.seed ?? randomSeed();
+  const { seed } = settings;
   const kernels = await createKernels(flags.kernels as KernelKind, {
     threads: flags.threads || undefined,
     notice: info,
@@ -225,17 +220,8 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
   let result: ReturnType<typeof generatePolyphony>;
   try {
     result = generatePolyphony(rnn, {
+      ...settings,
       primer: primer.sequence,
-      numSteps: flags.num_steps,
-      numOutputs: flags.num_outputs,
-      conditionOnPrimer: flags.condition_on_primer,
-      injectPrimerDuringGeneration: flags.inject_primer_during_generation,
-      temperature: flags.temperature,
-      beamSize: flags.beam_size,
-      branchFactor: flags.branch_factor,
-      stepsPerIteration: flags.steps_per_iteration,
-      seed,
-      excludePrimer: flags.exclude_primer,
       onRound: ({ output, stepsToGenerate, rnnSteps }) => {
         if (flags.num_outputs === 1 || output === 0) {
           info(

@@ -11,33 +11,24 @@ import type { Kernels } from "../kernels/types.js";
 import type { Bundle } from "../model/bundle.js";
 import type { NoteSequence } from "../notesequence.js";
 import { createLstmRnn } from "./lstm_rnn.js";
+import { type GenerationSettings, resolveGenerationSettings } from "./options.js";
 import { DEFAULT_QPM, generatePolyphony, type PolyphonyResult } from "./polyphony.js";
 import { primerFromFlags } from "./primer.js";
-import { randomSeed } from "./rng.js";
 
-/** Options of `generate` and `generateMany`: the model, the primer and Magenta's generator flags. */
-export interface GenerateOptions {
+/**
+ * Options of `generate` and `generateMany`: the model, the primer, and `polyrnn generate`'s generation
+ * flags under their library names (numSteps = --num_steps, temperature, beamSize, seed, …), with the help,
+ * default and range of the flag (GENERATION_OPTIONS, src/generate/options.ts; the seed is random when not
+ * given, and `generate` makes one output). A value out of range is refused with a UsageError naming the
+ * flag.
+ */
+export interface GenerateOptions extends Partial<GenerationSettings> {
   bundle: Bundle;
   /**
    * Default: an empty primer at 120 qpm. polyrnn's NoteSequence, or a Magenta.js one as it is; one
    * without a tempo is taken at 120 qpm (as Magenta.js does).
    */
   primer?: NoteSequence | NoteSequenceLike;
-  /** Total length in 16th steps, primer included. Default 128. */
-  numSteps?: number;
-  numOutputs?: number;
-  /** Default false, as Magenta. */
-  conditionOnPrimer?: boolean;
-  /** Default true, as Magenta. */
-  injectPrimerDuringGeneration?: boolean;
-  /** Default 1.0; 0 = greedy. */
-  temperature?: number;
-  beamSize?: number;
-  branchFactor?: number;
-  stepsPerIteration?: number;
-  /** Same seed, same music. Default: random. */
-  seed?: number;
-  excludePrimer?: boolean;
   /** Kernels to run on (default: WebAssembly when it loads, else the TypeScript reference). */
   kernels?: Kernels;
 }
@@ -54,25 +45,18 @@ function primerOf(input: NoteSequence | NoteSequenceLike): NoteSequence {
  * call creates and disposes its own.
  */
 export async function generateMany(opts: GenerateOptions): Promise<PolyphonyResult> {
-  const kernels = opts.kernels ?? (await createKernels("auto", { notice: () => {} }));
-  const rnn = createLstmRnn(kernels, opts.bundle.weights);
+  const { bundle, primer, kernels: given, ...flags } = opts;
+  const settings = resolveGenerationSettings(flags);
+  const kernels = given ?? (await createKernels("auto", { notice: () => {} }));
+  const rnn = createLstmRnn(kernels, bundle.weights);
   try {
     return generatePolyphony(rnn, {
-      primer: opts.primer ? primerOf(opts.primer) : primerFromFlags({}).sequence,
-      numSteps: opts.numSteps ?? 128,
-      numOutputs: opts.numOutputs ?? 1,
-      conditionOnPrimer: opts.conditionOnPrimer ?? false,
-      injectPrimerDuringGeneration: opts.injectPrimerDuringGeneration ?? true,
-      temperature: opts.temperature ?? 1.0,
-      beamSize: opts.beamSize ?? 1,
-      branchFactor: opts.branchFactor ?? 1,
-      stepsPerIteration: opts.stepsPerIteration ?? 1,
-      seed: opts.seed ?? randomSeed(),
-      excludePrimer: opts.excludePrimer ?? false,
+      ...settings,
+      primer: primer ? primerOf(primer) : primerFromFlags({}).sequence,
     });
   } finally {
     rnn.dispose();
-    if (!opts.kernels) kernels.dispose();
+    if (!given) kernels.dispose();
   }
 }
 

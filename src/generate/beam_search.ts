@@ -10,8 +10,10 @@
 
 import { PolyrnnError } from "../errors.js";
 import { type EventId, eventToId, idToEvent, type PolyEvent } from "../events/codec.js";
+import { checkOption } from "./options.js";
 import type { Rng } from "./rng.js";
 import type { EventRnn, RnnState } from "./rnn.js";
+import { createSampler, type Sampler, type SamplingOptions } from "./sampler.js";
 
 export class GenerationError extends PolyrnnError {
   override name = "GenerationError";
@@ -35,14 +37,15 @@ export interface BeamEntry {
  */
 export type ModifyEvents = (entry: BeamEntry) => void;
 
-export interface SearchOptions {
-  temperature: number;
+export interface SearchOptions extends SamplingOptions {
   beamSize: number;
   branchFactor: number;
   stepsPerIteration: number;
   modifyEvents?: ModifyEvents;
   /** Observes each pruning of request `request`'s beam (before → kept); for tests and logs. */
   onPrune?: (request: number, before: readonly BeamEntry[], kept: readonly BeamEntry[]) => void;
+  /** Called after each step of all sequences (one sampled event each): for progress reports. */
+  onStep?: () => void;
 }
 
 export interface SearchRequest {
@@ -74,112 +77,55 @@ export interface SearchResult {
   resume: ResumePoint;
 }
 
-/** Picks the next event from one row of log-probabilities: a sample, or the argmax at temperature 0. */
-export function chooseEvent(
-  logProbs: Float32Array,
-  offset: number,
-  classes: number,
-  temperature: number,
-  rng: Rng,
-): number {
-  return pickEvent(logProbs, offset, classes, temperature === 0 ? -1 : rng.next());
-}
-
-/**
- * chooseEvent with the draw u already made (u < 0: the argmax). The kernels' sampleClasses computes the
- * same thing (src/kernels/types.ts), bit for bit.
- */
-function pickEvent(logProbs: Float32Array, offset: number, classes: number, u: number): number {
-  if (u < 0) {
-    let best = 0;
-    for (let k = 1; k < classes; k++) if (logProbs[offset + k] > logProbs[offset + best]) best = k;
-    return best;
-  }
-  let cumulative = 0;
-  let last = 0;
-  for (let k = 0; k < classes; k++) {
-    const p = Math.exp(logProbs[offset + k]);
-    if (p > 0) last = k;
-    cumulative += p;
-    if (u < cumulative) return k;
-  }
-  return last; // u fell past the rounded total: the last class with any mass.
-}
-
-/** An RNN that can also step and sample in one call (createLstmRnn's `sampleNext`). */
-interface SamplingRnn extends EventRnn {
-  sampleNext(
-    states: readonly RnnState[],
-    inputs: readonly EventId[],
-    temperature: number,
-    uniforms: ArrayLike<number> | null,
-  ): { classes: ArrayLike<number>; logProbs: ArrayLike<number>; states: RnnState[] };
-}
-
-function canSample(rnn: EventRnn): rnn is SamplingRnn {
-  return typeof (rnn as Partial<SamplingRnn>).sampleNext === "function";
-}
-
-const TWO_32 = 4294967296;
-
 /**
  * Magenta's `_generate_step` for a flat list of entries (from all requests): feed each entry its pending
- * inputs, add the log-likelihood of the already-known events among them, sample one event, then let the
+ * inputs, add the log-likelihood of the already-known events among them, draw one event, then let the
  * callback inject. `rngs[i]` is the random stream of entry i's request: one draw per entry, in order (none
- * at temperature 0).
- *
- * When every entry has exactly one input pending and the RNN can sample (the LSTM), feeding, log-softmax
- * and sampling are one call on the kernels, with the same draws and the same arithmetic as below.
+ * when greedy). All entries are fed in one `run`; at each position the sampler turns every row's logits
+ * into log-probabilities in the heap, and draws for the entries whose last input that was. When every
+ * entry has one input pending (the common case), that is one log-softmax and one draw for all rows.
  *
  * Event lists are shared copy-on-write: the first child of an entry extends its parent's list in place,
  * the others (beam branches) copy it; each list has one owner after a step, and no step copies a list of
  * an entry with a single child (plain sampling never copies).
  */
-function generateStep(rnn: EventRnn, entries: BeamEntry[], rngs: Rng[], opts: SearchOptions): BeamEntry[] {
+function generateStep(
+  rnn: EventRnn,
+  entries: BeamEntry[],
+  rngs: Rng[],
+  sampler: Sampler,
+  modifyEvents: ModifyEvents | undefined,
+): BeamEntry[] {
   const n = entries.length;
   const classes = rnn.numClasses;
-  const greedy = opts.temperature === 0;
-  const draws: number[] = greedy ? [] : rngs.map((rng) => rng.next());
-  let ids: ArrayLike<number>;
-  let chosenLogProbs: ArrayLike<number>;
-  let states: RnnState[];
+  const k = rnn.kernels;
+  const draws = sampler.draws(rngs);
+  const pending = entries.map((e) => e.pending);
   const scores = entries.map((e) => e.score);
-  const fast =
-    canSample(rnn) &&
-    entries.every((e) => e.pending.length === 1) &&
-    draws.every((u) => u >= 0 && u < 1 && Number.isInteger(u * TWO_32));
-  if (fast) {
-    const r = rnn.sampleNext(
-      entries.map((e) => e.state),
-      entries.map((e) => e.pending[0]),
-      opts.temperature,
-      greedy ? null : draws.map((u) => u * TWO_32),
-    );
-    ids = r.classes;
-    chosenLogProbs = r.logProbs;
-    states = r.states;
-  } else {
-    const r = rnn.run(
-      entries.map((e) => e.state),
-      entries.map((e) => e.pending),
-      opts.temperature,
-    );
-    const picked: number[] = [];
-    const picks: number[] = [];
-    entries.forEach((entry, i) => {
-      const rows = entry.pending.length;
-      const lp = r.logProbs[i];
-      // Positions 0 … rows-2 predict events that are already in the sequence (the primer, injected notes).
-      const known = entry.events.length - (rows - 1);
-      for (let q = 0; q < rows - 1; q++) scores[i] += lp[q * classes + eventToId(entry.events[known + q])];
-      const id = pickEvent(lp, (rows - 1) * classes, classes, greedy ? -1 : draws[i]);
-      picked.push(id);
-      picks.push(lp[(rows - 1) * classes + id]);
-    });
-    ids = picked;
-    chosenLogProbs = picks;
-    states = r.states;
-  }
+  const ids: number[] = new Array(n);
+  const chosenLogProbs: number[] = new Array(n);
+  const states = rnn.run(
+    entries.map((e) => e.state),
+    pending,
+    (p, logits) => {
+      sampler.logProbs(k, n, classes, logits);
+      const f = k.f32();
+      let last = false;
+      for (let i = 0; i < n; i++) {
+        // Positions before the last predict events that are already in the sequence (primer, injected).
+        if (p < pending[i].length - 1) scores[i] += f[logits + i * classes + pending[i][p + 1]];
+        else if (p === pending[i].length - 1) last = true;
+      }
+      if (!last) return;
+      const picked = sampler.pick(k, n, classes, logits, draws);
+      const g = k.f32();
+      for (let i = 0; i < n; i++) {
+        if (p !== pending[i].length - 1) continue;
+        ids[i] = picked[i];
+        chosenLogProbs[i] = g[logits + i * classes + picked[i]];
+      }
+    },
+  );
   const lengths = entries.map((e) => e.events.length);
   const owned = new Set<PolyEvent[]>();
   const out: BeamEntry[] = [];
@@ -191,7 +137,7 @@ function generateStep(rnn: EventRnn, entries: BeamEntry[], rngs: Rng[], opts: Se
     else owned.add(events);
     events.push(idToEvent(id));
     const next: BeamEntry = { events, state: states[i], pending: [id], score: scores[i] + chosenLogProbs[i] };
-    opts.modifyEvents?.(next);
+    modifyEvents?.(next);
     out.push(next);
   }
   return out;
@@ -216,15 +162,10 @@ export function pruneBeam(beam: BeamEntry[], k: number): BeamEntry[] {
 }
 
 export function beamSearch(rnn: EventRnn, requests: SearchRequest[], opts: SearchOptions): SearchResult[] {
-  for (const [name, v] of [
-    ["beam_size", opts.beamSize],
-    ["branch_factor", opts.branchFactor],
-    ["steps_per_iteration", opts.stepsPerIteration],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1)
-      throw new GenerationError(`${name} must be a whole number ≥ 1, got ${v}`);
-  }
-  if (!(opts.temperature >= 0)) throw new GenerationError(`temperature must be ≥ 0, got ${opts.temperature}`);
+  checkOption("beamSize", opts.beamSize);
+  checkOption("branchFactor", opts.branchFactor);
+  checkOption("stepsPerIteration", opts.stepsPerIteration);
+  const sampler = createSampler(opts);
   for (const r of requests) {
     if (r.primer.length === 0) throw new GenerationError("primer sequence must have non-zero length");
     if (r.numSteps < 1) throw new GenerationError("primer sequence must be shorter than num_steps");
@@ -269,7 +210,8 @@ export function beamSearch(rnn: EventRnn, requests: SearchRequest[], opts: Searc
           owners.push(g);
         }
       });
-      const stepped = generateStep(rnn, flat, rngs, opts);
+      const stepped = generateStep(rnn, flat, rngs, sampler, opts.modifyEvents);
+      opts.onStep?.();
       const next = beams.map((beam, g) => (step >= stepsThisRound[g] ? beam : ([] as BeamEntry[])));
       for (let i = 0; i < stepped.length; i++) next[owners[i]].push(stepped[i]);
       beams = next;
@@ -305,14 +247,10 @@ export function sampleEvents(
     score: 0,
   };
   modifyEvents?.(entry);
-  const opts: SearchOptions = {
-    temperature,
-    beamSize: 1,
-    branchFactor: 1,
-    stepsPerIteration: 1,
-    modifyEvents,
-  };
-  for (let i = 0; i < request.numSteps; i++) [entry] = generateStep(rnn, [entry], [request.rng], opts);
+  const sampler = createSampler({ temperature });
+  for (let i = 0; i < request.numSteps; i++) {
+    [entry] = generateStep(rnn, [entry], [request.rng], sampler, modifyEvents);
+  }
   const resume = {
     events: entry.events.length,
     state: entry.state,

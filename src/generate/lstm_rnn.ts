@@ -1,26 +1,29 @@
 /**
- * The trained LSTM as an `EventRnn` for generation: the weights and the cell of training (src/model/lstm.ts)
- * with dropout off (Magenta's generate mode) and a state per sequence. All sequences of a call run as one
- * batch; sequences fed fewer events than others keep their state once their events run out.
+ * The trained LSTM as an `EventRnn` for generation: the weight layout, input projection and cell of
+ * training (src/model/lstm.ts: weightShapes/lstmParams, projectInputs, lstmCell) with dropout off
+ * (Magenta's generate mode) and a state per sequence. All sequences of a call run as one batch; sequences
+ * fed fewer events than others keep their state once their events run out. It gives logits; the sampler
+ * (sampler.ts) turns them into log-probabilities and draws, in the same heap.
  *
  * Per step, for n sequences (bench/README.md, "Generation", measures each piece):
  * - every sequence's state is one row of a state matrix M in the kernels' heap, laid out
  *   [h₀ old | h₀ new | h₁ old | h₁ new | … | c₀ old | c₀ new | …], so that layer i ≥ 1 multiplies the
  *   adjacent [h_{i−1} new | h_i old] by its whole kernel [W_x; W_h] in ONE product (layer 0's one-hot
  *   input is a row lookup of W_x plus the product with h₀ old), and the cell writes its c and h in place
- *   (lstmCellForwardStrided);
+ *   (lstmCell with the row's stride);
  * - weights too big for L2 (3×256's layers) are packed once for gemmPacked, which steps of ≥ 3 sequences
  *   use (the same bits as gemm, without re-packing the weights every step);
- * - log-softmax of all rows is one kernel call (and, through `sampleNext`, the sampling too);
+ * - the logits of all rows are one buffer, handed to the caller (the sampler: log-softmax of all rows in
+ *   one kernel call, and the draws in another);
  * - M stays resident between calls: a call that continues exactly the sequences of the previous call, in
  *   order, copies nothing in; otherwise each row is copied in from its state's snapshot. States handed out
  *   are immutable snapshots (one copy of M per call), so beams may share and revisit them freely.
  */
 import { PolyrnnError } from "../errors.js";
-import { type EventId, NUM_CLASSES as V } from "../events/codec.js";
+import { NUM_CLASSES as V } from "../events/codec.js";
 import type { Kernels } from "../kernels/types.js";
 import type { NamedTensor } from "../model/api.js";
-import { cellName, FORGET_BIAS, type Param } from "../model/lstm.js";
+import { layerSizesOf, lstmCell, lstmParams, type Param, projectInputs } from "../model/lstm.js";
 import type { EventRnn, RnnState } from "./rnn.js";
 
 // Weights of at least this many floats (512 KiB: past a core's share of L2) are packed for gemmPacked, and
@@ -42,54 +45,13 @@ interface LstmState {
   row: number;
 }
 
-/** The result of `sampleNext`: per sequence, the class drawn and its log-probability. */
-export interface SampledStep {
-  classes: Int32Array;
-  logProbs: Float32Array;
-  states: RnnState[];
-}
-
-/**
- * An `EventRnn` that can also feed one event per sequence and draw the next one in the kernels: see
- * `sampleNext`. beam_search.ts uses it when every sequence has exactly one input pending.
- */
-export interface SamplingRnn extends EventRnn {
-  /**
-   * Feeds sequence i the one event inputs[i] from states[i] and draws its next event from the tempered
-   * distribution as `chooseEvent` would with the draw uniforms[i] / 2³² (uniforms: the generator's 32-bit
-   * draws; ignored at temperature 0, which takes the argmax).
-   */
-  sampleNext(
-    states: readonly RnnState[],
-    inputs: readonly EventId[],
-    temperature: number,
-    uniforms: ArrayLike<number> | null,
-  ): SampledStep;
-}
-
 function weightParam(k: Kernels, t: NamedTensor): Param {
   const w = k.alloc(t.data.length);
   k.f32().set(t.data, w);
   return { name: t.name, shape: t.shape, size: t.data.length, w, g: -1, m: -1, v: -1 };
 }
 
-/** Layer sizes from the kernels' shapes ([in + H, 4H]), so a bundle needs no separate hparams to run. */
-export function layerSizesOf(weights: readonly NamedTensor[]): number[] {
-  const sizes: number[] = [];
-  for (let i = 0; ; i++) {
-    const kernel = weights.find((t) => t.name === cellName(i, "kernel"));
-    if (!kernel) break;
-    sizes.push(kernel.shape[1] / 4);
-  }
-  if (sizes.length === 0)
-    throw new PolyrnnError(`no ${cellName(0, "kernel")} among the weights: not a Polyphony RNN`);
-  return sizes;
-}
-
-export function createLstmRnn(
-  k: Kernels,
-  weights: readonly NamedTensor[],
-): SamplingRnn & { dispose(): void } {
+export function createLstmRnn(k: Kernels, weights: readonly NamedTensor[]): EventRnn & { dispose(): void } {
   const find = (name: string, shape: number[]): NamedTensor => {
     const t = weights.find((w) => w.name === name);
     if (!t) throw new PolyrnnError(`the model has no tensor ${name}`);
@@ -101,17 +63,10 @@ export function createLstmRnn(
   const sizes = layerSizesOf(weights);
   const L = sizes.length;
   const base = k.mark();
-  const layers = sizes.map((H, i) => {
-    const input = i === 0 ? V : sizes[i - 1];
-    return {
-      input,
-      hidden: H,
-      kernel: weightParam(k, find(cellName(i, "kernel"), [input + H, 4 * H])),
-      bias: weightParam(k, find(cellName(i, "bias"), [4 * H])),
-    };
-  });
-  const fcW = weightParam(k, find("fully_connected/weights", [sizes[L - 1], V]));
-  const fcB = weightParam(k, find("fully_connected/biases", [V]));
+  const {
+    layers,
+    softmax: { weights: fcW, biases: fcB },
+  } = lstmParams(sizes, (name, shape) => weightParam(k, find(name, shape)));
 
   // The per-step products: layer 0's h₀·W_h, layer i's [h_{i−1} | h_i]·[W_x; W_h], the output layer. Weights
   // past L2 (PACK_MIN_FLOATS) are also packed for gemmPacked, which batched steps use; packed on the first
@@ -165,13 +120,10 @@ export function createLstmRnn(
   // snapshot of call `residentGen` (≥ 1), in order; 0 = nothing known.
   let M = -1;
   let capacity = 0;
-  // Scratch for `capacity` rows, allocated with M: ids, draws, classes drawn (i32), gates, logits, log-probs.
+  // Scratch for `capacity` rows, allocated with M: ids (i32), gates, logits.
   let ids = -1;
-  let us = -1;
-  let chosen = -1;
   let gates = -1;
   let logits = -1;
-  let lp = -1;
   let residentGen = 0;
   let residentRows = 0;
   let gen = 0;
@@ -183,11 +135,8 @@ export function createLstmRnn(
     // The old blocks stay until dispose (the arena frees in stack order); growth doubles, so they are few.
     M = k.alloc(capacity * W);
     ids = k.alloc(capacity);
-    us = k.alloc(capacity);
-    chosen = k.alloc(capacity);
     gates = k.alloc(capacity * 4 * maxH);
     logits = k.alloc(capacity * V);
-    lp = k.alloc(capacity * V);
     residentGen = 0;
   }
 
@@ -216,17 +165,17 @@ export function createLstmRnn(
   function forward(n: number): void {
     for (let i = 0; i < L; i++) {
       const H = sizes[i];
-      const { kernel, bias, input } = layers[i];
+      const { bias, input } = layers[i];
       if (i === 0) {
         // One-hot input: row `id` of W_x plus the bias (bias only for id −1), then + h₀ old · W_h.
-        k.embeddingForward(n, 4 * H, ids, kernel.w, bias.w, gates);
+        projectInputs(k, layers[0], true, n, ids, gates);
         multiply(n, products[0], M + hOld[0], true, gates);
       } else {
         // [h_{i−1} new | h_i old] · [W_x; W_h] in one product.
         multiply(n, products[i], M + hOld[i - 1] + input, false, gates);
         k.addBias(n, 4 * H, bias.w, gates);
       }
-      k.lstmCellForwardStrided(n, H, FORGET_BIAS, gates, M + cOld[i], M + cOld[i] + H, M + hOld[i] + H, W);
+      lstmCell(k, n, H, gates, M + cOld[i], M + cOld[i] + H, M + hOld[i] + H, W);
     }
     multiply(n, fcProduct, M + hOld[L - 1] + sizes[L - 1], false, logits);
     k.addBias(n, V, fcB.w, logits);
@@ -275,26 +224,24 @@ export function createLstmRnn(
 
   return {
     numClasses: V,
+    kernels: k,
     zeroState: (): RnnState => zero,
-    run(states, inputs, temperature) {
+    run(states, inputs, onLogits) {
       const n = inputs.length;
       if (states.length !== n) throw new PolyrnnError("internal: states and inputs differ in number");
       const longest = Math.max(0, ...inputs.map((x) => x.length));
       loadStates(states);
-      const logProbs = inputs.map((x) => new Float32Array(x.length * V));
       residentGen = 0; // M changes from here on
       for (let p = 0; p < longest; p++) {
         const i32 = k.i32();
         for (let r = 0; r < n; r++) i32[ids + r] = p < inputs[r].length ? inputs[r][p] : -1;
         forward(n);
-        k.logSoftmax(n, V, temperature, logits, lp);
-        const f = k.f32();
+        onLogits(p, logits);
         // Rows that advance: their new state becomes the state in (runs of consecutive rows at once).
         let r0 = -1;
         for (let r = 0; r <= n; r++) {
           const moves = r < n && p < inputs[r].length;
           if (moves) {
-            logProbs[r].set(f.subarray(lp + r * V, lp + (r + 1) * V), p * V);
             if (r0 < 0) r0 = r;
           } else if (r0 >= 0) {
             advance(r0, r);
@@ -302,32 +249,7 @@ export function createLstmRnn(
           }
         }
       }
-      return { logProbs, states: saveStates(n) };
-    },
-    sampleNext(states, inputs, temperature, uniforms) {
-      const n = inputs.length;
-      if (states.length !== n) throw new PolyrnnError("internal: states and inputs differ in number");
-      const greedy = temperature === 0;
-      if (!greedy && (!uniforms || uniforms.length !== n)) {
-        throw new PolyrnnError("internal: sampleNext needs one draw per sequence");
-      }
-      loadStates(states);
-      let i32 = k.i32();
-      for (let r = 0; r < n; r++) {
-        i32[ids + r] = inputs[r];
-        if (!greedy) i32[us + r] = (uniforms as ArrayLike<number>)[r] | 0;
-      }
-      residentGen = 0;
-      forward(n);
-      k.logSoftmax(n, V, temperature, logits, lp);
-      k.sampleClasses(n, V, lp, us, greedy, chosen);
-      advance(0, n);
-      i32 = k.i32();
-      const f = k.f32();
-      const classes = i32.slice(chosen, chosen + n);
-      const logProbs = new Float32Array(n);
-      for (let r = 0; r < n; r++) logProbs[r] = f[lp + r * V + classes[r]];
-      return { classes, logProbs, states: saveStates(n) };
+      return saveStates(n);
     },
     dispose() {
       k.release(base);

@@ -30,29 +30,21 @@ import {
   type ModifyEvents,
   type ResumePoint,
 } from "./beam_search.js";
+import { checkOptions, type GenerationSettings } from "./options.js";
 import { createRng } from "./rng.js";
 import type { EventRnn } from "./rnn.js";
 
 export const STEPS_PER_QUARTER = 4;
 export const DEFAULT_QPM = 120;
 
-export interface PolyphonyOptions {
+/** A request: the primer, every generation option (options.ts; all checked), and progress callbacks. */
+export interface PolyphonyOptions extends GenerationSettings {
   /** The primer (may be empty: no notes). Its first tempo is the output's tempo (120 if none). */
   primer: NoteSequence;
-  /** Total length in 16th steps, primer included (Magenta's --num_steps). */
-  numSteps: number;
-  numOutputs: number;
-  conditionOnPrimer: boolean;
-  injectPrimerDuringGeneration: boolean;
-  temperature: number;
-  beamSize: number;
-  branchFactor: number;
-  stepsPerIteration: number;
-  seed: number;
-  /** polyrnn: return only the new music (notes from the generation start, shifted to start at 0). */
-  excludePrimer?: boolean;
   /** Called for each round of RNN steps (Magenta logs "Need to generate …"). */
   onRound?: (info: { output: number; stepsToGenerate: number; rnnSteps: number }) => void;
+  /** Called after each RNN step of a round (one sampled event per sequence). */
+  onStep?: () => void;
 }
 
 /** What `generateMany` returns: the sequences, their scores and the timeline of the request. */
@@ -145,6 +137,7 @@ function checkRequestSize(opts: PolyphonyOptions): void {
 }
 
 export function generatePolyphony(rnn: EventRnn, opts: PolyphonyOptions): PolyphonyResult {
+  checkOptions(opts);
   checkRequestSize(opts);
   const timeline = generationTimeline(opts.primer, opts.numSteps);
   const { qpm, generateStartStep, generateEndStep } = timeline;
@@ -198,6 +191,7 @@ export function generatePolyphony(rnn: EventRnn, opts: PolyphonyOptions): Polyph
       branchFactor: opts.branchFactor,
       stepsPerIteration: opts.stepsPerIteration,
       modifyEvents,
+      onStep: opts.onStep,
     });
     todo.forEach((i, k) => {
       if (Number.isNaN(results[k].score)) {

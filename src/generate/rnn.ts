@@ -1,43 +1,32 @@
 /**
- * What generation needs from a model: feed events, get next-event distributions, carry state. Kept
- * abstract so that the generator's logic (sampling, beam search, injection) is tested with tiny models
- * whose probabilities are known, and runs unchanged on the LSTM.
+ * What generation needs from a model: feed events, get the logits of the next event, carry state. Kept
+ * abstract so that the generator's logic (beam search, injection) is tested with tiny models whose
+ * probabilities are known, and runs unchanged on the LSTM. The model gives logits only: temperature and
+ * the draw are the sampler's (sampler.ts).
  */
 import type { EventId } from "../events/codec.js";
+import type { Kernels } from "../kernels/types.js";
 
 /** An RNN state for one sequence. Treated as immutable: `run` returns new states, so beams can share. */
 export type RnnState = unknown;
 
+/**
+ * Called after each position p of a `run`: `logits` is the heap offset of inputs.length × numClasses
+ * floats, row i the logits of sequence i's next event after inputs[i][p] (rows of sequences fed fewer than
+ * p + 1 events mean nothing). The callback may overwrite the rows, and allocate in the heap if it releases
+ * what it allocated before it returns.
+ */
+export type OnLogits = (position: number, logits: number) => void;
+
 export interface EventRnn {
   readonly numClasses: number;
+  /** The kernels whose heap holds the logits `run` hands out. */
+  readonly kernels: Kernels;
   zeroState(): RnnState;
   /**
    * Feeds sequence i the events `inputs[i]` (one or more each; counts may differ between sequences),
-   * starting from `states[i]`. Returns, for each sequence, the log-probabilities of the next event at every
-   * fed position (a Float32Array of inputs[i].length × numClasses, row-major) with the logits divided by
-   * `temperature` first (temperature 0 is treated as 1 here; the sampler then takes the argmax), and the
-   * state after the last fed event.
+   * starting from `states[i]`, all sequences one position at a time, calling `onLogits` after each
+   * position. Returns each sequence's state after its last event.
    */
-  run(
-    states: readonly RnnState[],
-    inputs: readonly (readonly EventId[])[],
-    temperature: number,
-  ): { logProbs: Float32Array[]; states: RnnState[] };
-}
-
-/** log(softmax(logits / temperature)) of one row, in place on `out` (numerically stable). */
-export function logSoftmax(
-  logits: ArrayLike<number>,
-  temperature: number,
-  out: Float32Array,
-  offset = 0,
-): void {
-  const n = Math.min(out.length - offset, logits.length);
-  const t = temperature > 0 ? temperature : 1;
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < n; i++) max = Math.max(max, logits[i] / t);
-  let sum = 0;
-  for (let i = 0; i < n; i++) sum += Math.exp(logits[i] / t - max);
-  const logSum = Math.log(sum) + max;
-  for (let i = 0; i < n; i++) out[offset + i] = logits[i] / t - logSum;
+  run(states: readonly RnnState[], inputs: readonly (readonly EventId[])[], onLogits: OnLogits): RnnState[];
 }

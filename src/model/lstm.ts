@@ -80,7 +80,7 @@ export interface ModelOptions {
 export interface LstmModel extends PolyphonyModel {
   /** Gradients of the last `forward(…, { backward: true })`, named like the weights: copies. */
   exportGradients(): NamedTensor[];
-  /** The LSTM layers' parameters in the heap (for `projectInputs` and `lstmSteps`). */
+  /** The LSTM layers' parameters in the heap. */
   readonly layers: readonly LstmLayer[];
   /** The softmax layer's parameters: `fully_connected/weights` [H_last, 259] and `biases` [259]. */
   readonly softmax: { readonly weights: Param; readonly biases: Param };
@@ -107,6 +107,77 @@ export interface LstmLayer {
 
 export const cellName = (k: number, what: "kernel" | "bias"): string =>
   `rnn/multi_rnn_cell/cell_${k}/basic_lstm_cell/${what}`;
+
+/**
+ * The model's tensors in Magenta's variable order, with TensorFlow's shapes (spec §4.7): per layer k its
+ * kernel [in_k + H_k, 4H_k] (rows W_x then W_h; columns the gate blocks i, j, f, o) and bias [4H_k], then
+ * the softmax layer's weights [H_last, 259] and biases [259]. The one weight layout of training, the
+ * generation stepper and the model-file checks.
+ */
+export function weightShapes(sizes: readonly number[]): { name: string; shape: number[] }[] {
+  const out: { name: string; shape: number[] }[] = [];
+  let input = V; // layer k's input: the one-hot event, then the layer below
+  sizes.forEach((H, i) => {
+    out.push({ name: cellName(i, "kernel"), shape: [input + H, 4 * H] });
+    out.push({ name: cellName(i, "bias"), shape: [4 * H] });
+    input = H;
+  });
+  out.push({ name: "fully_connected/weights", shape: [input, V] });
+  out.push({ name: "fully_connected/biases", shape: [V] });
+  return out;
+}
+
+/**
+ * The layers and the softmax layer of a model with these layer sizes, made by `param(name, shape)` once
+ * per tensor of `weightShapes`, in its order: training allocates each with its gradient and Adam's
+ * moments, the generation stepper loads each from the weights.
+ */
+export function lstmParams(
+  sizes: readonly number[],
+  param: (name: string, shape: number[]) => Param,
+): { layers: LstmLayer[]; softmax: { weights: Param; biases: Param } } {
+  const made = weightShapes(sizes).map((t) => param(t.name, t.shape));
+  const layers = sizes.map((H, i) => ({
+    input: made[2 * i].shape[0] - H,
+    hidden: H,
+    kernel: made[2 * i],
+    bias: made[2 * i + 1],
+  }));
+  return { layers, softmax: { weights: made[2 * sizes.length], biases: made[2 * sizes.length + 1] } };
+}
+
+/** Layer sizes from the kernels' shapes ([in + H, 4H]), so that weights need no separate hparams to run. */
+export function layerSizesOf(weights: readonly NamedTensor[]): number[] {
+  const sizes: number[] = [];
+  for (let i = 0; ; i++) {
+    const kernel = weights.find((t) => t.name === cellName(i, "kernel"));
+    if (!kernel) break;
+    sizes.push(kernel.shape[1] / 4);
+  }
+  if (sizes.length === 0)
+    throw new PolyrnnError(`no ${cellName(0, "kernel")} among the weights: not a Polyphony RNN`);
+  return sizes;
+}
+
+/**
+ * One time step of the LSTM cell for `rows` sequences (TensorFlow's BasicLSTMCell, FORGET_BIAS added at run
+ * time): `gates` holds the pre-activations x·W_x + h·W_h + b in the gate order (i, j, f, o) and gets the
+ * activations; c = cPrev·σ(f + 1) + σ(i)·tanh(j), h = tanh(c)·σ(o). cPrev, c and h have row stride `ld`:
+ * H in training (rows packed), a whole state row in the generation stepper.
+ */
+export function lstmCell(
+  k: Kernels,
+  rows: number,
+  hidden: number,
+  gates: number,
+  cPrev: number,
+  c: number,
+  h: number,
+  ld = hidden,
+): void {
+  if (ld === hidden) k.lstmCellForward(rows, hidden, FORGET_BIAS, gates, cPrev, c, h);
+  else k.lstmCellForwardStrided(rows, hidden, FORGET_BIAS, gates, cPrev, c, h, ld);
+}
 
 /**
  * Seed of the dropout mask of layer k's output at time step t: one dropoutForward call of B·H elements
@@ -179,7 +250,7 @@ interface StepRows {
  * a row lookup by event id (`input` holds i32 ids; −1 gives the bias alone); deeper layers read a
  * rows×in_k float matrix.
  */
-function projectInputs(
+export function projectInputs(
   k: Kernels,
   layer: LstmLayer,
   first: boolean,
@@ -241,15 +312,7 @@ export function lstmLayerForward(
     const n = sr.rows[s];
     const g = gates + sr.at[s] * G;
     k.gemm(false, false, n, G, H, 1, statePrev(h, B, H, sr, s), H, wh, G, 1, g, G);
-    k.lstmCellForward(
-      n,
-      H,
-      FORGET_BIAS,
-      g,
-      statePrev(c, B, H, sr, s),
-      stateAt(c, B, H, sr, s),
-      stateAt(h, B, H, sr, s),
-    );
+    lstmCell(k, n, H, g, statePrev(c, B, H, sr, s), stateAt(c, B, H, sr, s), stateAt(h, B, H, sr, s));
   }
 }
 
@@ -338,17 +401,10 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
     params.push(p);
     return p;
   }
-  const layers: LstmLayer[] = sizes.map((H, i) => {
-    const input = i === 0 ? V : sizes[i - 1];
-    return {
-      input,
-      hidden: H,
-      kernel: param(cellName(i, "kernel"), [input + H, 4 * H]),
-      bias: param(cellName(i, "bias"), [4 * H]),
-    };
-  });
-  const fcW = param("fully_connected/weights", [sizes[L - 1], V]);
-  const fcB = param("fully_connected/biases", [V]);
+  const {
+    layers,
+    softmax: { weights: fcW, biases: fcB },
+  } = lstmParams(sizes, param);
 
   // Glorot/Xavier uniform for matrices (TF's fans of a 2-D [in, out] shape: fan_in = in, fan_out = out),
   // zeros for biases: TF's default variable initializer and tf_slim's fully_connected.

@@ -9,22 +9,11 @@
  */
 import { modelSizeProblem } from "../limits.js";
 import type { HParams, NamedTensor } from "./api.js";
-import { cellName } from "./lstm.js";
-
-const CLASSES = 259;
+import { weightShapes } from "./lstm.js";
 
 /** Names and shapes of a Polyphony RNN's weights (Magenta's names, TensorFlow shapes). */
 export function expectedWeightShapes(layerSizes: readonly number[]): Map<string, number[]> {
-  const shapes = new Map<string, number[]>();
-  let input = CLASSES;
-  layerSizes.forEach((h, i) => {
-    shapes.set(cellName(i, "kernel"), [input + h, 4 * h]);
-    shapes.set(cellName(i, "bias"), [4 * h]);
-    input = h;
-  });
-  shapes.set("fully_connected/weights", [input, CLASSES]);
-  shapes.set("fully_connected/biases", [CLASSES]);
-  return shapes;
+  return new Map(weightShapes(layerSizes).map((t) => [t.name, t.shape]));
 }
 
 /**

@@ -1,45 +1,47 @@
 /**
- * A tiny "model" whose probabilities are known: the next-event distribution depends only on the last fed
- * event, through a fixed table. The state is that last event. For testing the generator's logic.
+ * A tiny "model" whose probabilities are known: the logits of the next event depend only on the last fed
+ * event, through a fixed table. The state is that last event. For testing the generator's logic; its
+ * logits are handed out in a reference-kernels heap, as a model's are.
  */
 import type { EventRnn, RnnState } from "../../src/generate/rnn.js";
-import { logSoftmax } from "../../src/generate/rnn.js";
+import { createReferenceKernels } from "../../src/kernels/reference.js";
 
 export const CLASSES = 259;
 
 export interface MarkovRnn extends EventRnn {
-  /** log p(next | last) at temperature 1. */
+  /** log p(next | last) at this temperature (default 1), in float64: log softmax(table(last) / t). */
   logProb(last: number, next: number, temperature?: number): number;
   calls: number;
 }
 
 /** table(last) → logits over 259 classes. */
 export function markovRnn(table: (last: number) => Float32Array): MarkovRnn {
-  const cache = new Map<string, Float32Array>();
-  const rowFor = (last: number, temperature: number) => {
-    const key = `${last}:${temperature}`;
-    let row = cache.get(key);
-    if (!row) {
-      row = new Float32Array(CLASSES);
-      logSoftmax(table(last), temperature, row);
-      cache.set(key, row);
-    }
-    return row;
-  };
+  const kernels = createReferenceKernels();
   const rnn: MarkovRnn = {
     numClasses: CLASSES,
+    kernels,
     calls: 0,
     zeroState: (): RnnState => -1,
-    run(states, inputs, temperature) {
+    run(states, inputs, onLogits) {
       rnn.calls++;
-      const logProbs = inputs.map((ids) => {
-        const out = new Float32Array(ids.length * CLASSES);
-        for (const [r, id] of ids.entries()) out.set(rowFor(id, temperature), r * CLASSES);
-        return out;
-      });
-      return { logProbs, states: inputs.map((ids, i) => (ids.length > 0 ? ids[ids.length - 1] : states[i])) };
+      const mark = kernels.mark();
+      const logits = kernels.alloc(inputs.length * CLASSES);
+      const longest = Math.max(...inputs.map((ids) => ids.length));
+      for (let p = 0; p < longest; p++) {
+        inputs.forEach((ids, r) => {
+          if (p < ids.length) kernels.f32().set(table(ids[p]), logits + r * CLASSES);
+        });
+        onLogits(p, logits);
+      }
+      kernels.release(mark);
+      return inputs.map((ids, i) => (ids.length > 0 ? ids[ids.length - 1] : states[i]));
     },
-    logProb: (last, next, temperature = 1) => rowFor(last, temperature)[next],
+    logProb(last, next, temperature = 1) {
+      const x = Array.from(table(last), (v) => v / temperature);
+      const max = Math.max(...x);
+      const logSum = max + Math.log(x.reduce((s, v) => s + Math.exp(v - max), 0));
+      return x[next] - logSum;
+    },
   };
   return rnn;
 }

@@ -1,10 +1,9 @@
 /**
  * The Studio's generation worker: loads the kernels once, then answers `generate` requests with
- * Magenta's generator (src/generate/polyphony.ts), reporting progress as the RNN steps run.
+ * Magenta's generator (src/generate/polyphony.ts) on them, reporting progress as the RNN steps run.
  */
 import { createLstmRnn } from "../../generate/lstm_rnn.js";
 import { generatePolyphony } from "../../generate/polyphony.js";
-import type { EventRnn } from "../../generate/rnn.js";
 import { loadBundle } from "../../model/bundle.js";
 import { type LoadedKernels, loadBrowserKernels } from "./kernels.js";
 import type { GenReply, GenRequest, WorkerScope } from "./protocol.js";
@@ -21,53 +20,32 @@ function kernels(): Promise<LoadedKernels> {
   return loaded;
 }
 
-/** Counts the RNN calls of a round (one per sampled event) to report how far generation is. */
-function withProgress(rnn: EventRnn, onStep: () => void): EventRnn {
-  return {
-    numClasses: rnn.numClasses,
-    zeroState: () => rnn.zeroState(),
-    run(states, inputs, temperature) {
-      onStep();
-      return rnn.run(states, inputs, temperature);
-    },
-  };
-}
-
 async function generate(req: GenRequest): Promise<void> {
   const { kernels: k } = await kernels();
   const bundle = loadBundle(req.bundle);
   const rnn = createLstmRnn(k, bundle.weights);
-  const s = req.settings;
   const t0 = performance.now();
   let expected = 1;
-  let calls = 0;
+  let steps = 0;
   let lastPost = 0;
   try {
-    const progress = withProgress(rnn, () => {
-      calls++;
-      const now = performance.now();
-      if (now - lastPost > 50) {
-        lastPost = now;
-        // One call per sampled event; each round asks for 5 events per missing step (most pieces finish
-        // in the first round, a later round starts the bar again).
-        post({ type: "progress", id: req.id, fraction: Math.min(0.99, calls / expected) });
-      }
-    });
-    const result = generatePolyphony(progress, {
-      primer: req.primer,
-      numSteps: s.numSteps,
+    const result = generatePolyphony(rnn, {
+      ...req.settings,
       numOutputs: 1,
-      conditionOnPrimer: s.conditionOnPrimer,
-      injectPrimerDuringGeneration: s.injectPrimerDuringGeneration,
-      temperature: s.temperature,
-      beamSize: s.beamSize,
-      branchFactor: s.branchFactor,
-      stepsPerIteration: s.stepsPerIteration,
-      seed: s.seed,
-      excludePrimer: s.excludePrimer,
+      primer: req.primer,
       onRound: ({ rnnSteps }) => {
-        calls = 0;
+        steps = 0;
         expected = rnnSteps;
+      },
+      onStep: () => {
+        steps++;
+        const now = performance.now();
+        if (now - lastPost > 50) {
+          lastPost = now;
+          // One step per sampled event; each round asks for 5 events per missing step (most pieces finish
+          // in the first round, a later round starts the bar again).
+          post({ type: "progress", id: req.id, fraction: Math.min(0.99, steps / expected) });
+        }
       },
     });
     post({
@@ -78,6 +56,7 @@ async function generate(req: GenRequest): Promise<void> {
       qpm: result.qpm,
       score: result.scores[0],
       seconds: (performance.now() - t0) / 1000,
+      kernels: rnn.kernels.name,
     });
   } finally {
     rnn.dispose();

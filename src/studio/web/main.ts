@@ -3,8 +3,17 @@
  * and trains a new model from dropped MIDI files in a second worker. Everything the page needs comes from
  * the Studio server (src/studio/server.ts); dropped files are read here and never uploaded.
  */
+import {
+  GENERATION_OPTIONS,
+  type GenerationKey,
+  type NumberRange,
+  numberFromText,
+  optionOfFlag,
+  rangeOf,
+} from "../../generate/options.js";
 import { generateStartStep, totalStepsFor } from "../../generate/polyphony.js";
 import { primerFirstBars, primerFromFlags, primerFromPitches } from "../../generate/primer.js";
+import { randomSeed } from "../../generate/rng.js";
 import type { InputFile } from "../../io/convert_core.js";
 import { writeMidi } from "../../io/midi.js";
 import { noteSequenceToMusicXml } from "../../io/musicxml_write.js";
@@ -80,39 +89,40 @@ function fieldNames(message: string): string {
 }
 
 /**
- * A number field's value, checked against the limits the field shows (min, max, whole numbers unless
- * its step has a fraction). `fallback` is used when the field is empty; without one, empty is an error.
+ * A number field's value, checked against its range: a generation option's from the one table
+ * (GENERATION_OPTIONS, whose limits `showGenerationOptions` put on the field), any other field's from its
+ * own min, max and step (whole numbers unless the step has a fraction). `fallback` is used when the field
+ * is empty; without one, empty is an error.
  */
 function fieldNumber(id: string, fallback?: number): number {
   const el = input(id);
-  const name = `“${fieldLabel(id) ?? id}”`;
-  const lo = el.min === "" ? undefined : Number(el.min);
-  const hi = el.max === "" ? undefined : Number(el.max);
-  const whole = el.step === "" || Number.isInteger(Number(el.step));
-  const range =
-    lo !== undefined && hi !== undefined
-      ? `from ${lo} to ${hi}`
-      : lo !== undefined
-        ? `of ${lo} or more`
-        : hi !== undefined
-          ? `up to ${hi}`
-          : "";
-  const want = `${whole ? "a whole number" : "a number"} ${range}`.trim();
-  if (el.value.trim() === "") {
-    if (fallback !== undefined) return fallback;
-    throw new Error(`${name} is empty: enter ${want}.`);
+  if (el.value.trim() === "" && fallback !== undefined) return fallback;
+  const key = optionOfFlag(id);
+  const range: NumberRange = key
+    ? rangeOf(key)
+    : {
+        whole: el.step === "" || Number.isInteger(Number(el.step)),
+        min: el.min === "" ? undefined : Number(el.min),
+        max: el.max === "" ? undefined : Number(el.max),
+      };
+  return numberFromText(`“${fieldLabel(id) ?? id}”`, el.value, range);
+}
+
+/** The generation fields' defaults and limits, from the one table. */
+function showGenerationOptions(): void {
+  for (const key of Object.keys(GENERATION_OPTIONS) as GenerationKey[]) {
+    const o = GENERATION_OPTIONS[key];
+    const el = document.getElementById(o.flag) as HTMLInputElement | null;
+    if (!el) continue;
+    if (o.type === "bool") {
+      el.checked = o.default;
+      continue;
+    }
+    const { min, max } = rangeOf(key);
+    if (min !== undefined) el.min = String(min);
+    if (max !== undefined) el.max = String(max);
+    if ("default" in o) el.value = String(o.default);
   }
-  const v = Number(el.value);
-  if (
-    !Number.isFinite(v) ||
-    el.validity.badInput ||
-    (whole && !Number.isInteger(v)) ||
-    (lo !== undefined && v < lo) ||
-    (hi !== undefined && v > hi)
-  ) {
-    throw new Error(`${name} is ${el.value}: it must be ${want}.`);
-  }
-  return v;
 }
 
 function fmtTime(t: number): string {
@@ -419,6 +429,8 @@ interface Take {
   newSteps: number;
   primerLabel: string;
   model: string;
+  /** The kernels that generated it (the worker's `Kernels.name`). */
+  kernels: string;
 }
 const takes: Take[] = [];
 /** The take the roll shows; undefined while it shows the primer. */
@@ -474,6 +486,7 @@ function renderTakes(): void {
         li.className = "take";
         li.dataset.take = String(t.n);
         li.dataset.seed = String(t.seed);
+        li.dataset.kernels = t.kernels;
         li.setAttribute("aria-current", String(t === result));
         const what = document.createElement("span");
         what.className = "what";
@@ -573,6 +586,7 @@ function onGenReply(m: GenReply): void {
     newSteps: p.newSteps,
     primerLabel: p.primerLabel,
     model: p.model,
+    kernels: m.kernels,
   };
   takes.push(take);
   document.body.dataset.generations = String(generations);
@@ -594,7 +608,6 @@ function finishGeneration(): void {
 
 function readSettings(): { settings: GenerateSettings; newSteps: number } {
   const newSteps = fieldNumber("num_steps");
-  const seed = fieldNumber("seed", -1);
   const settings: GenerateSettings = {
     numSteps: totalStepsFor(primer ?? primerFromFlags({}).sequence, newSteps),
     temperature: fieldNumber("temperature"),
@@ -604,7 +617,7 @@ function readSettings(): { settings: GenerateSettings; newSteps: number } {
     conditionOnPrimer: input("condition_on_primer").checked,
     injectPrimerDuringGeneration: input("inject_primer_during_generation").checked,
     excludePrimer: input("exclude_primer").checked,
-    seed: seed < 0 ? Math.floor(Math.random() * 2 ** 31) : seed,
+    seed: fieldNumber("seed", randomSeed()),
   };
   return { settings, newSteps };
 }
@@ -1160,6 +1173,7 @@ async function init(): Promise<void> {
   window.addEventListener("dragover", (e) => e.preventDefault());
   window.addEventListener("drop", (e) => e.preventDefault());
   document.addEventListener("keydown", onKey);
+  showGenerationOptions();
 
   $("tab-generate").addEventListener("click", () => showTab("generate"));
   $("tab-train").addEventListener("click", () => showTab("train"));

@@ -1,22 +1,14 @@
 /** Messages between the Studio page and its two workers (generation, training). */
 
+import type { GenerationSettings } from "../../generate/options.js";
 import type { InputFile } from "../../io/convert_core.js";
 import type { HParams } from "../../model/api.js";
 import type { NoteSequence } from "../../notesequence.js";
 import type { DatasetOptions } from "../../pipeline/dataset.js";
 import type { StepMetrics } from "../../train/session.js";
 
-export interface GenerateSettings {
-  numSteps: number;
-  temperature: number;
-  beamSize: number;
-  branchFactor: number;
-  stepsPerIteration: number;
-  conditionOnPrimer: boolean;
-  injectPrimerDuringGeneration: boolean;
-  excludePrimer: boolean;
-  seed: number;
-}
+/** The generation options of one take (the page makes one output at a time). */
+export type GenerateSettings = Omit<GenerationSettings, "numOutputs">;
 
 export type GenRequest = {
   type: "generate";
@@ -38,6 +30,8 @@ export type GenReply =
       qpm: number;
       score: number;
       seconds: number;
+      /** The kernels that ran the model and drew the events (`Kernels.name`). */
+      kernels: string;
     }
   | { type: "error"; id: number; message: string };
 

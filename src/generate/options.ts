@@ -1,0 +1,183 @@
+/**
+ * The generation options in one table: each option's flag (the name of `polyrnn generate`'s flag and the
+ * id of the Studio's field), type, default, valid range and help. The CLI's flags, the library's
+ * `generate()`, the Studio's form and its worker all read it, and every value is checked here, so a
+ * default, a range or a message is written once:
+ *
+ *   const settings = resolveGenerationSettings({ temperature: 0.8, seed: 1 });   // the rest: defaults
+ *   checkOption("beamSize", 0);   // UsageError: --beam_size is 0: it must be a whole number of 1 or more
+ *
+ * Messages name the flag; the Studio shows its field's label in its place. How much work a request may
+ * ask for (num_steps, outputs × beams × branches) is a limit, checked where the work starts (LIMITS).
+ */
+import { UsageError } from "../errors.js";
+import { randomSeed } from "./rng.js";
+
+/** What a number must be: whole or not, and its bounds (both inclusive). */
+export interface NumberRange {
+  whole: boolean;
+  min?: number;
+  max?: number;
+}
+
+interface OptionBase {
+  /** The CLI flag (Magenta's name) and the Studio field's id. */
+  flag: string;
+  /** What it does (the CLI's --help). */
+  help: string;
+}
+
+export type GenerationOption =
+  | (OptionBase & { type: "int" | "float"; default?: number; min?: number; max?: number })
+  | (OptionBase & { type: "bool"; default: boolean });
+
+export const GENERATION_OPTIONS = {
+  numOutputs: {
+    flag: "num_outputs",
+    type: "int",
+    default: 10,
+    min: 1,
+    help: "Number of MIDI files to generate.",
+  },
+  numSteps: {
+    flag: "num_steps",
+    type: "int",
+    default: 128,
+    min: 1,
+    help: "Total length in 16th-note steps, primer included (128 = 8 bars).",
+  },
+  conditionOnPrimer: {
+    flag: "condition_on_primer",
+    type: "bool",
+    default: false,
+    help: "Feed the primer to the model before generating.",
+  },
+  injectPrimerDuringGeneration: {
+    flag: "inject_primer_during_generation",
+    type: "bool",
+    default: true,
+    help: "Copy the primer's notes into the generated music, step by step (harmonisation).",
+  },
+  temperature: {
+    flag: "temperature",
+    type: "float",
+    default: 1.0,
+    min: 0,
+    help: "Randomness: logits are divided by it; 0 = always the likeliest event.",
+  },
+  beamSize: { flag: "beam_size", type: "int", default: 1, min: 1, help: "Beam search width." },
+  branchFactor: {
+    flag: "branch_factor",
+    type: "int",
+    default: 1,
+    min: 1,
+    help: "Samples per beam entry per iteration.",
+  },
+  stepsPerIteration: {
+    flag: "steps_per_iteration",
+    type: "int",
+    default: 1,
+    min: 1,
+    help: "Model events per beam search iteration.",
+  },
+  seed: {
+    flag: "seed",
+    type: "int",
+    help: "Random seed: the same seed gives the same files. Default: random (printed).",
+  },
+  excludePrimer: {
+    flag: "exclude_primer",
+    type: "bool",
+    default: false,
+    help: "Write only the new music, without the primer.",
+  },
+} as const satisfies Record<string, GenerationOption>;
+
+export type GenerationKey = keyof typeof GENERATION_OPTIONS;
+
+/** Every option's value: numbers and booleans as the table types them. */
+export type GenerationSettings = {
+  -readonly [K in GenerationKey]: (typeof GENERATION_OPTIONS)[K]["type"] extends "bool" ? boolean : number;
+};
+
+const option = (key: GenerationKey): GenerationOption => GENERATION_OPTIONS[key];
+
+/** The option whose flag (Studio field id) is `flag`, if any. */
+export function optionOfFlag(flag: string): GenerationKey | undefined {
+  return (Object.keys(GENERATION_OPTIONS) as GenerationKey[]).find((k) => option(k).flag === flag);
+}
+
+/** A number option's range ("whole" for int options). */
+export function rangeOf(key: GenerationKey): NumberRange {
+  const o = option(key);
+  if (o.type === "bool") throw new Error(`internal: --${o.flag} is not a number`);
+  return { whole: o.type === "int", min: o.min, max: o.max };
+}
+
+/** What a value of this range must be: "a whole number of 1 or more", "a number from 0 to 5". */
+export function describeRange(r: NumberRange): string {
+  const bounds =
+    r.min !== undefined && r.max !== undefined
+      ? ` from ${r.min} to ${r.max}`
+      : r.min !== undefined
+        ? ` of ${r.min} or more`
+        : r.max !== undefined
+          ? ` up to ${r.max}`
+          : "";
+  return `${r.whole ? "a whole number" : "a number"}${bounds}`;
+}
+
+/** Whether `v` is a number of this range (finite; a safe integer when whole). */
+export function inRange(v: unknown, r: NumberRange): v is number {
+  return (
+    typeof v === "number" &&
+    Number.isFinite(v) &&
+    (!r.whole || Number.isSafeInteger(v)) &&
+    (r.min === undefined || v >= r.min) &&
+    (r.max === undefined || v <= r.max)
+  );
+}
+
+/**
+ * A number typed into a field or flag called `name`: `text` parsed and checked against `r`. Throws
+ * UsageError "NAME is empty: enter …" or "NAME is TEXT: it must be …".
+ */
+export function numberFromText(name: string, text: string, r: NumberRange): number {
+  if (text.trim() === "") throw new UsageError(`${name} is empty: enter ${describeRange(r)}`);
+  const v = Number(text);
+  if (!inRange(v, r)) throw new UsageError(`${name} is ${text}: it must be ${describeRange(r)}`);
+  return v;
+}
+
+/** Throws UsageError ("--beam_size is 0: it must be a whole number of 1 or more") unless `value` is valid. */
+export function checkOption(key: GenerationKey, value: unknown): void {
+  const o = option(key);
+  if (o.type === "bool") {
+    if (typeof value !== "boolean") throw new UsageError(`--${o.flag} is ${value}: it must be true or false`);
+    return;
+  }
+  const r = rangeOf(key);
+  if (!inRange(value, r)) throw new UsageError(`--${o.flag} is ${value}: it must be ${describeRange(r)}`);
+}
+
+/** Checks every option of `settings` that is present (undefined ones are skipped). */
+export function checkOptions(settings: Partial<Record<GenerationKey, unknown>>): void {
+  for (const key of Object.keys(GENERATION_OPTIONS) as GenerationKey[]) {
+    if (settings[key] !== undefined) checkOption(key, settings[key]);
+  }
+}
+
+/**
+ * The settings: the given values, checked, and the table's default for every one not given (a random
+ * seed when there is none).
+ */
+export function resolveGenerationSettings(given: Partial<GenerationSettings>): GenerationSettings {
+  checkOptions(given);
+  const out: Record<string, number | boolean> = {};
+  for (const key of Object.keys(GENERATION_OPTIONS) as GenerationKey[]) {
+    const o = option(key);
+    const fallback = "default" in o ? o.default : undefined;
+    out[key] = given[key] ?? fallback ?? randomSeed(); // (only the seed has no default)
+  }
+  return out as GenerationSettings;
+}
