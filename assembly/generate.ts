@@ -1,12 +1,13 @@
-// Kernels of the generation stepper (src/generate/lstm_rnn.ts): log-softmax and sampling for all rows of a
-// step in one call, a strided LSTM cell and a strided row copy. Pointers are byte addresses.
+// Kernels of generation: the sampler's log-softmax and draw for all rows of a step in one call each
+// (src/generate/sampler.ts), and a strided row copy for the generation stepper (src/generate/lstm_rnn.ts).
+// Pointers are byte addresses.
 //
-// Sampling reproduces the JavaScript it replaces (chooseEvent in src/generate/beam_search.ts) bit for bit:
-// the same float64 operations in the same order, with exp as fdlibm computes it (V8's Math.exp is fdlibm's
+// The draw reproduces the reference kernel's (sampleClasses in src/kernels/reference.ts) bit for bit: the
+// same float64 operations in the same order, with exp as fdlibm computes it (V8's Math.exp is fdlibm's
 // e_exp.c, ported to C++ in v8/src/base/ieee754.cc; this port agreed with Math.exp on 6 million arguments
-// of every range, bench/README.md). So a draw picks the same class whichever path samples, and
-// test/kernels_wasm.test.ts checks the kernel against chooseEvent on random rows. Log-softmax is float32
-// (to tolerance of rnn.ts's float64 logSoftmax), as the training softmax.
+// of every range, bench/README.md). So both kernels pick the same class for the same draw, which
+// test/kernels_wasm.test.ts checks on random rows. Log-softmax is float32 (to tolerance of the reference
+// kernel's float64 one), as the training softmax.
 
 import { ln, vexp } from "./pointwise";
 
@@ -150,14 +151,13 @@ function expPair(v: v128): v128 {
 // Log-softmax and sampling
 
 /**
- * out[r, :] = log(softmax(logits[r, :] / t)), t = temperature > 0 ? temperature : 1, in float32 with the
- * float32 exp of the training softmax (vexp, about 1–2 ulp) and the sum and log in float64: to float
- * tolerance of rnn.ts's logSoftmax (float64 throughout; the reference kernel). An exact float64 version
- * (fdlibm exp per class, below) costs 6× as much per row, the largest single cost of a small model's step.
- * out may alias logits.
+ * out[r, :] = log(softmax(logits[r, :] / t)), t = temperature > 0, in float32 with the float32 exp of the
+ * training softmax (vexp, about 1–2 ulp) and the sum and log in float64: to float tolerance of the
+ * reference kernel (float64 throughout). An exact float64 version (fdlibm exp per class, below) costs 6× as
+ * much per row, the largest single cost of a small model's step. out may alias logits.
  */
 export function log_softmax(rows: i32, classes: i32, temperature: f64, logits: usize, out: usize): void {
-  const t: f32 = temperature > 0 ? <f32>temperature : 1;
+  const t: f32 = <f32>temperature;
   const vt = f32x4.splat(t);
   const rowB = <usize>classes << 2;
   for (let r = 0; r < rows; r++) {
@@ -206,7 +206,7 @@ export function log_softmax(rows: i32, classes: i32, temperature: f64, logits: u
 }
 
 /**
- * One class per row of log-probabilities lp (rows × classes float32), as beam_search.ts's chooseEvent:
+ * One class per row of log-probabilities lp (rows × classes float32), as the reference's sampleClasses:
  * greedy (≠ 0): the first maximum. Otherwise u = uniforms[r] / 2³² (uniforms: u32), and the first k with
  * u < Σ_{j ≤ k} exp(lp[j]) (float64, summed in order), else the last k with exp(lp[k]) > 0 (0 if none).
  * Writes the classes to out (i32).

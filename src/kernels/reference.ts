@@ -357,16 +357,15 @@ export function createReferenceKernels(options: ReferenceKernelOptions = {}): Ke
     },
 
     logSoftmax(rows, classes, temperature, logits, out): void {
-      const t = temperature > 0 ? temperature : 1;
       for (let r = 0; r < rows; r++) {
         const x = logits + r * classes;
         const o = out + r * classes;
         let max = Number.NEGATIVE_INFINITY;
-        for (let j = 0; j < classes; j++) max = Math.max(max, F[x + j] / t);
+        for (let j = 0; j < classes; j++) max = Math.max(max, F[x + j] / temperature);
         let sum = 0;
-        for (let j = 0; j < classes; j++) sum += Math.exp(F[x + j] / t - max);
+        for (let j = 0; j < classes; j++) sum += Math.exp(F[x + j] / temperature - max);
         const logSum = Math.log(sum) + max;
-        for (let j = 0; j < classes; j++) F[o + j] = F[x + j] / t - logSum;
+        for (let j = 0; j < classes; j++) F[o + j] = F[x + j] / temperature - logSum;
       }
     },
 

@@ -178,19 +178,19 @@ export interface Kernels {
   copyRows(rows: number, width: number, src: number, lds: number, dst: number, ldd: number): void;
 
   /**
-   * out[r, :] = log(softmax(logits[r, :] / t)) for rows×classes, t = temperature > 0 ? temperature : 1
-   * (numerically stable: x − (max + log Σ exp(x − max))). The reference computes it in double precision
-   * as `logSoftmax` of src/generate/rnn.ts; the WebAssembly kernel in float32 with a float64 sum, to float
-   * tolerance. out may alias logits.
+   * out[r, :] = log(softmax(logits[r, :] / temperature)) for rows×classes, temperature > 0 (numerically
+   * stable: x − (max + log Σ exp(x − max))): the sampler's distribution (src/generate/sampler.ts, which
+   * passes 1 when greedy). The reference computes it in double precision; the WebAssembly kernel in float32
+   * with a float64 sum, to float tolerance. out may alias logits.
    */
   logSoftmax(rows: number, classes: number, temperature: number, logits: number, out: number): void;
 
   /**
-   * Draws one class per row of log-probabilities (rows×classes) into `out` (i32), exactly as `chooseEvent`
-   * of src/generate/beam_search.ts: greedy, the first maximum; otherwise with u = uniforms[r] / 2³²
-   * (uniforms: rows unsigned 32-bit integers in the i32 view, the generator's draws), the first k with
-   * u < Σ_{j≤k} exp(logProbs[r, j]) (double precision, in order), or failing that the last k with
-   * exp(logProbs[r, k]) > 0 (0 if none).
+   * The sampler's draw: one class per row of log-probabilities (rows×classes) into `out` (i32). Greedy: the
+   * first maximum. Otherwise, with u = uniforms[r] / 2³² (uniforms: rows unsigned 32-bit integers in the
+   * i32 view, the generator's draws), the first k with u < Σ_{j≤k} exp(logProbs[r, j]) (double precision,
+   * in order), or failing that the last k with exp(logProbs[r, k]) > 0 (0 if none). Bit-identical in every
+   * implementation: the same class for the same draw.
    */
   sampleClasses(
     rows: number,
