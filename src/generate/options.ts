@@ -128,7 +128,7 @@ export function describeRange(r: NumberRange): string {
 }
 
 /** Whether `v` is a number of this range (finite; a safe integer when whole). */
-export function inRange(v: unknown, r: NumberRange): v is number {
+function inRange(v: unknown, r: NumberRange): v is number {
   return (
     typeof v === "number" &&
     Number.isFinite(v) &&

@@ -538,13 +538,3 @@ export function decodeNoteSequence(bytes: Uint8Array): NoteSequence {
   });
   return ns;
 }
-
-/** Decodes, turning any failure into a ProtobufError that says what was expected. */
-export function decodeNoteSequenceStrict(bytes: Uint8Array): NoteSequence {
-  try {
-    return decodeNoteSequence(bytes);
-  } catch (e) {
-    if (e instanceof ProtobufError) throw new ProtobufError(`not a NoteSequence: ${e.message}`);
-    throw e;
-  }
-}
