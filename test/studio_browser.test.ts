@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GENERATION_OPTIONS } from "../src/generate/options.js";
 import { readMidi } from "../src/io/midi.js";
 import { DEFAULT_BUNDLES } from "../src/io/model_files.js";
 import { readMusicXml } from "../src/io/musicxml.js";
@@ -121,8 +122,10 @@ describe.skipIf(!RUN)("studio in Chromium", () => {
     // Ctrl+Enter generates from anywhere (G only outside text fields: the focus is in #seed).
     await page.keyboard.press("Control+Enter");
     await waitFor("body[data-generations='1']", 60_000);
-    // The fast path: the relaxed-SIMD WebAssembly kernels ran, on threads (the page is cross-origin isolated).
+    // The fast path: the relaxed-SIMD WebAssembly kernels loaded, on threads (the page is cross-origin
+    // isolated), and the take was generated on them: the model and the sampler (no JavaScript fallback).
     expect(await page.getAttribute("body", "data-kernels")).toMatch(/^wasm-relaxed-simd/);
+    expect(await page.getAttribute(".take[data-take='1']", "data-kernels")).toMatch(/^wasm-relaxed-simd/);
     const primerNotes = Number(await page.getAttribute("#roll", "data-primer-notes"));
     const generatedNotes = Number(await page.getAttribute("#roll", "data-generated-notes"));
     expect(primerNotes).toBeGreaterThan(0);
@@ -495,11 +498,32 @@ describe.skipIf(!RUN)("studio in Chromium", () => {
 
   it("checks every setting against its limits and names the field", async () => {
     await page.check('input[name="primer"][value="none"]');
+    // Defaults and limits are the CLI's, from the one table (src/generate/options.ts); a fresh page shows
+    // them (this one may have been edited by now).
+    const fresh = await page.context().newPage();
+    await fresh.goto(url);
+    await fresh.waitForSelector("body[data-ready=true]", { timeout: 30_000 });
+    for (const o of Object.values(GENERATION_OPTIONS)) {
+      const field = fresh.locator(`#${o.flag}`);
+      if ((await field.count()) === 0) continue; // num_outputs: the page makes one take at a time
+      const shown = await field.evaluate((el: HTMLInputElement) => ({
+        value: el.type === "checkbox" ? el.checked : el.value,
+        min: el.min,
+        max: el.max,
+      }));
+      const expected = "default" in o ? (o.type === "bool" ? o.default : String(o.default)) : "";
+      expect(shown.value, o.flag).toBe(expected);
+      if (o.type !== "bool") {
+        expect(shown.min, o.flag).toBe("min" in o ? String(o.min) : "");
+        expect(shown.max, o.flag).toBe("max" in o ? String(o.max) : "");
+      }
+    }
+    await fresh.close();
     const cases: [string, string, RegExp][] = [
-      ["#temperature", "", /“Temperature” is empty: enter a number from 0\.05 to 5/],
-      ["#temperature", "9", /“Temperature” is 9: it must be a number from 0\.05 to 5/],
-      ["#num_steps", "100000", /“New music \(16ths\)” is 100000: it must be a whole number from 1 to 4096/],
-      ["#beam_size", "100", /“Beam size” is 100: it must be a whole number from 1 to 64/],
+      ["#temperature", "", /“Temperature” is empty: enter a number of 0 or more/],
+      ["#temperature", "-1", /“Temperature” is -1: it must be a number of 0 or more/],
+      ["#num_steps", "0", /“New music \(16ths\)” is 0: it must be a whole number of 1 or more/],
+      ["#beam_size", "1.5", /“Beam size” is 1.5: it must be a whole number of 1 or more/],
     ];
     const generations = await page.getAttribute("body", "data-generations");
     for (const [field, value, message] of cases) {
