@@ -10,10 +10,10 @@
 
 import { PolyrnnError } from "../errors.js";
 import { type EventId, eventToId, idToEvent, type PolyEvent } from "../events/codec.js";
-import { checkOption } from "./options.js";
+import { checkOption, type GenerationSettings } from "./options.js";
 import type { Rng } from "./rng.js";
 import type { EventRnn, RnnState } from "./rnn.js";
-import { createSampler, type Sampler, type SamplingOptions } from "./sampler.js";
+import { createSampler, type Sampler } from "./sampler.js";
 
 export class GenerationError extends PolyrnnError {
   override name = "GenerationError";
@@ -37,10 +37,9 @@ export interface BeamEntry {
  */
 export type ModifyEvents = (entry: BeamEntry) => void;
 
-export interface SearchOptions extends SamplingOptions {
-  beamSize: number;
-  branchFactor: number;
-  stepsPerIteration: number;
+/** The search's generation options (options.ts) and its callbacks. */
+export interface SearchOptions
+  extends Pick<GenerationSettings, "temperature" | "beamSize" | "branchFactor" | "stepsPerIteration"> {
   modifyEvents?: ModifyEvents;
   /** Observes each pruning of request `request`'s beam (before → kept); for tests and logs. */
   onPrune?: (request: number, before: readonly BeamEntry[], kept: readonly BeamEntry[]) => void;

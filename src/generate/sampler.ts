@@ -6,7 +6,7 @@
  *   const sampler = createSampler({ temperature: 0.9 });
  *   const draws = sampler.draws(rngs);                   // one 32-bit draw per row (none when greedy)
  *   sampler.logProbs(k, rows, classes, logits);          // in place: the log-probabilities drawn from
- *   const classes = sampler.pick(k, rows, classes, logits, draws);
+ *   const picked = sampler.pick(k, rows, classes, logits, draws);  // one class per row
  *
  * Both steps are kernels (`logSoftmax`, `sampleClasses`): the WebAssembly kernels run them as SIMD code (the
  * fast path); the reference kernels' loops are their definition, and the two pick the same class for the
@@ -14,13 +14,11 @@
  * belongs in `logProbs`.
  */
 import type { Kernels } from "../kernels/types.js";
-import { checkOption } from "./options.js";
+import { checkOption, type GenerationSettings } from "./options.js";
 import type { Rng } from "./rng.js";
 
-export interface SamplingOptions {
-  /** The logits are divided by it; 0 = always the likeliest event (greedy). */
-  temperature: number;
-}
+/** The options that shape the distribution drawn from (their help and range: options.ts). */
+export type SamplingOptions = Pick<GenerationSettings, "temperature">;
 
 export interface Sampler {
   /** Temperature 0: every pick is the likeliest class (the first, on ties), and no draws are made. */
