@@ -14,6 +14,7 @@ export { type Batching, type ExampleIds, ExampleSet, type LoadReport } from "./d
 export * from "./errors.js";
 export { STEPS_PER_QUARTER } from "./events/codec.js";
 export { type GenerateOptions, generate, generateMany } from "./generate/api.js";
+export type { GenerationSettings } from "./generate/options.js";
 export type { PolyphonyResult } from "./generate/polyphony.js";
 export { type Primer, primerFromMelody, primerFromPitches } from "./generate/primer.js";
 export { AbcError, type AbcTunebook, readAbcTunebook } from "./io/abc.js";

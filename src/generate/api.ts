@@ -23,6 +23,7 @@ import { primerFromFlags } from "./primer.js";
  * flag.
  */
 export interface GenerateOptions extends Partial<GenerationSettings> {
+  /** The model (`loadBundle`). */
   bundle: Bundle;
   /**
    * Default: an empty primer at 120 qpm. polyrnn's NoteSequence, or a Magenta.js one as it is; one

@@ -27,10 +27,36 @@ interface OptionBase {
   help: string;
 }
 
+/** One row of the table: a number option (whole or not, with its range) or a boolean. */
 export type GenerationOption =
   | (OptionBase & { type: "int" | "float"; default?: number; min?: number; max?: number })
   | (OptionBase & { type: "bool"; default: boolean });
 
+/** Every generation option's value; GENERATION_OPTIONS gives each one's flag, default and range. */
+export interface GenerationSettings {
+  /** --num_outputs: how many pieces to generate (all in one batch). */
+  numOutputs: number;
+  /** --num_steps: the length in 16th-note steps, the primer included. */
+  numSteps: number;
+  /** --condition_on_primer: feed the primer to the model before generating. */
+  conditionOnPrimer: boolean;
+  /** --inject_primer_during_generation: copy the primer's notes into the new music, step by step. */
+  injectPrimerDuringGeneration: boolean;
+  /** --temperature: the logits are divided by it; 0 = always the likeliest event. */
+  temperature: number;
+  /** --beam_size: how many sequences the beam search keeps. */
+  beamSize: number;
+  /** --branch_factor: how many continuations each kept sequence samples per iteration. */
+  branchFactor: number;
+  /** --steps_per_iteration: events sampled between two prunings of the beam. */
+  stepsPerIteration: number;
+  /** --seed: the random seed; the same seed gives the same music. */
+  seed: number;
+  /** --exclude_primer: return only the new music, without the primer. */
+  excludePrimer: boolean;
+}
+
+/** The table: each option's flag, type, default, range and help, in the order of `--help`. */
 export const GENERATION_OPTIONS = {
   numOutputs: {
     flag: "num_outputs",
@@ -91,14 +117,14 @@ export const GENERATION_OPTIONS = {
     default: false,
     help: "Write only the new music, without the primer.",
   },
-} as const satisfies Record<string, GenerationOption>;
-
-export type GenerationKey = keyof typeof GENERATION_OPTIONS;
-
-/** Every option's value: numbers and booleans as the table types them. */
-export type GenerationSettings = {
-  -readonly [K in GenerationKey]: (typeof GENERATION_OPTIONS)[K]["type"] extends "bool" ? boolean : number;
+} as const satisfies {
+  [K in keyof GenerationSettings]: GenerationOption & {
+    type: GenerationSettings[K] extends boolean ? "bool" : "int" | "float";
+  };
 };
+
+/** An option's name in the library (`numSteps`); its flag is GENERATION_OPTIONS[key].flag. */
+export type GenerationKey = keyof GenerationSettings;
 
 const option = (key: GenerationKey): GenerationOption => GENERATION_OPTIONS[key];
 
@@ -179,5 +205,5 @@ export function resolveGenerationSettings(given: Partial<GenerationSettings>): G
     const fallback = "default" in o ? o.default : undefined;
     out[key] = given[key] ?? fallback ?? randomSeed(); // (only the seed has no default)
   }
-  return out as GenerationSettings;
+  return out as unknown as GenerationSettings;
 }

@@ -10,6 +10,7 @@ import {
   numSteps,
   type PolyEvent,
   type PolyphonicSequence,
+  STEPS_PER_QUARTER,
   setLength,
   toNoteSequence,
   trimTrailingEndEvents,
@@ -34,7 +35,6 @@ import { checkOptions, type GenerationSettings } from "./options.js";
 import { createRng } from "./rng.js";
 import type { EventRnn } from "./rnn.js";
 
-export const STEPS_PER_QUARTER = 4;
 export const DEFAULT_QPM = 120;
 
 /** A request: the primer, every generation option (options.ts; all checked), and progress callbacks. */
@@ -49,11 +49,15 @@ export interface PolyphonyOptions extends GenerationSettings {
 
 /** What `generateMany` returns: the sequences, their scores and the timeline of the request. */
 export interface PolyphonyResult {
+  /** The outputs, primer included unless excludePrimer. */
   sequences: NoteSequence[];
   /** Beam-search score (tempered log-likelihood) of each output's final round. */
   scores: number[];
+  /** The step (16th note) where the new music starts: the one after the primer's end. */
   generateStartStep: number;
+  /** The step where it ends (exclusive): numSteps. */
   generateEndStep: number;
+  /** The tempo of the outputs: the primer's first, else 120. */
   qpm: number;
 }
 

@@ -3,11 +3,12 @@
  * --primer_melody, then --primer_midi, else an empty primer. Pure: the MIDI bytes are read by the caller.
  */
 import { UsageError } from "../errors.js";
+import { STEPS_PER_QUARTER } from "../events/codec.js";
 import { readMidi } from "../io/midi.js";
 import { createNote, createNoteSequence, type NoteSequence } from "../notesequence.js";
 import { quantizeNoteSequenceOnBeats } from "../pipeline/quantize.js";
 import { splitNoteSequenceOnTimeSignatureChanges } from "../pipeline/split.js";
-import { DEFAULT_QPM, STEPS_PER_QUARTER } from "./polyphony.js";
+import { DEFAULT_QPM } from "./polyphony.js";
 
 const STANDARD_PPQ = 220;
 
@@ -72,6 +73,7 @@ export interface PrimerFlags {
 
 /** A primer sequence and the flag it came from. */
 export interface Primer {
+  /** The primer's music (no notes for "none"). */
   sequence: NoteSequence;
   /** Which flag made it: "pitches", "melody", "midi" or "none". */
   source: "pitches" | "melody" | "midi" | "none";
