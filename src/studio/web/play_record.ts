@@ -3,7 +3,7 @@
  * MIDI file's pedal) and the model's, in seconds from the start of the take, at one tempo in 4/4; and the
  * primers cut from it on the 16th grid for the generator. Pure: no DOM, no audio.
  */
-import { STEPS_PER_QUARTER } from "../../generate/polyphony.js";
+import { STEPS_PER_QUARTER } from "../../events/codec.js";
 import { createNote, createNoteSequence, type Note, type NoteSequence } from "../../notesequence.js";
 
 /** The two tracks of a take (the `instrument` of its notes; the MIDI file names them). */
