@@ -10,7 +10,9 @@
  * been silent for a beat (or half the pause, if shorter), and starts when the pause ends, so the pause
  * hides the generation; a note played before then throws that answer away (the phrase goes on).
  */
+import { GENERATION_OPTIONS, rangeOf } from "../../generate/options.js";
 import { totalStepsFor } from "../../generate/polyphony.js";
+import { randomSeed } from "../../generate/rng.js";
 import { writeMidi } from "../../io/midi.js";
 import type { NoteSequence } from "../../notesequence.js";
 import { ComputerKeys, type KeyAction, keyLabel } from "./keys.js";
@@ -129,6 +131,12 @@ export class PlayTab {
       () => this.renderMidi(),
     );
     this.buildKeys();
+    // The temperature field's default and limits come from the one table of generation options.
+    const temperature = $<HTMLInputElement>("p_temperature");
+    const { min, max } = rangeOf("temperature");
+    if (min !== undefined) temperature.min = String(min);
+    if (max !== undefined) temperature.max = String(max);
+    temperature.value = String(GENERATION_OPTIONS.temperature.default);
     window.addEventListener("keydown", (e) => this.onKey(e, true), { capture: true });
     window.addEventListener("keyup", (e) => this.onKey(e, false), { capture: true });
     window.addEventListener("blur", () => {
@@ -477,13 +485,13 @@ export class PlayTab {
     return {
       numSteps: totalStepsFor(primer, steps),
       temperature: s.temperature,
-      beamSize: 1,
-      branchFactor: 1,
-      stepsPerIteration: 1,
+      beamSize: GENERATION_OPTIONS.beamSize.default,
+      branchFactor: GENERATION_OPTIONS.branchFactor.default,
+      stepsPerIteration: GENERATION_OPTIONS.stepsPerIteration.default,
       conditionOnPrimer: s.condition,
       injectPrimerDuringGeneration: inject,
       excludePrimer: true,
-      seed: Math.floor(Math.random() * 2 ** 31),
+      seed: randomSeed(),
     };
   }
 
