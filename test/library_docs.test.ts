@@ -2,30 +2,13 @@
  * The API reference: `npm run docs` (TypeDoc, typedoc.json) builds it from the TSDoc comments of the
  * package's entry points, and TypeDoc's validation finds nothing to say: every export of `polyrnn` and
  * `polyrnn/node` and every member of them is documented (notDocumented), every type they use is exported
- * (notExported), and every {@link} resolves (invalidLink). Any warning fails, except those in PENDING.
+ * (notExported), and every {@link} resolves (invalidLink). Any warning fails.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, it } from "vitest";
 import { ROOT, tempDir } from "./helpers/cli.js";
-
-/**
- * What TypeDoc still finds undocumented or unexported in src/kernels, as
- * `<file>: <export>` (those folders were being refactored when this check came). Each one documented must
- * leave this list; nothing may join it.
- */
-const PENDING: string[] = [
-  "src/kernels/reference.ts: ReferenceKernelOptions",
-  "src/kernels/types.ts: Kernels.dropoutBackward",
-  "src/kernels/types.ts: Kernels.name",
-  "src/kernels/types.ts: Kernels.release",
-  "src/kernels/types.ts: WasmKernels.dropoutBackward",
-  "src/kernels/types.ts: WasmKernels.name",
-  "src/kernels/types.ts: WasmKernels.release",
-  "src/kernels/wasm.ts: WasmBinaries.relaxedSimd",
-  "src/kernels/wasm.ts: WasmBinaries.simd",
-];
 
 /** A TypeDoc warning, shortened: `<file>: <name>` for an undocumented export, else as TypeDoc says it. */
 function shorten(warning: string): string {
@@ -52,14 +35,7 @@ it("`npm run docs` builds the API reference, every export documented", () => {
     .map((m) => m[1])
     .filter((w) => !/^Found \d+ errors and \d+ warnings$/.test(w))
     .map(shorten);
-  expect(
-    warnings.filter((w) => !PENDING.includes(w)),
-    "exports without TSDoc (or types used but not exported)",
-  ).toEqual([]);
-  expect(
-    PENDING.filter((p) => !warnings.includes(p)),
-    "documented now: remove these from PENDING",
-  ).toEqual([]);
+  expect(warnings, "exports without TSDoc (or types used but not exported)").toEqual([]);
 
   // The pages: one per entry point, with its module comment, and one per export with its comment.
   expect(readFileSync(join(out, "modules/polyrnn.html"), "utf8")).toMatch(/bytes and objects in/);

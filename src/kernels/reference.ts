@@ -24,6 +24,7 @@
 import { kernelMemoryError } from "../limits.js";
 import type { Kernels } from "./types.js";
 
+/** Options of `createReferenceKernels`. */
 export interface ReferenceKernelOptions {
   /** Elements to reserve up front (the buffer grows on demand anyway). */
   initialElements?: number;

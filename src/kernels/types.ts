@@ -8,6 +8,7 @@
  * Integer tensors (event ids, labels) share the heap and are read through `i32()`.
  */
 export interface Kernels {
+  /** Which implementation this is: `"reference"`, or `"wasm-simd"` / `"wasm-relaxed-simd"` for the WebAssembly builds. */
   readonly name: string;
 
   /** Float view of the whole heap. Fetch it again after `alloc`: the memory may have grown. */
@@ -18,6 +19,7 @@ export interface Kernels {
   alloc(count: number): number;
   /** The allocation mark; `release(mark)` frees everything allocated after it (an arena). */
   mark(): number;
+  /** Frees everything allocated after `mark` (a value `mark()` returned); earlier allocations stay. */
   release(mark: number): void;
 
   /**
@@ -92,6 +94,7 @@ export interface Kernels {
    * out may alias x.
    */
   dropoutForward(n: number, keep: number, seed: number, x: number, out: number): void;
+  /** The gradient of `dropoutForward` with the same (n, keep, seed): dIn = dOut · mask / keep (the mask is recomputed, not stored). dIn may alias dOut. */
   dropoutBackward(n: number, keep: number, seed: number, dOut: number, dIn: number): void;
 
   /**

@@ -22,7 +22,9 @@ import { CONTROL_BYTES, MAX_CHUNKS } from "./wasm_protocol.js";
 
 /** The compiled kernels: plain WebAssembly SIMD, and optionally the relaxed-SIMD build (fused multiply-add). */
 export interface WasmBinaries {
+  /** The SIMD build (`wasm/kernels.wasm`): runs wherever WebAssembly SIMD does. */
   simd: BufferSource;
+  /** The relaxed-SIMD build (`wasm/kernels-relaxed.wasm`), used instead where the runtime supports relaxed SIMD. */
   relaxedSimd?: BufferSource;
 }
 
