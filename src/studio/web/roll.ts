@@ -32,8 +32,11 @@ const END_MARGIN = 4;
 const MIN_LINE_GAP = 7;
 /** Bar numbers closer than this (pixels) are thinned out. */
 const MIN_LABEL_GAP = 44;
-/** The widest a beat is drawn when a piece first shows, unless the whole piece fits: a 16th is 6 px. */
-const READABLE_BEAT_PX = 24;
+/**
+ * A piece first shows whole if a beat is then this wide or wider (a 16th is 3 px; at 1280×720, 17 bars of
+ * 4/4 fit: a take of 8 new bars after an 8-bar primer); a longer piece shows at this width, from its start.
+ */
+const READABLE_BEAT_PX = 12;
 /** The narrowest and widest a beat can be zoomed to (the narrowest is also never below fitting the piece). */
 const MAX_BEAT_PX = 480;
 /** Each zoom step (button, key or wheel notch) scales time by this. */
@@ -311,20 +314,22 @@ export class PianoRoll {
     const firstBeat = Math.max(0, Math.floor(start / this.beat / step) * step);
     ctx.font = "10px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
     ctx.textBaseline = "top";
+    const last = Math.min(end, seconds) + 1e-9;
     let lines = 0;
-    for (let b = firstBeat; b * this.beat <= Math.min(end, seconds) + 1e-9; b += step) {
-      const bar = b % this.beatsPerBar === 0;
-      const xx = Math.round(x(b * this.beat));
-      ctx.fillStyle = bar ? ROLL_COLORS.bar : ROLL_COLORS.beat;
-      ctx.fillRect(xx, 0, 1, H);
+    for (let b = firstBeat; b * this.beat <= last; b += step) {
+      ctx.fillStyle = b % this.beatsPerBar === 0 ? ROLL_COLORS.bar : ROLL_COLORS.beat;
+      ctx.fillRect(Math.round(x(b * this.beat)), 0, 1, H);
       lines++;
-      const barNo = b / this.beatsPerBar;
-      if (bar && this.scroller && barNo % labelEvery === 0) {
-        ctx.fillStyle = ROLL_COLORS.text;
-        ctx.fillText(String(barNo + 1), xx + 3, 2);
-      }
     }
     d.gridLines = String(lines);
+    // Bar numbers (a zoomable roll's landmarks), over the lines.
+    if (this.scroller) {
+      ctx.fillStyle = ROLL_COLORS.text;
+      const every = this.beatsPerBar * labelEvery;
+      for (let b = Math.floor(firstBeat / every) * every; b * this.beat <= last; b += every) {
+        ctx.fillText(String(b / this.beatsPerBar + 1), Math.round(x(b * this.beat)) + 3, 2);
+      }
+    }
     let drawn = 0;
     if (this.ns) {
       for (const n of this.ns.notes) {
