@@ -83,6 +83,7 @@ export class PianoRoll {
     if (options.zoomable) {
       const scroller = document.createElement("div");
       scroller.className = "roll-scroll";
+      scroller.title = "Click to play from there; Ctrl+wheel zooms, Shift+wheel scrolls";
       const spacer = document.createElement("div");
       spacer.className = "roll-spacer";
       scroller.append(spacer);
