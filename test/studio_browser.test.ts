@@ -22,7 +22,7 @@ import { quantizeNoteSequence } from "../src/pipeline/quantize.js";
 import { writeTinyPieces } from "./browser/fixtures.js";
 import { launchChromium, runBrowserTests } from "./helpers/chromium.js";
 import { ensureBuilt, ROOT, runCli, tempDir } from "./helpers/cli.js";
-import { startStudio } from "./helpers/studio.js";
+import { startStudio, waitForStudio } from "./helpers/studio.js";
 
 const ARTIFACTS = join(ROOT, "test-artifacts", "studio");
 const RUN = runBrowserTests("studio browser tests");
@@ -38,22 +38,8 @@ const offOrigin: string[] = [];
 const pageErrors: string[] = [];
 const work = tempDir("polyrnn-studio-browser-");
 
-/** Waits for `selector`; on a timeout, the error says what the page showed (status line, engine, state). */
-async function waitFor(selector: string, timeout = 30_000): Promise<void> {
-  try {
-    await page.waitForSelector(selector, { timeout, state: "attached" });
-  } catch (e) {
-    const seen = await page
-      .evaluate(() => ({
-        status: document.getElementById("status")?.textContent,
-        engine: document.getElementById("engine")?.textContent,
-        progress: (document.getElementById("gen-progress") as HTMLProgressElement | null)?.value,
-        body: { ...document.body.dataset },
-        focus: document.activeElement?.id,
-      }))
-      .catch(() => "(page unreachable)");
-    throw new Error(`${(e as Error).message.split("\n")[0]}; the page showed ${JSON.stringify(seen)}`);
-  }
+function waitFor(selector: string, timeout = 30_000): Promise<void> {
+  return waitForStudio(page, selector, timeout);
 }
 
 /** Index of the first model served by the Studio (after the models trained in the page). */

@@ -1,8 +1,10 @@
-/** Starts `polyrnn studio` on a free port for the browser tests (the built CLI: run ensureBuilt first). */
+/** The Studio for the browser tests: `polyrnn studio` on a free port, and waiting on the page. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
+import type { Page } from "playwright-core";
 import { ROOT } from "./cli.js";
 
+/** Starts `polyrnn studio` on a free port (the built CLI: run ensureBuilt first). */
 export async function startStudio(): Promise<{ server: ChildProcess; url: string }> {
   const server = spawn(process.execPath, [join(ROOT, "dist/cli/polyrnn.js"), "studio", "--port=0"], {
     cwd: ROOT,
@@ -17,4 +19,22 @@ export async function startStudio(): Promise<{ server: ChildProcess; url: string
     server.on("exit", (code) => reject(new Error(`polyrnn studio exited with ${code}`)));
   });
   return { server, url };
+}
+
+/** Waits for `selector`; on a timeout, the error says what the page showed (status line, engine, state). */
+export async function waitForStudio(page: Page, selector: string, timeout = 30_000): Promise<void> {
+  try {
+    await page.waitForSelector(selector, { timeout, state: "attached" });
+  } catch (e) {
+    const seen = await page
+      .evaluate(() => ({
+        status: document.getElementById("status")?.textContent,
+        engine: document.getElementById("engine")?.textContent,
+        progress: (document.getElementById("gen-progress") as HTMLProgressElement | null)?.value,
+        body: { ...document.body.dataset },
+        focus: document.activeElement?.id,
+      }))
+      .catch(() => "(page unreachable)");
+    throw new Error(`${(e as Error).message.split("\n")[0]}; the page showed ${JSON.stringify(seen)}`);
+  }
 }

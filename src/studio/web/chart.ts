@@ -5,6 +5,19 @@
 import type { StepMetrics } from "../../train/session.js";
 
 const COLORS = { loss: "#1f77b4", accuracy: "#2ca02c", grid: "#e3e3e8", text: "#606060" };
+/** The x axis has a step label about every this many pixels (at least). */
+const TICK_GAP = 70;
+
+/** Steps to label between `from` (exclusive) and `to` (inclusive): multiples of 1, 2 or 5 × 10^k, `gaps` at most. */
+export function stepTicks(from: number, to: number, gaps: number): number[] {
+  const span = Math.max(1, to - from);
+  const raw = span / Math.max(1, gaps);
+  const pow = 10 ** Math.floor(Math.log10(raw));
+  const every = [1, 2, 5, 10].map((m) => m * pow).find((e) => e >= raw && e >= 1) ?? Math.max(1, 10 * pow);
+  const ticks: number[] = [];
+  for (let s = Math.floor(from / every + 1) * every; s <= to; s += every) ticks.push(s);
+  return ticks;
+}
 
 export class TrainChart {
   points: StepMetrics[] = [];
@@ -88,8 +101,25 @@ export class TrainChart {
     }
     ctx.fillStyle = COLORS.text;
     ctx.textAlign = "center";
-    ctx.fillText(pts.length ? `step ${maxStep}` : "no steps yet", left + pw / 2, H - 6);
-    if (pts.length === 0) return;
+    if (pts.length === 0) {
+      c.dataset.xTicks = "";
+      ctx.fillText("no steps yet", left + pw / 2, H - 6);
+      return;
+    }
+    // The x axis: a tick and its step at round numbers.
+    const ticks = stepTicks(minStep, maxStep, Math.floor(pw / TICK_GAP));
+    c.dataset.xTicks = ticks.join(",");
+    ctx.strokeStyle = COLORS.text;
+    for (const t of ticks) {
+      const xx = Math.round(x(t)) + 0.5;
+      ctx.beginPath();
+      ctx.moveTo(xx, top + ph);
+      ctx.lineTo(xx, top + ph + 4);
+      ctx.stroke();
+      ctx.fillText(String(t), xx, H - 5);
+    }
+    ctx.textAlign = "right";
+    ctx.fillText("step", left - 6, H - 5);
 
     const series = (value: (p: StepMetrics) => number, y: (v: number) => number, color: string) => {
       ctx.strokeStyle = color;

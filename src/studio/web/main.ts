@@ -26,9 +26,10 @@ import { TrainChart } from "./chart.js";
 import { noteName, pianoKeys } from "./keys_view.js";
 import { PlayTab } from "./play.js";
 import type { GenerateSettings, GenReply, OnBeats, TrainReply, TrainRequest } from "./protocol.js";
-import { PianoRoll } from "./roll.js";
+import { PianoRoll, ZOOM_STEP } from "./roll.js";
 import { ScoreView } from "./score.js";
-import { Synth } from "./synth.js";
+import { Synth, type Voice } from "./synth.js";
+import { formatDuration, TrainClock } from "./train_clock.js";
 
 // ---------------------------------------------------------------------------------------------------
 // Small helpers
@@ -333,14 +334,13 @@ async function updatePrimer(): Promise<void> {
           : "");
     } else if (kind === "keys") {
       const qpm = fieldNumber("qpm", 120);
-      primer = primerFromPitches(
-        [...chord].sort((a, b) => a - b),
-        qpm,
-      );
-      primerLabel = chord.size ? `chord ${chordName()}` : "empty";
-      key = `keys:${[...chord].join(",")}:${qpm}`;
+      const length = $<HTMLSelectElement>("chord_length");
+      primer = chordPrimer(qpm, Number(length.value));
+      const held = length.selectedOptions[0]?.textContent ?? "";
+      primerLabel = chord.size ? `chord ${chordName()}, ${held}` : "empty";
+      key = `keys:${[...chord].join(",")}:${qpm}:${length.value}`;
       text = chord.size
-        ? `Chord ${chordName()}: ${chord.size} note${chord.size === 1 ? "" : "s"}`
+        ? `Chord ${chordName()}: ${chord.size} note${chord.size === 1 ? "" : "s"}, held ${held}`
         : "No keys chosen: click keys above";
     } else {
       primer = primerFromFlags({}).sequence;
@@ -367,29 +367,64 @@ const chordName = () =>
     .map(noteName)
     .join(" ");
 
+/** The chord of the on-screen keys held `beats` beats (primerFromPitches, as --primer_pitches, holds one). */
+function chordPrimer(qpm: number, beats: number): NoteSequence {
+  const ns = primerFromPitches(
+    [...chord].sort((a, b) => a - b),
+    qpm,
+  );
+  const end = (Math.max(1, beats) * 60) / qpm;
+  for (const n of ns.notes) n.endTime = end;
+  if (ns.notes.length > 0) ns.totalTime = end;
+  return ns;
+}
+
+/** How long a key pressed from the computer keyboard (Enter or Space on it) sounds, in seconds. */
+const KEY_TAP = 0.4;
+
 function buildKeyboard(): void {
   for (const key of pianoKeys($("keyboard"), 48, 84)) {
     const p = Number(key.dataset.pitch);
-    key.addEventListener("click", () => {
+    // A key sounds while it is held down, like the Play tab's keys, over any playback.
+    let voice: Voice | undefined;
+    let held = false;
+    const release = () => {
+      held = false;
+      const v = voice;
+      voice = undefined;
+      v?.stop(Math.max(synth.ctx?.currentTime ?? 0, v.start + 0.12));
+    };
+    const sound = (tap: boolean) => {
+      synth.start().then(
+        (ctx) => {
+          voice?.stop(ctx.currentTime);
+          const v = synth.note(p, 90, ctx.currentTime);
+          // Released before the audio had started (the first press of the page), it still sounds briefly.
+          if (tap || !held) v.stop(ctx.currentTime + KEY_TAP);
+          else voice = v;
+        },
+        (e) => status(`No sound: ${(e as Error).message}`, "error"),
+      );
+    };
+    key.addEventListener("pointerdown", () => {
+      held = true;
+      sound(false);
+    });
+    for (const up of ["pointerup", "pointerleave", "pointercancel"]) key.addEventListener(up, release);
+    key.addEventListener("click", (e) => {
       if (chord.has(p)) chord.delete(p);
       else chord.add(p);
       key.setAttribute("aria-pressed", String(chord.has(p)));
-      preview(p);
+      if (e.detail === 0) sound(true); // pressed from the keyboard: no pointer held it
       void updatePrimer();
     });
   }
 }
 
-function preview(pitch: number): void {
-  // A clicked key sounds, unless the piece is playing (the preview would stop it).
-  if (!chord.has(pitch) || document.body.dataset.playing === "true") return;
-  void synth.play(primerFromPitches([pitch], 120));
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Generation
 
-const roll = new PianoRoll($<HTMLCanvasElement>("roll"));
+const roll = new PianoRoll($<HTMLCanvasElement>("roll"), { zoomable: true, onSeek: seek });
 const score = new ScoreView($("score"), (text) => {
   $("score-info").textContent =
     text || "The shown take in notation; the cursor follows the playhead. Download MusicXML for MuseScore.";
@@ -734,14 +769,27 @@ async function togglePlay(): Promise<void> {
   document.body.dataset.audio = synth.state;
   document.body.dataset.playing = "true";
   $("play-label").textContent = "Stop";
+  roll.reveal(playFrom);
   const tick = () => {
     const t = Math.min(synth.position(), ns.totalTime);
     if (t < 0) return;
-    roll.setPlayhead(t);
+    roll.setPlayhead(t, true);
     updateTime(t);
     raf = requestAnimationFrame(tick);
   };
   raf = requestAnimationFrame(tick);
+}
+
+/** Click to seek: play continues (or will start) from time `t` of the shown piece. */
+function seek(t: number): void {
+  const total = shown()?.totalTime ?? 0;
+  if (total <= 0) return;
+  const playing = synth.playing;
+  if (playing) stopPlayback();
+  playFrom = Math.min(Math.max(0, t), total);
+  roll.setPlayhead(playFrom);
+  updateTime(playFrom);
+  if (playing) void togglePlay();
 }
 
 function downloadTake(t: Take): void {
@@ -773,6 +821,9 @@ function downloadMidi(): void {
 // Training
 
 const chart = new TrainChart($<HTMLCanvasElement>("chart"));
+const trainClock = new TrainClock();
+/** The last step's numbers, shown with the time trained and the time left. */
+let lastMetrics: { step: number; loss: number; accuracy: number; tokensPerSec: number } | undefined;
 let trainWorker: Worker | undefined;
 let trainFiles: InputFile[] = [];
 let trainState: "idle" | "running" | "paused" | "finished" | "error" | "restored" = "idle";
@@ -793,6 +844,9 @@ function log(line: string): void {
 
 function setTrainState(s: typeof trainState): void {
   trainState = s;
+  if (s === "running") trainClock.run();
+  else trainClock.pause();
+  renderTrainStats();
   document.body.dataset.train = s;
   $<HTMLButtonElement>("train-start").disabled = s === "running";
   $<HTMLButtonElement>("train-stop").disabled = s !== "running";
@@ -864,9 +918,14 @@ function onTrainReply(m: TrainReply): void {
       const last = m.points[m.points.length - 1];
       if (!last) break; // a flush with no new steps (seen under load: it threw on last.step)
       trainStep = last.step;
-      $("train-stats").textContent =
-        `step ${last.step}/${trainTarget} · loss ${last.loss.toFixed(3)} · accuracy ${(100 * last.accuracy).toFixed(1)}% · ` +
-        `${Math.round(m.tokensPerSec)} events/s`;
+      trainClock.step(last.step);
+      lastMetrics = {
+        step: last.step,
+        loss: last.loss,
+        accuracy: last.accuracy,
+        tokensPerSec: m.tokensPerSec,
+      };
+      renderTrainStats();
       if (trainStep > 0) {
         $<HTMLButtonElement>("train-use").disabled = false;
         $<HTMLButtonElement>("train-download").disabled = false;
@@ -900,6 +959,24 @@ function onTrainReply(m: TrainReply): void {
       status(`Training failed: ${m.message}`, "error", "train");
       break;
   }
+}
+
+/** The Train tab's line over the chart: step of the target, loss, accuracy, speed, time trained and left. */
+function renderTrainStats(): void {
+  const m = lastMetrics;
+  const el = $("train-stats");
+  if (!m) {
+    el.textContent = "";
+    return;
+  }
+  const left = trainState === "running" ? trainClock.left(m.step, trainTarget) : undefined;
+  el.textContent =
+    `step ${m.step}/${trainTarget} · loss ${m.loss.toFixed(3)} · accuracy ${(100 * m.accuracy).toFixed(1)}% · ` +
+    `${Math.round(m.tokensPerSec)} events/s · ${formatDuration(trainClock.elapsed())} elapsed` +
+    (left !== undefined ? ` · about ${formatDuration(left)} left` : "");
+  el.dataset.elapsed = trainClock.elapsed().toFixed(1);
+  if (left !== undefined) el.dataset.left = left.toFixed(1);
+  else delete el.dataset.left;
 }
 
 function datasetOptions(): DatasetOptions {
@@ -1057,6 +1134,8 @@ async function startTraining(): Promise<void> {
   trainNotice = "";
   $("train-log").textContent = /kept as/.test(kept) ? `${kept.trim().split("\n").pop()}\n` : "";
   trainStep = 0;
+  trainClock.reset();
+  lastMetrics = undefined;
   trainTarget = req.numSteps;
   setTrainState("running");
   status(`Training on ${trainFiles.length} files…`, "info", "train");
@@ -1165,6 +1244,16 @@ function onKey(e: KeyboardEvent): void {
     case "?":
       $<HTMLDialogElement>("help").showModal();
       break;
+    case "+":
+    case "=":
+      if (currentTab === "generate") roll.zoom(ZOOM_STEP);
+      break;
+    case "-":
+      if (currentTab === "generate") roll.zoom(1 / ZOOM_STEP);
+      break;
+    case "0":
+      if (currentTab === "generate") roll.fit();
+      break;
   }
 }
 
@@ -1204,23 +1293,15 @@ async function init(): Promise<void> {
     for (const k of Array.from(document.querySelectorAll(".key"))) k.setAttribute("aria-pressed", "false");
     void updatePrimer();
   });
+  $("chord_length").addEventListener("change", () => void updatePrimer());
   for (const id of ["qpm", "primer_bars", "num_steps"]) {
     input(id).addEventListener("change", () => void updatePrimer());
   }
   $("generate").addEventListener("click", () => void generate());
   $("play").addEventListener("click", () => void togglePlay());
-  $("roll").addEventListener("click", (e) => {
-    // Click to seek: play continues (or will start) from the clicked time.
-    const t = roll.timeAt(e.offsetX);
-    const total = shown()?.totalTime ?? 0;
-    if (t === undefined || total <= 0) return;
-    const playing = synth.playing;
-    if (playing) stopPlayback();
-    playFrom = Math.min(Math.max(0, t), total);
-    roll.setPlayhead(playFrom);
-    updateTime(playFrom);
-    if (playing) void togglePlay();
-  });
+  $("zoom-in").addEventListener("click", () => roll.zoom(ZOOM_STEP));
+  $("zoom-out").addEventListener("click", () => roll.zoom(1 / ZOOM_STEP));
+  $("zoom-fit").addEventListener("click", () => roll.fit());
   $("download-midi").addEventListener("click", downloadMidi);
   $("download-musicxml").addEventListener("click", downloadMusicXml);
 

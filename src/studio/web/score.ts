@@ -15,8 +15,14 @@ interface Osmd {
     hide(): void;
     reset(): void;
     next(): void;
+    /** Redraws the cursor where its iterator is (next() is a move and an update). */
+    update(): void;
     cursorElement: HTMLElement;
-    Iterator: { EndReached: boolean; currentTimeStamp: { RealValue: number } };
+    Iterator: {
+      EndReached: boolean;
+      currentTimeStamp: { RealValue: number };
+      moveToNextVisibleVoiceEntry(notesOnly: boolean): void;
+    };
   };
 }
 type OsmdClass = new (container: HTMLElement, options: Record<string, unknown>) => Osmd;
@@ -112,9 +118,10 @@ export class ScoreView {
     cursor.show();
     cursor.reset();
     this.stops = [];
+    // The iterator moves without redrawing the cursor at each stop (thousands in a long take).
     while (!cursor.Iterator.EndReached) {
       this.stops.push(cursor.Iterator.currentTimeStamp.RealValue * 4);
-      cursor.next();
+      cursor.Iterator.moveToNextVisibleVoiceEntry(false);
     }
     if (this.stops.length === 0) this.stops.push(0);
     cursor.reset();
@@ -139,7 +146,8 @@ export class ScoreView {
       cursor.reset();
       this.stop = 0;
     }
-    for (; this.stop < lo; this.stop++) cursor.next();
+    for (; this.stop < lo; this.stop++) cursor.Iterator.moveToNextVisibleVoiceEntry(false);
+    cursor.update();
     this.scrollToCursor();
   }
 

@@ -101,10 +101,10 @@ export class Synth {
     this.timer = setInterval(() => this.schedule(), TICK_MS);
   }
 
-  /** Seconds into the piece, or -1 when stopped. */
+  /** Seconds into the piece, or -1 when stopped (where it starts until its first note can sound). */
   position(): number {
     if (!this.ctx || this.timer === undefined) return -1;
-    return Math.max(0, this.ctx.currentTime - this.startAt + this.offset);
+    return Math.max(this.offset, this.ctx.currentTime - this.startAt + this.offset);
   }
 
   stop(): void {
