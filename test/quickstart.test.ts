@@ -40,3 +40,15 @@ it("the shipped bach bundle (Magenta's default hparams) is what `polyrnn generat
     expect(Math.max(...ns.notes.map((n) => n.endTime))).toBeLessThanOrEqual(8.0 + 1e-6);
   }
 });
+
+it("the README's quick start is exactly two set-up commands: one makes music, one runs the tests", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Quick start"));
+  const block = /```sh\n([\s\S]*?)```/.exec(section);
+  expect(block, "a ```sh block under ## Quick start").not.toBeNull();
+  const commands = (block?.[1] ?? "")
+    .split("\n")
+    .map((line) => line.replace(/#.*$/, "").trim())
+    .filter((line) => line !== "");
+  expect(commands).toEqual(["npm ci && npm start", "npm test"]);
+});
