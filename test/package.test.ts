@@ -45,7 +45,7 @@ describe("the npm package", () => {
     expect([...shipped].filter((f) => /bench-/.test(f))).toEqual([]);
   });
 
-  it("leaves the API reference (docs/api, `npm run docs`) and the benchmark models out by its files rules", () => {
+  it("leaves the API reference (docs/api, `npm run docs`), the training logs (docs/results/run-*) and the benchmark models out by its files rules", () => {
     // On a stub tree with package.json's "files": a checkout may not have docs/api built.
     const stub = join(work, "files-rules");
     const tree = [
@@ -53,6 +53,7 @@ describe("the npm package", () => {
       "docs/api/index.html",
       "docs/api/functions/polyrnn.generate.html",
       "docs/results/eval_bach.json",
+      "docs/results/run-bach/train/metrics.jsonl",
       "models/bach.safetensors",
       "models/bench-small.safetensors",
     ];
