@@ -22,7 +22,7 @@ import { quantizeNoteSequence } from "../src/pipeline/quantize.js";
 import { writeTinyPieces } from "./browser/fixtures.js";
 import { launchChromium, runBrowserTests } from "./helpers/chromium.js";
 import { ensureBuilt, ROOT, runCli, tempDir } from "./helpers/cli.js";
-import { startStudio, waitForStudio } from "./helpers/studio.js";
+import { rollColours, startStudio, waitForStudio } from "./helpers/studio.js";
 
 const ARTIFACTS = join(ROOT, "test-artifacts", "studio");
 const RUN = runBrowserTests("studio browser tests");
@@ -51,22 +51,6 @@ function firstServerModel(): Promise<number> {
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
-}
-
-/** Pixels of the roll that are clearly primer blue and clearly generated orange. */
-function rollColours(): Promise<{ blue: number; orange: number }> {
-  return page.evaluate(() => {
-    const c = document.getElementById("roll") as HTMLCanvasElement;
-    const d = (c.getContext("2d") as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height).data;
-    let blue = 0;
-    let orange = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
-      if (b > r + 60 && b > g + 20) blue++;
-      else if (r > 180 && r > b + 90 && g < r - 40) orange++;
-    }
-    return { blue, orange };
-  });
 }
 
 describe.skipIf(!RUN)("studio in Chromium", () => {
@@ -116,7 +100,7 @@ describe.skipIf(!RUN)("studio in Chromium", () => {
     const generatedNotes = Number(await page.getAttribute("#roll", "data-generated-notes"));
     expect(primerNotes).toBeGreaterThan(0);
     expect(generatedNotes).toBeGreaterThan(0);
-    const colours = await rollColours();
+    const colours = await rollColours(page, "roll");
     expect(colours.blue).toBeGreaterThan(100);
     expect(colours.orange).toBeGreaterThan(100);
     await shot("generate");

@@ -17,7 +17,7 @@ import { readMidi } from "../src/io/midi.js";
 import type { Note, NoteSequence } from "../src/notesequence.js";
 import { launchChromium, runBrowserTests } from "./helpers/chromium.js";
 import { ensureBuilt, ROOT, tempDir } from "./helpers/cli.js";
-import { startStudio } from "./helpers/studio.js";
+import { rollColours, startStudio } from "./helpers/studio.js";
 
 const ARTIFACTS = join(ROOT, "test-artifacts", "studio");
 const RUN = runBrowserTests("studio Play tab tests");
@@ -134,22 +134,6 @@ async function setup(mode: string, fields: Record<string, string>): Promise<void
   await focusPage();
 }
 
-/** Pixels of the Play roll in the player's blue and the model's orange. */
-function rollColours(): Promise<{ blue: number; orange: number }> {
-  return page.evaluate(() => {
-    const c = document.getElementById("play-roll") as HTMLCanvasElement;
-    const d = (c.getContext("2d") as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height).data;
-    let blue = 0;
-    let orange = 0;
-    for (let i = 0; i < d.length; i += 4) {
-      const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
-      if (b > r + 60 && b > g + 20) blue++;
-      else if (r > 180 && r > b + 90 && g < r - 40) orange++;
-    }
-    return { blue, orange };
-  });
-}
-
 describe.skipIf(!RUN)("studio Play tab in Chromium", () => {
   beforeAll(async () => {
     ensureBuilt();
@@ -201,7 +185,7 @@ describe.skipIf(!RUN)("studio Play tab in Chromium", () => {
     expect(Number(v.answerGenMs)).toBeGreaterThan(0);
     expect(await page.textContent("#p_stats")).toMatch(/^Last answer: \d+ notes, generated in \d+ ms/);
     // The roll shows the phrase in blue and the answer in orange.
-    const colours = await rollColours();
+    const colours = await rollColours(page, "play-roll");
     expect(colours.blue).toBeGreaterThan(50);
     expect(colours.orange).toBeGreaterThan(50);
     await page.waitForTimeout(2200); // the whole answer (one bar at 120 qpm) has played

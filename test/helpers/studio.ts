@@ -38,3 +38,19 @@ export async function waitForStudio(page: Page, selector: string, timeout = 30_0
     throw new Error(`${(e as Error).message.split("\n")[0]}; the page showed ${JSON.stringify(seen)}`);
   }
 }
+
+/** Pixels of a piano-roll canvas that are clearly primer/player blue and clearly generated orange. */
+export function rollColours(page: Page, canvasId: string): Promise<{ blue: number; orange: number }> {
+  return page.evaluate((id) => {
+    const c = document.getElementById(id) as HTMLCanvasElement;
+    const d = (c.getContext("2d") as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height).data;
+    let blue = 0;
+    let orange = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
+      if (b > r + 60 && b > g + 20) blue++;
+      else if (r > 180 && r > b + 90 && g < r - 40) orange++;
+    }
+    return { blue, orange };
+  }, canvasId);
+}
