@@ -28,6 +28,7 @@ const base = {
   stepsPerIteration: 1,
   seed: 7,
   excludePrimer: false,
+  wellFormed: false, // Magenta's sampler: these tests follow its behaviour
 };
 
 describe("generation timeline (spec §5.3)", () => {

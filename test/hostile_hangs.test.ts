@@ -27,7 +27,7 @@ function expectBounded(r: RunResult, status: number): void {
 }
 
 /** Plain sampling from an empty primer. */
-const sample = (rnn: EventRnn, numSteps: number, numOutputs: number) =>
+const sample = (rnn: EventRnn, numSteps: number, numOutputs: number, wellFormed = false) =>
   generatePolyphony(rnn, {
     primer: primerFromFlags({}).sequence,
     numSteps,
@@ -40,6 +40,7 @@ const sample = (rnn: EventRnn, numSteps: number, numOutputs: number) =>
     stepsPerIteration: 1,
     seed: 1,
     excludePrimer: false,
+    wellFormed,
   });
 
 const polyrnn = (args: string[], timeoutMs: number) => runCli("polyrnn", args, undefined, timeoutMs);
@@ -76,6 +77,28 @@ describe("hostile input ends quickly (issue 19: hangs and aborts)", () => {
     });
     const run = () => sample(rnn, 4, 1);
     expect(run).toThrow(/ended only 0 of \d+ steps in \d+ sampled events .*almost never samples a step end/);
+  });
+
+  it("with --well_formed (the default), a model that rarely ends a step still ends every step", () => {
+    // STEP_END is e^-30 as likely as each note: Magenta's sampler piles up notes; the well-formed draw runs
+    // out of pitches below the last one and must end the step.
+    const rnn = markovRnn(() => {
+      const logits = new Float32Array(259).fill(0);
+      logits[2] = -30;
+      return logits;
+    });
+    expect(() => sample(rnn, 4, 1)).toThrow(/almost never samples a step end/);
+    const [ns] = sample(rnn, 4, 1, true).sequences;
+    expect(ns.totalTime).toBeCloseTo(4 * 0.125, 6);
+    // At most one note per pitch starts in a step.
+    const starts = new Map<number, Set<number>>();
+    for (const n of ns.notes) {
+      const step = Math.round(n.startTime / 0.125);
+      const pitches = starts.get(step) ?? new Set<number>();
+      expect(pitches.has(n.pitch)).toBe(false);
+      starts.set(step, pitches.add(n.pitch));
+    }
+    expect(ns.notes.length).toBeGreaterThan(4);
   });
 
   it("a model whose probabilities are NaN at run time stops with one line", () => {

@@ -120,12 +120,15 @@ describe("the sampler", () => {
       stepsPerIteration: 1,
       seed: 3,
       excludePrimer: false,
+      wellFormed: false,
     };
     for (const opts of [
       base,
       { ...base, temperature: 0.7, injectPrimerDuringGeneration: false },
       { ...base, temperature: 0, beamSize: 2, branchFactor: 2 },
       { ...base, beamSize: 3, branchFactor: 2, stepsPerIteration: 2 },
+      { ...base, wellFormed: true },
+      { ...base, wellFormed: true, temperature: 0, beamSize: 2, branchFactor: 2 },
     ]) {
       const results = [createReferenceKernels(), wasm].map((k) => {
         const rnn = createLstmRnn(k, weights);

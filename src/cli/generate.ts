@@ -83,6 +83,7 @@ export const GENERATE_FLAGS = {
   },
   seed: optionFlag("seed"),
   exclude_primer: optionFlag("excludePrimer"),
+  well_formed: optionFlag("wellFormed"),
   kernels: { type: "string", default: "auto", help: `Kernels: ${KERNEL_KINDS.join(", ")}.` },
   threads: {
     type: "int",
@@ -141,6 +142,7 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
     stepsPerIteration: flags.steps_per_iteration,
     seed: flags.seed,
     excludePrimer: flags.exclude_primer,
+    wellFormed: flags.well_formed,
   });
 
   if (flags.save_generator_bundle) {

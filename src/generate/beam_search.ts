@@ -9,7 +9,8 @@
  */
 
 import { PolyrnnError } from "../errors.js";
-import { type EventId, eventToId, idToEvent, type PolyEvent } from "../events/codec.js";
+import { type EventId, eventToId, idToEvent, NUM_CLASSES, type PolyEvent } from "../events/codec.js";
+import { wellFormedNext } from "../events/grammar.js";
 import { checkOption, type GenerationSettings } from "./options.js";
 import type { Rng } from "./rng.js";
 import type { EventRnn, RnnState } from "./rnn.js";
@@ -39,7 +40,8 @@ export type ModifyEvents = (entry: BeamEntry) => void;
 
 /** The search's generation options (options.ts) and its callbacks. */
 export interface SearchOptions
-  extends Pick<GenerationSettings, "temperature" | "beamSize" | "branchFactor" | "stepsPerIteration"> {
+  extends Pick<GenerationSettings, "temperature" | "beamSize" | "branchFactor" | "stepsPerIteration">,
+    Partial<Pick<GenerationSettings, "wellFormed">> {
   modifyEvents?: ModifyEvents;
   /** Observes each pruning of request `request`'s beam (before → kept); for tests and logs. */
   onPrune?: (request: number, before: readonly BeamEntry[], kept: readonly BeamEntry[]) => void;
@@ -84,6 +86,9 @@ export interface SearchResult {
  * into log-probabilities in the heap, and draws for the entries whose last input that was. When every
  * entry has one input pending (the common case), that is one log-softmax and one draw for all rows.
  *
+ * With `wellFormed`, each draw is from the events that keep the entry's sequence well formed
+ * (events/grammar.ts); the events already known are scored as the model gives them.
+ *
  * Event lists are shared copy-on-write: the first child of an entry extends its parent's list in place,
  * the others (beam branches) copy it; each list has one owner after a step, and no step copies a list of
  * an entry with a single child (plain sampling never copies).
@@ -94,12 +99,15 @@ function generateStep(
   rngs: Rng[],
   sampler: Sampler,
   modifyEvents: ModifyEvents | undefined,
+  wellFormed: boolean,
 ): BeamEntry[] {
   const n = entries.length;
   const classes = rnn.numClasses;
   const k = rnn.kernels;
   const draws = sampler.draws(rngs);
   const pending = entries.map((e) => e.pending);
+  // The masks of the draws (each entry draws after its last pending input, which ends its event list).
+  const masks = wellFormed ? entries.map((e) => wellFormedMask(e.events)) : undefined;
   const scores = entries.map((e) => e.score);
   const ids: number[] = new Array(n);
   const chosenLogProbs: number[] = new Array(n);
@@ -107,7 +115,8 @@ function generateStep(
     entries.map((e) => e.state),
     pending,
     (p, logits) => {
-      sampler.logProbs(k, n, classes, logits);
+      const drawing = masks?.map((m, i) => (p === pending[i].length - 1 ? m : null));
+      sampler.logProbs(k, n, classes, logits, drawing);
       const f = k.f32();
       let last = false;
       for (let i = 0; i < n; i++) {
@@ -140,6 +149,12 @@ function generateStep(
     out.push(next);
   }
   return out;
+}
+
+function wellFormedMask(events: readonly PolyEvent[]): Uint8Array {
+  const mask = new Uint8Array(NUM_CLASSES);
+  wellFormedNext(events, mask);
+  return mask;
 }
 
 /** Branch every entry `branchFactor` times (Magenta: `beam_entries * branch_factor`, copies in that order). */
@@ -209,7 +224,7 @@ export function beamSearch(rnn: EventRnn, requests: SearchRequest[], opts: Searc
           owners.push(g);
         }
       });
-      const stepped = generateStep(rnn, flat, rngs, sampler, opts.modifyEvents);
+      const stepped = generateStep(rnn, flat, rngs, sampler, opts.modifyEvents, opts.wellFormed ?? false);
       opts.onStep?.();
       const next = beams.map((beam, g) => (step >= stepsThisRound[g] ? beam : ([] as BeamEntry[])));
       for (let i = 0; i < stepped.length; i++) next[owners[i]].push(stepped[i]);
@@ -238,6 +253,7 @@ export function sampleEvents(
   request: SearchRequest,
   temperature: number,
   modifyEvents?: ModifyEvents,
+  wellFormed = false,
 ): SearchResult {
   let entry: BeamEntry = {
     events: [...request.primer],
@@ -248,7 +264,7 @@ export function sampleEvents(
   modifyEvents?.(entry);
   const sampler = createSampler({ temperature });
   for (let i = 0; i < request.numSteps; i++) {
-    [entry] = generateStep(rnn, [entry], [request.rng], sampler, modifyEvents);
+    [entry] = generateStep(rnn, [entry], [request.rng], sampler, modifyEvents, wellFormed);
   }
   const resume = {
     events: entry.events.length,

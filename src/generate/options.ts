@@ -54,6 +54,8 @@ export interface GenerationSettings {
   seed: number;
   /** --exclude_primer: return only the new music, without the primer. */
   excludePrimer: boolean;
+  /** --well_formed: draw only events that keep each step well formed (events/grammar.ts). */
+  wellFormed: boolean;
 }
 
 /** The table: each option's flag, type, default, range and help, in the order of `--help`. */
@@ -116,6 +118,15 @@ export const GENERATION_OPTIONS = {
     type: "bool",
     default: false,
     help: "Write only the new music, without the primer.",
+  },
+  wellFormed: {
+    flag: "well_formed",
+    type: "bool",
+    default: true,
+    help:
+      "Draw only events that keep each step well formed, as every training piece is: pitches going down " +
+      "within a step, each at most once, a pitch carried on only if it sounded in the step before. " +
+      "false = Magenta's sampler, which draws from every event (a step can then grow without end).",
   },
 } as const satisfies {
   [K in keyof GenerationSettings]: GenerationOption & {

@@ -194,6 +194,7 @@ export function generatePolyphony(rnn: EventRnn, opts: PolyphonyOptions): Polyph
       beamSize: opts.beamSize,
       branchFactor: opts.branchFactor,
       stepsPerIteration: opts.stepsPerIteration,
+      wellFormed: opts.wellFormed,
       modifyEvents,
       onStep: opts.onStep,
     });

@@ -10,8 +10,10 @@
  *
  * Both steps are kernels (`logSoftmax`, `sampleClasses`): the WebAssembly kernels run them as SIMD code (the
  * fast path); the reference kernels' loops are their definition, and the two pick the same class for the
- * same draw (test/sampler.test.ts). A further transform of the distribution (top-k, top-p, a pitch range)
- * belongs in `logProbs`.
+ * same draw (test/sampler.test.ts). The transforms of the distribution live in `logProbs`: a row's mask
+ * (events/grammar.ts: only well-formed events) sets its other logits to −∞ before the log-softmax, so they
+ * get probability 0 and the rest is renormalised; a further transform (top-k, top-p, a pitch range)
+ * belongs there too.
  */
 import type { Kernels } from "../kernels/types.js";
 import { checkOption, type GenerationSettings } from "./options.js";
@@ -31,9 +33,16 @@ export interface Sampler {
   /**
    * rows × classes logits at heap offset `logits` → the log-probabilities of the distribution the picks
    * are drawn from, in place: log softmax(logits / temperature), and at temperature 0 of the logits as
-   * they are (so scores stay log-likelihoods).
+   * they are (so scores stay log-likelihoods). Where masks[r] is given, row r's classes j with
+   * masks[r][j] = 0 get −∞ (probability 0) first.
    */
-  logProbs(k: Kernels, rows: number, classes: number, logits: number): void;
+  logProbs(
+    k: Kernels,
+    rows: number,
+    classes: number,
+    logits: number,
+    masks?: readonly (Uint8Array | null)[],
+  ): void;
   /**
    * One class per row of log-probabilities (as `logProbs` left them): greedy, the first maximum; else the
    * first k with draws[r] / 2³² < Σ_{j ≤ k} exp(logProbs[r, j]). May allocate in k's heap for the call
@@ -62,7 +71,16 @@ export function createSampler(opts: SamplingOptions): Sampler {
       for (const rng of rngs) out.push(Math.floor(rng.next() * TWO_32));
       return out;
     },
-    logProbs(k, rows, classes, logits) {
+    logProbs(k, rows, classes, logits, masks) {
+      if (masks) {
+        const f = k.f32();
+        for (let r = 0; r < rows; r++) {
+          const mask = masks[r];
+          if (!mask) continue;
+          const row = logits + r * classes;
+          for (let j = 0; j < classes; j++) if (mask[j] === 0) f[row + j] = Number.NEGATIVE_INFINITY;
+        }
+      }
       k.logSoftmax(rows, classes, temperature, logits, logits);
     },
     pick(k, rows, classes, logProbs, draws) {

@@ -652,6 +652,7 @@ function readSettings(): { settings: GenerateSettings; newSteps: number } {
     conditionOnPrimer: input("condition_on_primer").checked,
     injectPrimerDuringGeneration: input("inject_primer_during_generation").checked,
     excludePrimer: input("exclude_primer").checked,
+    wellFormed: input("well_formed").checked,
     seed: fieldNumber("seed", randomSeed()),
   };
   return { settings, newSteps };

@@ -491,6 +491,7 @@ export class PlayTab {
       conditionOnPrimer: s.condition,
       injectPrimerDuringGeneration: inject,
       excludePrimer: true,
+      wellFormed: GENERATION_OPTIONS.wellFormed.default,
       seed: randomSeed(),
     };
   }
