@@ -22,11 +22,11 @@ if [ ! -f "$WORK/bach/ds/eval_poly_tracks.tfrecord" ]; then
     --max_steps=48 --min_steps=16 --split_long_tracks --log=ERROR
 fi
 if [ ! -f "$WORK/schubert/ds/eval_poly_tracks.tfrecord" ]; then
-  mkdir -p "$WORK/schubert/midi"
+  mkdir -p "$WORK/schubert/schubert15"
   while read -r name; do
-    [ -n "$name" ] && cp "$DATA/piano-midi.de/schubert/$name" "$WORK/schubert/midi/"
+    [ -n "$name" ] && cp "$DATA/piano-midi.de/schubert/$name" "$WORK/schubert/schubert15/"
   done <"$DATA/piano-midi.de/schubert15.txt"
-  "${P[@]}" convert --input_dir="$WORK/schubert/midi" --output_file="$WORK/schubert/notes.tfrecord" --log=ERROR
+  "${P[@]}" convert --input_dir="$WORK/schubert/schubert15" --output_file="$WORK/schubert/notes.tfrecord" --log=ERROR
   "${P[@]}" dataset --input="$WORK/schubert/notes.tfrecord" --output_dir="$WORK/schubert/ds" --eval_ratio=0.10 \
     --seed=1 --quantize_on_beats --split_long_tracks --log=ERROR
 fi
