@@ -1,16 +1,6 @@
-/**
- * The Studio in a real Chromium (Debian's `chromium`, driven by playwright-core; no browser is downloaded):
- * generate from seed1 with the default bundle, play it, train on three small MIDI files and generate with
- * the result, in the page as a user would, with keyboard shortcuts. Screenshots of each state go to
- * test-artifacts/studio/.
- *
- * Without Chromium the tests are skipped with a message, except under CI=true, where they fail.
- * POLYRNN_CHROMIUM names another Chromium binary.
- */
-import type { ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GENERATION_OPTIONS } from "../src/generate/options.js";
 import { readMidi } from "../src/io/midi.js";
@@ -20,9 +10,9 @@ import { loadBundle } from "../src/model/bundle.js";
 import type { NoteSequence } from "../src/notesequence.js";
 import { quantizeNoteSequence } from "../src/pipeline/quantize.js";
 import { writeTinyPieces } from "./browser/fixtures.js";
-import { launchChromium, runBrowserTests } from "./helpers/chromium.js";
+import { runBrowserTests } from "./helpers/chromium.js";
 import { ensureBuilt, ROOT, runCli, tempDir } from "./helpers/cli.js";
-import { rollColours, startStudio, waitForStudio } from "./helpers/studio.js";
+import { openStudioPage, rollColours, type StudioPage, waitForStudio } from "./helpers/studio.js";
 
 const ARTIFACTS = join(ROOT, "test-artifacts", "studio");
 const RUN = runBrowserTests("studio browser tests");
@@ -30,12 +20,8 @@ const RUN = runBrowserTests("studio browser tests");
 /** The bundle `polyrnn generate` uses by default: models/bach.safetensors once it exists, else schubert. */
 const DEFAULT_BUNDLE = DEFAULT_BUNDLES.find((u) => existsSync(u));
 
-let server: ChildProcess | undefined;
-let url = "";
-let browser: Browser | undefined;
+let studio: StudioPage | undefined;
 let page: Page;
-const offOrigin: string[] = [];
-const pageErrors: string[] = [];
 const work = tempDir("polyrnn-studio-browser-");
 
 function waitFor(selector: string, timeout = 30_000): Promise<void> {
@@ -57,28 +43,12 @@ describe.skipIf(!RUN)("studio in Chromium", () => {
   beforeAll(async () => {
     ensureBuilt();
     mkdirSync(ARTIFACTS, { recursive: true });
-    ({ server, url } = await startStudio());
-    browser = await launchChromium();
-    const context = await browser.newContext({
-      viewport: { width: 1366, height: 820 },
-      acceptDownloads: true,
-    });
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    page.on("request", (r) => {
-      if (!r.url().startsWith(url) && !/^(blob|data):/.test(r.url())) offOrigin.push(r.url());
-    });
-    page.on("pageerror", (e) => pageErrors.push(e.message));
-    page.on("console", (m) => {
-      if (m.type() === "error") pageErrors.push(m.text());
-    });
-    await page.goto(url);
-    await waitFor("body[data-ready=true]", 30_000);
+    studio = await openStudioPage({ viewport: { width: 1366, height: 820 } });
+    page = studio.page;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    server?.kill("SIGTERM");
+    await studio?.close();
   });
 
   it("generates from seed1 with the default bundle: notes in both colours, 128 new steps after the primer, the seed in the take and the file name", async () => {
@@ -471,7 +441,7 @@ describe.skipIf(!RUN)("studio in Chromium", () => {
     // Defaults and limits are the CLI's, from the one table (src/generate/options.ts); a fresh page shows
     // them (this one may have been edited by now).
     const fresh = await page.context().newPage();
-    await fresh.goto(url);
+    await fresh.goto(studio?.url ?? "");
     await fresh.waitForSelector("body[data-ready=true]", { timeout: 30_000 });
     for (const o of Object.values(GENERATION_OPTIONS)) {
       const field = fresh.locator(`#${o.flag}`);
@@ -561,7 +531,7 @@ describe.skipIf(!RUN)("studio in Chromium", () => {
   });
 
   it("fetched nothing from elsewhere and logged no errors", () => {
-    expect(offOrigin).toEqual([]);
-    expect(pageErrors, pageErrors.join("\n")).toEqual([]);
+    expect(studio?.offOrigin).toEqual([]);
+    expect(studio?.pageErrors, studio?.pageErrors.join("\n")).toEqual([]);
   });
 });

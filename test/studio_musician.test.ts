@@ -1,34 +1,21 @@
-/**
- * The Studio as a musician uses it (issue #17), in Debian's Chromium driven by playwright-core: a long
- * piece (4,096 steps) readable in the piano roll, which zooms (buttons, keys, Ctrl+wheel), scrolls and
- * follows the playhead, with a clock that never passes the end; the chord keyboard sounds, names its Cs and
- * holds its chord as long as asked; the training chart's step axis, time trained and time left. The
- * screenshot of the README (docs/studio.png) is taken here, as test-artifacts/studio/readme.png.
- *
- * The page's sound is checked where it is made: an init script records the frequency of every oscillator
- * the page starts (the synth's voices are oscillators), in this test alone.
- */
-import type { ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readMidi } from "../src/io/midi.js";
 import { stepTicks } from "../src/studio/web/chart.js";
 import { ROLL_COLORS } from "../src/studio/web/roll.js";
 import { formatDuration, TrainClock } from "../src/studio/web/train_clock.js";
 import { writeTinyPieces } from "./browser/fixtures.js";
-import { launchChromium, runBrowserTests } from "./helpers/chromium.js";
+import { runBrowserTests } from "./helpers/chromium.js";
 import { ensureBuilt, ROOT, tempDir } from "./helpers/cli.js";
-import { startStudio, waitForStudio } from "./helpers/studio.js";
+import { openStudioPage, type StudioPage, waitForStudio } from "./helpers/studio.js";
 
 const ARTIFACTS = join(ROOT, "test-artifacts", "studio");
 const RUN = runBrowserTests("studio musician tests");
 
-let server: ChildProcess | undefined;
-let browser: Browser | undefined;
+let studio: StudioPage | undefined;
 let page: Page;
-const pageErrors: string[] = [];
 const work = tempDir("polyrnn-studio-musician-");
 
 const waitFor = (selector: string, timeout?: number) => waitForStudio(page, selector, timeout);
@@ -138,27 +125,12 @@ describe.skipIf(!RUN)("studio for musicians in Chromium", () => {
   beforeAll(async () => {
     ensureBuilt();
     mkdirSync(ARTIFACTS, { recursive: true });
-    let url: string;
-    ({ server, url } = await startStudio());
-    browser = await launchChromium();
-    const context = await browser.newContext({
-      viewport: { width: 1280, height: 720 },
-      acceptDownloads: true,
-    });
-    await context.addInitScript(recordOscillators);
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    page.on("pageerror", (e) => pageErrors.push(e.message));
-    page.on("console", (m) => {
-      if (m.type() === "error") pageErrors.push(m.text());
-    });
-    await page.goto(url);
-    await waitFor("body[data-ready=true]");
+    studio = await openStudioPage({ viewport: { width: 1280, height: 720 }, initScript: recordOscillators });
+    page = studio.page;
   });
 
   afterAll(async () => {
-    await browser?.close();
-    server?.kill("SIGTERM");
+    await studio?.close();
   });
 
   it("shows the default take beside its score (the picture of the README), and a 16-bar take whole", async () => {
@@ -395,6 +367,6 @@ describe.skipIf(!RUN)("studio for musicians in Chromium", () => {
   });
 
   it("logged no errors", () => {
-    expect(pageErrors, pageErrors.join("\n")).toEqual([]);
+    expect(studio?.pageErrors, studio?.pageErrors.join("\n")).toEqual([]);
   });
 });

@@ -1,31 +1,18 @@
-/**
- * The Studio's Play tab in a real Chromium (Debian's `chromium`, driven by playwright-core): the computer
- * keys played with real key events (octave shift, sustain), the recorded take downloaded as MIDI (two
- * tracks), the model's answer after the pause, a player cutting in, harmonising (the melody comes back in
- * the answer), accompanying, and the Web MIDI path. Screenshots go to test-artifacts/studio/.
- *
- * Headless Chromium has no MIDI devices: the Web MIDI test injects a stand-in MIDIAccess (one input, one
- * output) with an init script, in this test alone; the page's code is the one that talks to a real device.
- * Without Chromium the tests are skipped with a message, except under CI=true, where they fail.
- */
-import type { ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readMidi } from "../src/io/midi.js";
 import type { Note, NoteSequence } from "../src/notesequence.js";
-import { launchChromium, runBrowserTests } from "./helpers/chromium.js";
+import { runBrowserTests } from "./helpers/chromium.js";
 import { ensureBuilt, ROOT, tempDir } from "./helpers/cli.js";
-import { rollColours, startStudio } from "./helpers/studio.js";
+import { openStudioPage, rollColours, type StudioPage } from "./helpers/studio.js";
 
 const ARTIFACTS = join(ROOT, "test-artifacts", "studio");
 const RUN = runBrowserTests("studio Play tab tests");
 
-let server: ChildProcess | undefined;
-let browser: Browser | undefined;
+let studio: StudioPage | undefined;
 let page: Page;
-const pageErrors: string[] = [];
 const work = tempDir("polyrnn-studio-play-");
 
 /** The stand-in for Web MIDI (test only): one input the test plays, one output that records what it gets. */
@@ -138,29 +125,14 @@ describe.skipIf(!RUN)("studio Play tab in Chromium", () => {
   beforeAll(async () => {
     ensureBuilt();
     mkdirSync(ARTIFACTS, { recursive: true });
-    let url: string;
-    ({ server, url } = await startStudio());
-    browser = await launchChromium();
-    const context = await browser.newContext({
-      viewport: { width: 1366, height: 820 },
-      acceptDownloads: true,
-    });
-    await context.addInitScript(midiStandIn);
-    page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    page.on("pageerror", (e) => pageErrors.push(e.message));
-    page.on("console", (m) => {
-      if (m.type() === "error") pageErrors.push(m.text());
-    });
-    await page.goto(url);
-    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+    studio = await openStudioPage({ viewport: { width: 1366, height: 820 }, initScript: midiStandIn });
+    page = studio.page;
     await page.keyboard.press("3");
     await page.waitForSelector("body[data-tab=play]", { state: "attached" });
   });
 
   afterAll(async () => {
-    await browser?.close();
-    server?.kill("SIGTERM");
+    await studio?.close();
   });
 
   it("plays from the computer keys (octave shift, sustain), answers after the pause, and records both tracks", async () => {
@@ -362,6 +334,6 @@ describe.skipIf(!RUN)("studio Play tab in Chromium", () => {
   });
 
   it("logged no errors", () => {
-    expect(pageErrors, pageErrors.join("\n")).toEqual([]);
+    expect(studio?.pageErrors, studio?.pageErrors.join("\n")).toEqual([]);
   });
 });

@@ -1,7 +1,8 @@
 /** The Studio for the browser tests: `polyrnn studio` on a free port, and waiting on the page. */
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
-import type { Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "./chromium.js";
 import { ROOT } from "./cli.js";
 
 /** Starts `polyrnn studio` on a free port (the built CLI: run ensureBuilt first). */
@@ -19,6 +20,67 @@ export async function startStudio(): Promise<{ server: ChildProcess; url: string
     server.on("exit", (code) => reject(new Error(`polyrnn studio exited with ${code}`)));
   });
   return { server, url };
+}
+
+/** A Studio server and one Chromium page on it, with what the page reported. */
+export interface StudioPage {
+  server: ChildProcess;
+  browser: Browser;
+  page: Page;
+  url: string;
+  /** Uncaught page errors and console errors, in order. */
+  pageErrors: string[];
+  /** Requests the page made to anywhere but the Studio's own server (blob: and data: aside). */
+  offOrigin: string[];
+  /** Closes the browser and stops the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the Studio and opens it in Chromium at `viewport` (downloads accepted, 20 s default timeout),
+ * with `initScript` run in the page before its own scripts, and waits until the page is ready.
+ */
+export async function openStudioPage(opts: {
+  viewport: { width: number; height: number };
+  initScript?: () => void;
+}): Promise<StudioPage> {
+  const { server, url } = await startStudio();
+  let browser: Browser | undefined;
+  try {
+    browser = await launchChromium();
+    const context = await browser.newContext({ viewport: opts.viewport, acceptDownloads: true });
+    if (opts.initScript) await context.addInitScript(opts.initScript);
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    const pageErrors: string[] = [];
+    const offOrigin: string[] = [];
+    page.on("request", (r) => {
+      if (!r.url().startsWith(url) && !/^(blob|data):/.test(r.url())) offOrigin.push(r.url());
+    });
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    page.on("console", (m) => {
+      if (m.type() === "error") pageErrors.push(m.text());
+    });
+    await page.goto(url);
+    await waitForStudio(page, "body[data-ready=true]", 30_000);
+    const opened = browser;
+    return {
+      server,
+      browser: opened,
+      page,
+      url,
+      pageErrors,
+      offOrigin,
+      close: async () => {
+        await opened.close();
+        server.kill("SIGTERM");
+      },
+    };
+  } catch (e) {
+    await browser?.close();
+    server.kill("SIGTERM");
+    throw e;
+  }
 }
 
 /** Waits for `selector`; on a timeout, the error says what the page showed (status line, engine, state). */
