@@ -5,7 +5,10 @@
 // `RESULT {json}` as its last line; the driver runs it in a child process so that maxRSS is its own.
 //
 //   node bench/polyrnn_train_worker.mjs --batches=FILE --layers=256,256,256 [--threads=2]
-//       [--kernels=wasm|reference|auto] [--seed=1] [--profile]
+//       [--kernels=wasm|reference|auto] [--seed=1] [--activation_mb=N] [--profile]
+//
+// --activation_mb: memory for a batch's activations (as `polyrnn train --activation_mb`; default the
+// library's 256 MiB): batches needing more recompute the forward pass of all but their last chunk.
 //
 // --profile times every kernel call (performance.now around each; adds a little overhead) and prints
 // where a step goes: gemm vs the pointwise kernels vs the rest (JS between the calls).
@@ -57,7 +60,8 @@ const table = {};
 const k = flags.profile ? profiled(kernels, table) : kernels;
 const hparams = { ...DEFAULT_HPARAMS, batchSize: B, rnnLayerSizes: layers };
 // maxLength grows the heap once for the longest batch, as the trainer does.
-const model = createPolyphonyModel(k, hparams, { seed, maxLength });
+const activationBytes = flags.activation_mb ? Number(flags.activation_mb) * 2 ** 20 : undefined;
+const model = createPolyphonyModel(k, hparams, { seed, maxLength, activationBytes });
 
 /** One step of `polyrnn train` on `batch`; its mean loss. */
 function step(batch) {

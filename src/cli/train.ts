@@ -5,6 +5,7 @@
  *   polyrnn train --eval --run_dir=/tmp/polyphony_rnn/logdir/run1 --sequence_example_file=DIR/eval_poly_tracks.tfrecord \
  *     --hparams="batch_size=64,rnn_layer_sizes=[64,64]"
  */
+import { freemem } from "node:os";
 import { PolyrnnError, UsageError } from "../errors.js";
 import { KERNEL_KINDS, type KernelKind } from "../kernels/index.js";
 import { LIMITS } from "../limits.js";
@@ -93,6 +94,12 @@ export const TRAIN_FLAGS = {
     max: LIMITS.threads,
     help: "Threads for the WebAssembly kernels; 0 picks the cores not busy with other work (the cores less the load average, at least 1).",
   },
+  activation_mb: {
+    type: "int",
+    default: 0,
+    max: 65536,
+    help: "Memory (MiB) for one batch's activations kept for the backward pass; a batch that needs more is cut into chunks and the forward pass of all but the last is computed twice (a 3x256 batch of 64 Bach windows of 48 steps needs about 470). 0 = an eighth of the free memory, from 256 to 1024.",
+  },
   batching: {
     type: "string",
     default: "random",
@@ -113,6 +120,14 @@ const LOG_LEVELS: LogLevel[] = ["DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
 const SIGNAL_REPEAT_MS = 250;
 /** How long after a stopped run ends a late copy of its stop request is still ignored. */
 const LATE_SIGNAL_MS = 1000;
+
+const MIB = 2 ** 20;
+
+/** --activation_mb in bytes; 0: an eighth of the free memory, from 256 MiB to 1 GiB. */
+function activationBytes(mb: number): number {
+  if (mb > 0) return mb * MIB;
+  return Math.min(1024 * MIB, Math.max(256 * MIB, Math.floor(freemem() / 8)));
+}
 
 export async function runTrain(argv: string[], usage: string): Promise<number> {
   const { flags, help, explicit } = parseArgs(argv, TRAIN_FLAGS);
@@ -136,6 +151,7 @@ export async function runTrain(argv: string[], usage: string): Promise<number> {
   if (flags.checkpoint_secs < 0) throw new UsageError("--checkpoint_secs must be at least 0");
   if (flags.eval_timeout_secs < 0) throw new UsageError("--eval_timeout_secs must be at least 0");
   if (flags.threads < 0) throw new UsageError("--threads must be at least 0");
+  if (flags.activation_mb < 0) throw new UsageError("--activation_mb must be at least 0");
   if (!TRAIN_BATCHINGS.includes(flags.batching as TrainBatching)) {
     throw new UsageError(`--batching takes one of ${TRAIN_BATCHINGS.join(", ")}, got "${flags.batching}"`);
   }
@@ -188,6 +204,7 @@ export async function runTrain(argv: string[], usage: string): Promise<number> {
       warmStart: flags.warm_start,
       seed: flags.seed,
       batching: flags.batching as TrainBatching,
+      activationBytes: activationBytes(flags.activation_mb),
     });
     return 0;
   } catch (e) {

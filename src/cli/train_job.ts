@@ -119,6 +119,8 @@ export interface TrainOptions extends CommonOptions {
   seed?: number;
   /** How batches are drawn and computed (default `random`): see `TrainBatching`. */
   batching?: TrainBatching;
+  /** Bytes of a batch's activations kept for the backward pass: see `TrainerOptions.activationBytes`. */
+  activationBytes?: number;
 }
 
 export interface TrainResult {
@@ -262,10 +264,11 @@ async function startTrainer(
   reporter: Reporter,
 ): Promise<Trainer> {
   const batching = opts.batching ?? "random";
+  const activationBytes = opts.activationBytes;
   if (resume) {
     let t: Trainer | undefined;
     try {
-      t = new Trainer(kernels, hparams, examples, seed, { checkpoint: resume, batching });
+      t = new Trainer(kernels, hparams, examples, seed, { checkpoint: resume, batching, activationBytes });
       if (!resume.optimizer || resume.optimizer.tensors.length === 0) {
         throw new PolyrnnError("no optimizer state (Adam moments) to resume from");
       }
@@ -280,7 +283,11 @@ async function startTrainer(
     const ws = await loadWeightsForWarmStart(opts.warmStart);
     let t: Trainer;
     try {
-      t = new Trainer(kernels, hparams, examples, seed, { initialWeights: ws.weights, batching });
+      t = new Trainer(kernels, hparams, examples, seed, {
+        initialWeights: ws.weights,
+        batching,
+        activationBytes,
+      });
     } catch (e) {
       const theirs = ws.hparams
         ? ` (it was trained with rnn_layer_sizes=[${ws.hparams.rnnLayerSizes.join(",")}])`
@@ -292,7 +299,7 @@ async function startTrainer(
     reporter.info(`Warm start from ${opts.warmStart}: weights loaded, Adam state fresh, step 0.`);
     return t;
   }
-  return new Trainer(kernels, hparams, examples, seed, { batching });
+  return new Trainer(kernels, hparams, examples, seed, { batching, activationBytes });
 }
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {
@@ -331,7 +338,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const batching = trainer.batching;
     reporter.info(
       `Training on ${examples.count} sequences (${examples.tokens} events) from ${opts.sequenceExampleFiles.join(", ")} ` +
-        `with --hparams=${formatHParams(hparams)}, kernels ${kernels.name}, seed ${seed}, --batching=${batching}.`,
+        `with --hparams=${formatHParams(hparams)}, kernels ${kernels.name}, seed ${seed}, --batching=${batching}` +
+        (opts.activationBytes ? `, ${Math.round(opts.activationBytes / 2 ** 20)} MiB for activations.` : "."),
     );
     const target = opts.numTrainingSteps;
     if (target > 0 && trainer.stepCount >= target) {

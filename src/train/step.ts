@@ -102,6 +102,12 @@ export interface TrainerOptions {
   batching?: TrainBatching;
   /** Steps per quarter note of the training music, recorded in checkpoints and bundles (default: the checkpoint's, else 4). */
   stepsPerQuarter?: number;
+  /**
+   * Bytes of one batch's activations kept for the backward pass (default 256 MiB); a batch that needs more
+   * is cut into chunks, and all but the last chunk's forward pass is computed twice. The results do not
+   * depend on it beyond float rounding of the summed weight gradients.
+   */
+  activationBytes?: number;
 }
 
 /** A model in training over a set of examples: the step, and the state checkpoints and bundles record. */
@@ -156,7 +162,11 @@ export class Trainer {
     let longest = 0;
     for (let i = 0; i < examples.count; i++) longest = Math.max(longest, examples.length(i));
     // maxLength grows the heap once, for the longest track, instead of batch by batch.
-    this.model = createPolyphonyModel(kernels, hparams, { seed, maxLength: longest });
+    this.model = createPolyphonyModel(kernels, hparams, {
+      seed,
+      maxLength: longest,
+      activationBytes: opts.activationBytes,
+    });
     try {
       if (ckpt) {
         this.model.importWeights(ckpt.weights);
