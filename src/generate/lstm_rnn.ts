@@ -112,6 +112,7 @@ export function createLstmRnn(k: Kernels, weights: readonly NamedTensor[]): Even
     gates = k.alloc(capacity * 4 * maxH);
     logits = k.alloc(capacity * V);
     residentGen = 0;
+    viewRows = -1;
   }
 
   /**
@@ -182,6 +183,12 @@ export function createLstmRnn(k: Kernels, weights: readonly NamedTensor[]): Even
   let journal = new Float32Array(0);
   let journalAt = 0;
 
+  // Views of the entering rows of each layer's c and h (2L), for `viewRows` rows of the heap `viewHeap`:
+  // made again when the row count, the heap's memory or the buffers (reserve) change, not every call.
+  let views: Float32Array[] = [];
+  let viewHeap: Float32Array | null = null;
+  let viewRows = -1;
+
   /** The states after a call: one snapshot of the n entering rows, which stay resident. */
   function saveStates(n: number): LstmState[] {
     const size = n * stateFloats;
@@ -192,10 +199,18 @@ export function createLstmRnn(k: Kernels, weights: readonly NamedTensor[]): Even
     const buf = journal.subarray(journalAt, journalAt + size);
     journalAt += size;
     const f = k.f32();
+    if (f !== viewHeap || n !== viewRows) {
+      views = [];
+      for (let i = 0; i < L; i++) {
+        const nH = n * sizes[i];
+        views.push(f.subarray(c[i], c[i] + nH), f.subarray(hOf(i), hOf(i) + nH));
+      }
+      viewHeap = f;
+      viewRows = n;
+    }
     for (let i = 0; i < L; i++) {
-      const nH = n * sizes[i];
-      buf.set(f.subarray(c[i], c[i] + nH), n * snapAt[i]);
-      buf.set(f.subarray(hOf(i), hOf(i) + nH), n * snapAt[i] + nH);
+      buf.set(views[2 * i], n * snapAt[i]);
+      buf.set(views[2 * i + 1], n * (snapAt[i] + sizes[i]));
     }
     const snap: Snapshot = { buf, rows: n, gen: ++gen };
     residentGen = snap.gen;
