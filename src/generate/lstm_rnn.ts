@@ -16,10 +16,11 @@
  *   products of ≥ 3 sequences use (the same bits as gemm, without re-packing the weights every step);
  * - the logits of all rows are one buffer, handed to the caller (the sampler: log-softmax of all rows in
  *   one kernel call, and the draws in another);
- * - the state buffers stay resident between calls: a sequence whose state is the one the previous call
- *   left in its row (a call continuing the previous call's sequences, in order) copies nothing in; the
- *   others' rows are copied in from their state's snapshot. States handed out are immutable snapshots (one copy of the entering rows per call, in
- *   the same per-layer layout), so beams may share and revisit them freely.
+ * - the state buffers stay resident between calls: a call that continues exactly the sequences of the
+ *   previous call, in order, copies nothing in; otherwise the states the previous call left in the heap are
+ *   gathered there (a beam's kept entries, reordered) and the others copied in from their snapshots. States
+ *   handed out are immutable snapshots (one copy of the entering rows per call, in the same per-layer
+ *   layout), so beams may share and revisit them freely.
  */
 import { PolyrnnError } from "../errors.js";
 import { NUM_CLASSES as V } from "../events/codec.js";
@@ -81,8 +82,8 @@ export function createLstmRnn(k: Kernels, weights: readonly NamedTensor[]): Even
   // does not pay for it.
   let packed: PackedWeights | null = null;
 
-  // Floats of one sequence's state (c and h of every layer), and where layer i's start in a snapshot of
-  // `rows` sequences: rows × at[i].
+  // Floats of one sequence's state (c and h of every layer), and where layer i's rows start in a snapshot
+  // of `rows` sequences: rows × snapAt[i].
   const stateFloats = 2 * sizes.reduce((a, b) => a + b, 0);
   const snapAt: number[] = [];
   for (let i = 0, at = 0; i < L; at += 2 * sizes[i], i++) snapAt.push(at);
@@ -102,6 +103,12 @@ export function createLstmRnn(k: Kernels, weights: readonly NamedTensor[]): Even
   let gen = 0;
   const zero: LstmState = { snap: { buf: new Float32Array(stateFloats), rows: 1, gen: -1 }, row: 0 };
   const hOf = (i: number): number => c[i] + 2 * capacity * sizes[i];
+
+  // Views of the entering rows of each layer's c and h (2L), for `viewRows` rows of the heap `viewHeap`:
+  // made again when the row count, the heap's memory or the buffers (reserve) change, not every call.
+  let views: Float32Array[] = [];
+  let viewHeap: Float32Array | null = null;
+  let viewRows = -1;
 
   function reserve(n: number): void {
     if (n <= capacity) return;
@@ -182,12 +189,6 @@ export function createLstmRnn(k: Kernels, weights: readonly NamedTensor[]): Even
   // block is freed by the garbage collector once no state in it is referenced.
   let journal = new Float32Array(0);
   let journalAt = 0;
-
-  // Views of the entering rows of each layer's c and h (2L), for `viewRows` rows of the heap `viewHeap`:
-  // made again when the row count, the heap's memory or the buffers (reserve) change, not every call.
-  let views: Float32Array[] = [];
-  let viewHeap: Float32Array | null = null;
-  let viewRows = -1;
 
   /** The states after a call: one snapshot of the n entering rows, which stay resident. */
   function saveStates(n: number): LstmState[] {
