@@ -248,7 +248,7 @@ export function sample(rows: i32, classes: i32, lp: usize, uniforms: usize, gree
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Row copies (the strided LSTM cell, lstm_forward_ld, is in pointwise.ts beside lstm_forward)
+// Row copies
 
 /** dst[r, 0:width] = src[r, 0:width] with row strides lds, ldd (floats); the rows must not overlap. */
 export function copy_rows(rows: i32, width: i32, src: usize, lds: i32, dst: usize, ldd: i32): void {

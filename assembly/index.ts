@@ -15,7 +15,6 @@ export {
   embedding_forward,
   lstm_backward,
   lstm_forward,
-  lstm_forward_ld,
   scale,
   softmax_xent,
   sum_squares,

@@ -221,7 +221,7 @@ export function bias_backward(rows: i32, width: i32, dOut: usize, dBias: usize, 
 // ---------------------------------------------------------------------------------------------------
 // LSTM cell (gate order i, j, f, o as TensorFlow's BasicLSTMCell)
 
-/** Rows packed back to back: the strided cell with a row stride of H. */
+/** One step of the LSTM cell for rows packed back to back (gates rows × 4H; cPrev, c, h rows × H). */
 export function lstm_forward(
   rows: i32,
   hidden: i32,
@@ -231,28 +231,10 @@ export function lstm_forward(
   c: usize,
   h: usize,
 ): void {
-  lstm_forward_ld(rows, hidden, forgetBias, gates, cPrev, c, h, hidden);
-}
-
-/**
- * lstm_forward with a row stride `ld` (floats) for cPrev, c and h (gates stay rows × 4H): the stepper keeps
- * every layer's state in one row per sequence. Same arithmetic as lstm_forward, element by element.
- */
-export function lstm_forward_ld(
-  rows: i32,
-  hidden: i32,
-  forgetBias: f32,
-  gates: usize,
-  cPrev: usize,
-  c: usize,
-  h: usize,
-  ld: i32,
-): void {
   const H = <usize>hidden << 2;
-  const L = <usize>ld << 2;
   for (let r = 0; r < rows; r++) {
     const g = gates + <usize>r * 4 * H;
-    const off = <usize>r * L;
+    const off = <usize>r * H;
     let u = 0;
     for (; u + 4 <= hidden; u += 4) lstmFwd(g + (<usize>u << 2), H, forgetBias, cPrev + off, c + off, h + off, u, true);
     for (; u < hidden; u++) lstmFwd(g + (<usize>u << 2), H, forgetBias, cPrev + off, c + off, h + off, u, false);

@@ -468,56 +468,6 @@ describe.each(VARIANTS)("wasm kernels ($label)", ({ simd, threads }) => {
     }
   });
 
-  it("lstmCellForwardStrided equals lstmCellForward (bit for bit) and matches the reference", () => {
-    const r = rng(17);
-    for (const [rows, hidden, ld] of [
-      [1, 1, 3],
-      [3, 7, 29],
-      [5, 64, 256],
-      [2, 33, 33],
-    ]) {
-      const gates = randoms(rows * 4 * hidden, r, 6);
-      const state = randoms(rows * ld, r, 3); // cPrev at column 0, c at hidden, h at 2·hidden (when they fit)
-      const cOff = Math.min(hidden, ld - hidden);
-      const hOff = ld >= 3 * hidden ? 2 * hidden : 0;
-      const res: Float32Array[][] = [];
-      for (const K of [w, ref]) {
-        const mk = K.mark();
-        // Strided, with separate cPrev/c/h matrices when the row does not hold all three.
-        const wide = ld >= 3 * hidden;
-        const g = put(K, gates);
-        const s = put(K, state);
-        const c2 = wide ? s : K.alloc(rows * ld);
-        const h2 = wide ? s : K.alloc(rows * ld);
-        K.lstmCellForwardStrided(rows, hidden, 1, g, s, c2 + (wide ? cOff : 0), h2 + hOff, ld);
-        const outS = get(K, s, rows * ld);
-        const outC = get(K, c2, rows * ld);
-        const outH = get(K, h2, rows * ld);
-        // The same with the contiguous kernel, row by row.
-        const g1 = put(K, gates);
-        const cp = K.alloc(rows * hidden);
-        for (let q = 0; q < rows; q++) K.f32().set(state.subarray(q * ld, q * ld + hidden), cp + q * hidden);
-        const c = K.alloc(rows * hidden);
-        const h = K.alloc(rows * hidden);
-        K.lstmCellForward(rows, hidden, 1, g1, cp, c, h);
-        const cs = new Float32Array(rows * hidden);
-        const hs = new Float32Array(rows * hidden);
-        for (let q = 0; q < rows; q++) {
-          const cc = wide ? outS : outC;
-          cs.set(cc.subarray(q * ld + (wide ? cOff : 0), q * ld + (wide ? cOff : 0) + hidden), q * hidden);
-          hs.set(outH.subarray(q * ld + hOff, q * ld + hOff + hidden), q * hidden);
-        }
-        expectBits(get(K, g, rows * 4 * hidden), get(K, g1, rows * 4 * hidden), "strided activations");
-        expectBits(cs, get(K, c, rows * hidden), "strided c");
-        expectBits(hs, get(K, h, rows * hidden), "strided h");
-        res.push([cs, hs]);
-        K.release(mk);
-      }
-      expectClose(res[0][0], res[1][0], 3e-6, 3e-6, "c vs reference");
-      expectClose(res[0][1], res[1][1], 3e-6, 3e-6, "h vs reference");
-    }
-  });
-
   it("copyRows is bit-identical to the reference, strides included", () => {
     const r = rng(19);
     for (const [rows, width, lds, ldd] of [

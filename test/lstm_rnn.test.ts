@@ -78,6 +78,44 @@ describe("the generation stepper", () => {
     expect(b[70] - b[63]).toBeCloseTo(2 * (a[70] - a[63]), 4);
   });
 
+  it("a batch of states from several calls, reordered and repeated, steps as each state alone", async () => {
+    // Unequal layers, so that each layer's rows are placed with its own width.
+    const weights = createPolyphonyModel(
+      createReferenceKernels(),
+      { ...hparams, rnnLayerSizes: [7, 4, 9] },
+      { seed: 6 },
+    ).exportWeights();
+    for (const k of [createReferenceKernels(), await createWasmKernels({ threads: 1 })]) {
+      const rnn = createLstmRnn(k, weights);
+      const first = logProbsOf(
+        rnn,
+        [0, 1, 2, 3, 4].map(() => rnn.zeroState()),
+        [[0, 60], [0, 64, 2], [0], [0, 70, 2, 191], [0, 2]],
+      ).states;
+      // The call before the batch leaves 4 rows in the heap (the batch gathers those from there), the
+      // others come from the first call's snapshot; the batch has more rows than either call.
+      const second = logProbsOf(
+        rnn,
+        [first[3], first[1], first[4], first[0]],
+        [[62], [63], [64], [65]],
+      ).states;
+      const batch = [second[2], first[0], second[0], second[2], first[4], second[1], first[2]];
+      const inputs = batch.map((_, r) => [60 + r, 2]);
+      const together = logProbsOf(rnn, batch, inputs);
+      batch.forEach((state, r) => {
+        const alone = logProbsOf(rnn, [state], [inputs[r]]);
+        const a = together.logProbs[r];
+        for (let j = 0; j < a.length; j++) expect(a[j]).toBeCloseTo(alone.logProbs[0][j], 5);
+        // … and the states after agree too.
+        const next = logProbsOf(rnn, [together.states[r]], [[67]]).logProbs[0];
+        const nextAlone = logProbsOf(rnn, alone.states, [[67]]).logProbs[0];
+        for (let j = 0; j < next.length; j++) expect(next[j]).toBeCloseTo(nextAlone[j], 5);
+      });
+      rnn.dispose();
+      k.dispose();
+    }
+  });
+
   it("refuses weights with a missing or mis-shaped tensor, naming it", () => {
     const k = createReferenceKernels();
     const weights = createPolyphonyModel(k, hparams, { seed: 4 }).exportWeights();

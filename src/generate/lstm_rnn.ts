@@ -1,45 +1,59 @@
 /**
- * The trained LSTM as an `EventRnn` for generation: the weight layout, input projection and cell of
- * training (src/model/lstm.ts: weightShapes/lstmParams, projectInputs, lstmCell) with dropout off
- * (Magenta's generate mode) and a state per sequence. All sequences of a call run as one batch; sequences
- * fed fewer events than others keep their state once their events run out. It gives logits; the sampler
- * (sampler.ts) turns them into log-probabilities and draws, in the same heap.
+ * The trained LSTM as an `EventRnn` for generation: a generation step IS training's forward pass
+ * (src/model/lstm.ts) on a chunk of one time step, with dropout off (Magenta's generate mode) and the
+ * sequences of a call as the batch — the same weight layout (weightShapes/lstmParams), input projection
+ * (projectInputs), layer forward (lstmLayerForward: + h·W_h, then the cell) and output layer (outputLogits).
+ * Sequences fed fewer events than others keep their state once their events run out. It gives logits; the
+ * sampler (sampler.ts) turns them into log-probabilities and draws, in the same heap.
  *
- * Per step, for n sequences (bench/README.md, "Generation", measures each piece):
- * - every sequence's state is one row of a state matrix M in the kernels' heap, laid out
- *   [h₀ old | h₀ new | h₁ old | h₁ new | … | c₀ old | c₀ new | …], so that layer i ≥ 1 multiplies the
- *   adjacent [h_{i−1} new | h_i old] by its whole kernel [W_x; W_h] in ONE product (layer 0's one-hot
- *   input is a row lookup of W_x plus the product with h₀ old), and the cell writes its c and h in place
- *   (lstmCell with the row's stride);
- * - weights too big for L2 (3×256's layers) are packed once for gemmPacked, which steps of ≥ 3 sequences
- *   use (the same bits as gemm, without re-packing the weights every step);
+ * Per step, for n sequences (bench/README.md, "bench:generate", measures each piece):
+ * - each layer's c and h are training's state buffers of a one-step chunk with B = n: n entering rows
+ *   (the sequences' state), then the step's n rows; rows whose sequences advanced are copied back to the
+ *   entering rows after the step (one copyRows per layer for c and h together);
+ * - layer 0's input is a row lookup of W_x by event id, deeper layers' x·W_x + b one product over the
+ *   step's rows of the layer below, then each layer h·W_h and the cell (lstmLayerForward);
+ * - weights too big for L2 (3×256's W_x and W_h) are packed once (packWeights) for gemmPacked, which the
+ *   products of ≥ 3 sequences use (the same bits as gemm, without re-packing the weights every step);
  * - the logits of all rows are one buffer, handed to the caller (the sampler: log-softmax of all rows in
  *   one kernel call, and the draws in another);
- * - M stays resident between calls: a call that continues exactly the sequences of the previous call, in
- *   order, copies nothing in; otherwise each row is copied in from its state's snapshot. States handed out
- *   are immutable snapshots (one copy of M per call), so beams may share and revisit them freely.
+ * - the state buffers stay resident between calls: a call that continues exactly the sequences of the
+ *   previous call, in order, copies nothing in; otherwise the states the previous call left in the heap are
+ *   gathered there (a beam's kept entries, reordered) and the others copied in from their snapshots. States
+ *   handed out are immutable snapshots (one copy of the entering rows per call, in the same per-layer
+ *   layout), so beams may share and revisit them freely.
  */
 import { PolyrnnError } from "../errors.js";
 import { NUM_CLASSES as V } from "../events/codec.js";
 import type { Kernels } from "../kernels/types.js";
 import type { NamedTensor } from "../model/api.js";
-import { layerSizesOf, lstmCell, lstmParams, type Param, projectInputs } from "../model/lstm.js";
+import {
+  layerSizesOf,
+  lstmLayerForward,
+  lstmParams,
+  outputLogits,
+  PACKED_MIN_ROWS,
+  type PackedWeights,
+  type Param,
+  packWeights,
+  projectInputs,
+  type StepRows,
+} from "../model/lstm.js";
 import type { EventRnn, RnnState } from "./rnn.js";
 
-// Weights of at least this many floats (512 KiB: past a core's share of L2) are packed for gemmPacked, and
-// used packed from this many rows on (bench/README.md: 3×1024×512 and up gain, 1–2 rows lose).
-const PACK_MIN_FLOATS = 1 << 17;
-const PACKED_MIN_ROWS = 3;
 // Floats per block of state snapshots (1 MiB).
 const JOURNAL_FLOATS = 1 << 18;
 
-/** A copy of the state matrix after a call (rows × width); `gen` identifies the call. */
+/**
+ * The entering states of a call's `rows` sequences after it: per layer i, c (rows × H_i) then h
+ * (rows × H_i), layer after layer; `gen` identifies the call.
+ */
 interface Snapshot {
   buf: Float32Array;
+  rows: number;
   gen: number;
 }
 
-/** One sequence's state: row `row` of a snapshot (its "old" halves hold the state). */
+/** One sequence's state: row `row` of a snapshot. */
 interface LstmState {
   snap: Snapshot;
   row: number;
@@ -63,138 +77,110 @@ export function createLstmRnn(k: Kernels, weights: readonly NamedTensor[]): Even
   const sizes = layerSizesOf(weights);
   const L = sizes.length;
   const base = k.mark();
-  const {
-    layers,
-    softmax: { weights: fcW, biases: fcB },
-  } = lstmParams(sizes, (name, shape) => weightParam(k, find(name, shape)));
+  const { layers, softmax } = lstmParams(sizes, (name, shape) => weightParam(k, find(name, shape)));
+  // Packed on the first step of PACKED_MIN_ROWS sequences or more, so that single-sequence generation
+  // does not pay for it.
+  let packed: PackedWeights | null = null;
 
-  // The per-step products: layer 0's h₀·W_h, layer i's [h_{i−1} | h_i]·[W_x; W_h], the output layer. Weights
-  // past L2 (PACK_MIN_FLOATS) are also packed for gemmPacked, which batched steps use; packed on the first
-  // such step, so that single-sequence generation does not pay for it.
-  const product = (b: number, rows: number, cols: number) => ({
-    b,
-    rows,
-    cols,
-    packable: rows * cols >= PACK_MIN_FLOATS,
-    packed: -1,
-  });
-  const products = layers.map((layer, i) =>
-    i === 0
-      ? product(layer.kernel.w + layer.input * 4 * layer.hidden, layer.hidden, 4 * layer.hidden)
-      : product(layer.kernel.w, layer.input + layer.hidden, 4 * layer.hidden),
-  );
-  const fcProduct = product(fcW.w, sizes[L - 1], V);
-
-  /** C (n × cols) = A · B (+ C when accumulate), A with row stride W. */
-  function multiply(
-    n: number,
-    pr: ReturnType<typeof product>,
-    a: number,
-    accumulate: boolean,
-    c: number,
-  ): void {
-    if (pr.packable && n >= PACKED_MIN_ROWS) {
-      if (pr.packed < 0) {
-        pr.packed = k.alloc(k.gemmPackedSize(pr.rows, pr.cols));
-        k.packGemmB(pr.rows, pr.cols, pr.b, pr.cols, pr.packed);
-      }
-      k.gemmPacked(false, n, pr.cols, pr.rows, 1, a, W, pr.packed, accumulate ? 1 : 0, c, pr.cols);
-    } else {
-      k.gemm(false, false, n, pr.cols, pr.rows, 1, a, W, pr.b, pr.cols, accumulate ? 1 : 0, c, pr.cols);
-    }
-  }
-
-  // Column offsets of the state row (see the header).
-  const sumH = sizes.reduce((a, b) => a + b, 0);
-  const W = 4 * sumH;
-  const hOld: number[] = [];
-  const cOld: number[] = [];
-  for (let i = 0, at = 0; i < L; at += 2 * sizes[i], i++) {
-    hOld.push(at);
-    cOld.push(2 * sumH + at);
-  }
-  const equalSizes = sizes.every((H) => H === sizes[0]);
+  // Floats of one sequence's state (c and h of every layer), and where layer i's rows start in a snapshot
+  // of `rows` sequences: rows × snapAt[i].
+  const stateFloats = 2 * sizes.reduce((a, b) => a + b, 0);
+  const snapAt: number[] = [];
+  for (let i = 0, at = 0; i < L; at += 2 * sizes[i], i++) snapAt.push(at);
   const maxH = Math.max(...sizes);
 
-  // The resident state matrix (grown on demand) and what it holds: rows 0 … residentRows−1 of the
-  // snapshot of call `residentGen` (≥ 1), in order; 0 = nothing known.
-  let M = -1;
+  // The state buffers (grown on demand), per layer i one block of 4·capacity·H_i floats: c at c[i] and h at
+  // c[i] + 2·capacity·H_i, each n entering rows then the step's n rows. What they hold: the entering rows
+  // 0 … residentRows−1 are the snapshot of call `residentGen` (≥ 1), in order; 0 = nothing known.
   let capacity = 0;
-  // Scratch for `capacity` rows, allocated with M: ids (i32), gates, logits.
+  let c: number[] = [];
+  // Scratch for `capacity` rows, allocated with the state: ids (i32), gates, logits.
   let ids = -1;
   let gates = -1;
   let logits = -1;
   let residentGen = 0;
   let residentRows = 0;
   let gen = 0;
-  const zero: LstmState = { snap: { buf: new Float32Array(W), gen: -1 }, row: 0 };
+  const zero: LstmState = { snap: { buf: new Float32Array(stateFloats), rows: 1, gen: -1 }, row: 0 };
+  const hOf = (i: number): number => c[i] + 2 * capacity * sizes[i];
+
+  // Views of the entering rows of each layer's c and h (2L), for `viewRows` rows of the heap `viewHeap`:
+  // made again when the row count, the heap's memory or the buffers (reserve) change, not every call.
+  let views: Float32Array[] = [];
+  let viewHeap: Float32Array | null = null;
+  let viewRows = -1;
 
   function reserve(n: number): void {
     if (n <= capacity) return;
     capacity = Math.max(n, 2 * capacity, 8);
     // The old blocks stay until dispose (the arena frees in stack order); growth doubles, so they are few.
-    M = k.alloc(capacity * W);
+    c = sizes.map((H) => k.alloc(4 * capacity * H));
     ids = k.alloc(capacity);
     gates = k.alloc(capacity * 4 * maxH);
     logits = k.alloc(capacity * V);
     residentGen = 0;
+    viewRows = -1;
   }
 
-  /** Copies the entering states into M (rows 0 … n−1), unless M already holds exactly them. */
+  /**
+   * Puts the entering states into the entering rows 0 … n−1. Nothing to do when each row holds its state
+   * already (a call continuing the previous call's sequences, in order). Otherwise the rows are gathered in
+   * rows capacity … capacity + n − 1 (free until the step), then moved to 0 … n − 1: a state that the
+   * previous call left in the heap (beams: the entries it kept, in another order) is copied within the heap,
+   * c and h of a layer in one copyRows call; any other from its snapshot.
+   */
   function loadStates(states: readonly RnnState[]): void {
     const n = states.length;
     reserve(n);
-    let resident = true;
-    for (let r = 0; r < n && resident; r++) {
-      const s = states[r] as LstmState;
-      resident = s.snap.gen === residentGen && s.row === r && r < residentRows;
-    }
-    if (resident) return;
-    const f = k.f32();
+    let inPlace = true;
     for (let r = 0; r < n; r++) {
       const s = states[r] as LstmState;
       if (!s || !(s.snap?.buf instanceof Float32Array)) {
         throw new PolyrnnError("internal: a state that this model did not make");
       }
-      f.set(s.snap.buf.subarray(s.row * W, (s.row + 1) * W), M + r * W);
+      inPlace &&= s.snap.gen === residentGen && s.row === r && r < residentRows;
     }
-    residentGen = 0;
-  }
-
-  /** Layers and the output layer for one position of n sequences: logits (n × V) from ids (n). */
-  function forward(n: number): void {
-    for (let i = 0; i < L; i++) {
-      const H = sizes[i];
-      const { bias, input } = layers[i];
-      if (i === 0) {
-        // One-hot input: row `id` of W_x plus the bias (bias only for id −1), then + h₀ old · W_h.
-        projectInputs(k, layers[0], true, n, ids, gates);
-        multiply(n, products[0], M + hOld[0], true, gates);
-      } else {
-        // [h_{i−1} new | h_i old] · [W_x; W_h] in one product.
-        multiply(n, products[i], M + hOld[i - 1] + input, false, gates);
-        k.addBias(n, 4 * H, bias.w, gates);
+    if (inPlace) return;
+    const f = k.f32();
+    for (let r = 0; r < n; r++) {
+      const { snap, row } = states[r] as LstmState;
+      const to = capacity + r;
+      for (let i = 0; i < L; i++) {
+        const H = sizes[i];
+        if (snap.gen === residentGen && row < residentRows) {
+          k.copyRows(2, H, c[i] + row * H, 2 * capacity * H, c[i] + to * H, 2 * capacity * H);
+        } else {
+          const from = snap.rows * snapAt[i] + row * H;
+          f.set(snap.buf.subarray(from, from + H), c[i] + to * H);
+          f.set(snap.buf.subarray(from + snap.rows * H, from + snap.rows * H + H), hOf(i) + to * H);
+        }
       }
-      lstmCell(k, n, H, gates, M + cOld[i], M + cOld[i] + H, M + hOld[i] + H, W);
-    }
-    multiply(n, fcProduct, M + hOld[L - 1] + sizes[L - 1], false, logits);
-    k.addBias(n, V, fcB.w, logits);
-  }
-
-  /** new → old for rows r0 … r1−1 (their sequences advanced). */
-  function advance(r0: number, r1: number): void {
-    const rows = r1 - r0;
-    if (rows <= 0) return;
-    if (equalSizes) {
-      // M as (n·2L) segments of [old | new], each 2H wide.
-      const H = sizes[0];
-      k.copyRows(rows * 2 * L, H, M + r0 * W + H, 2 * H, M + r0 * W, 2 * H);
-      return;
     }
     for (let i = 0; i < L; i++) {
       const H = sizes[i];
-      k.copyRows(rows, H, M + r0 * W + hOld[i] + H, W, M + r0 * W + hOld[i], W);
-      k.copyRows(rows, H, M + r0 * W + cOld[i] + H, W, M + r0 * W + cOld[i], W);
+      k.copyRows(2, n * H, c[i] + capacity * H, 2 * capacity * H, c[i], 2 * capacity * H);
+    }
+  }
+
+  /** The layers and the output layer for one position of n sequences: logits (n × V) from ids (n). */
+  function forward(n: number, step: StepRows): void {
+    if (packed === null && n >= PACKED_MIN_ROWS) packed = packWeights(k, layers, softmax);
+    for (let i = 0; i < L; i++) {
+      const layer = layers[i];
+      const input = i === 0 ? ids : hOf(i - 1) + n * sizes[i - 1];
+      projectInputs(k, layer, i === 0, n, input, gates, packed?.layers[i].wx);
+      lstmLayerForward(k, layer, n, step, gates, c[i], hOf(i), packed?.layers[i].wh);
+    }
+    outputLogits(k, softmax, n, hOf(L - 1) + n * sizes[L - 1], logits, packed?.softmax);
+  }
+
+  /** The step's rows r0 … r1−1 of n become their entering rows (their sequences advanced). */
+  function advance(n: number, r0: number, r1: number): void {
+    if (r1 <= r0) return;
+    for (let i = 0; i < L; i++) {
+      const H = sizes[i];
+      // c then h: two rows of a matrix whose row stride is the distance between them.
+      k.copyRows(2, (r1 - r0) * H, c[i] + (n + r0) * H, 2 * capacity * H, c[i] + r0 * H, 2 * capacity * H);
     }
   }
 
@@ -204,17 +190,30 @@ export function createLstmRnn(k: Kernels, weights: readonly NamedTensor[]): Even
   let journal = new Float32Array(0);
   let journalAt = 0;
 
-  /** The states after a call: one snapshot of M's n rows, which stays resident. */
+  /** The states after a call: one snapshot of the n entering rows, which stay resident. */
   function saveStates(n: number): LstmState[] {
-    const size = n * W;
+    const size = n * stateFloats;
     if (journalAt + size > journal.length) {
       journal = new Float32Array(Math.max(JOURNAL_FLOATS, 4 * size));
       journalAt = 0;
     }
     const buf = journal.subarray(journalAt, journalAt + size);
     journalAt += size;
-    buf.set(k.f32().subarray(M, M + size));
-    const snap: Snapshot = { buf, gen: ++gen };
+    const f = k.f32();
+    if (f !== viewHeap || n !== viewRows) {
+      views = [];
+      for (let i = 0; i < L; i++) {
+        const nH = n * sizes[i];
+        views.push(f.subarray(c[i], c[i] + nH), f.subarray(hOf(i), hOf(i) + nH));
+      }
+      viewHeap = f;
+      viewRows = n;
+    }
+    for (let i = 0; i < L; i++) {
+      buf.set(views[2 * i], n * snapAt[i]);
+      buf.set(views[2 * i + 1], n * (snapAt[i] + sizes[i]));
+    }
+    const snap: Snapshot = { buf, rows: n, gen: ++gen };
     residentGen = snap.gen;
     residentRows = n;
     const out: LstmState[] = [];
@@ -231,11 +230,14 @@ export function createLstmRnn(k: Kernels, weights: readonly NamedTensor[]): Even
       if (states.length !== n) throw new PolyrnnError("internal: states and inputs differ in number");
       const longest = Math.max(0, ...inputs.map((x) => x.length));
       loadStates(states);
-      residentGen = 0; // M changes from here on
+      residentGen = 0; // the state buffers change from here on
+      // Training's chunk of one time step, all n sequences running (those out of events are fed −1: the
+      // bias alone, and their step is not kept).
+      const step: StepRows = { t0: 0, steps: 1, rows: [n], at: [0, n] };
       for (let p = 0; p < longest; p++) {
         const i32 = k.i32();
         for (let r = 0; r < n; r++) i32[ids + r] = p < inputs[r].length ? inputs[r][p] : -1;
-        forward(n);
+        forward(n, step);
         onLogits(p, logits);
         // Rows that advance: their new state becomes the state in (runs of consecutive rows at once).
         let r0 = -1;
@@ -244,7 +246,7 @@ export function createLstmRnn(k: Kernels, weights: readonly NamedTensor[]): Even
           if (moves) {
             if (r0 < 0) r0 = r;
           } else if (r0 >= 0) {
-            advance(r0, r);
+            advance(n, r0, r);
             r0 = -1;
           }
         }

@@ -222,8 +222,23 @@ export function createReferenceKernels(options: ReferenceKernelOptions = {}): Ke
     },
 
     lstmCellForward(rows, hidden, forgetBias, gates, cPrev, c, h): void {
-      // Rows packed back to back: the strided cell with a row stride of H.
-      kernels.lstmCellForwardStrided(rows, hidden, forgetBias, gates, cPrev, c, h, hidden);
+      const H = hidden;
+      for (let r = 0; r < rows; r++) {
+        const g = gates + r * 4 * H;
+        for (let u = 0; u < H; u++) {
+          const i = sigmoid(F[g + u]);
+          const j = Math.tanh(F[g + H + u]);
+          const f = sigmoid(F[g + 2 * H + u] + forgetBias);
+          const o = sigmoid(F[g + 3 * H + u]);
+          const cell = F[cPrev + r * H + u] * f + i * j;
+          F[g + u] = i;
+          F[g + H + u] = j;
+          F[g + 2 * H + u] = f;
+          F[g + 3 * H + u] = o;
+          F[c + r * H + u] = cell;
+          F[h + r * H + u] = Math.tanh(cell) * o;
+        }
+      }
     },
 
     lstmCellBackward(rows, hidden, gates, cPrev, c, dh, dc, dGates, dcPrev): void {
@@ -331,26 +346,6 @@ export function createReferenceKernels(options: ReferenceKernelOptions = {}): Ke
 
     gemmPacked(transA, m, n, k, alpha, a, lda, packedB, beta, c, ldc): void {
       kernels.gemm(transA, false, m, n, k, alpha, a, lda, packedB, n, beta, c, ldc);
-    },
-
-    lstmCellForwardStrided(rows, hidden, forgetBias, gates, cPrev, c, h, ld): void {
-      const H = hidden;
-      for (let r = 0; r < rows; r++) {
-        const g = gates + r * 4 * H;
-        for (let u = 0; u < H; u++) {
-          const i = sigmoid(F[g + u]);
-          const j = Math.tanh(F[g + H + u]);
-          const f = sigmoid(F[g + 2 * H + u] + forgetBias);
-          const o = sigmoid(F[g + 3 * H + u]);
-          const cell = F[cPrev + r * ld + u] * f + i * j;
-          F[g + u] = i;
-          F[g + H + u] = j;
-          F[g + 2 * H + u] = f;
-          F[g + 3 * H + u] = o;
-          F[c + r * ld + u] = cell;
-          F[h + r * ld + u] = Math.tanh(cell) * o;
-        }
-      }
     },
 
     copyRows(rows, width, src, lds, dst, ldd): void {

@@ -161,22 +161,6 @@ export interface Kernels {
     ldc: number,
   ): void;
 
-  /**
-   * lstmCellForward with one row stride `ld` (elements) for cPrev, c and h instead of `hidden` (gates stay
-   * rows×4H, contiguous): the generation stepper keeps all of a sequence's state in one row. Same
-   * arithmetic as lstmCellForward, element by element.
-   */
-  lstmCellForwardStrided(
-    rows: number,
-    hidden: number,
-    forgetBias: number,
-    gates: number,
-    cPrev: number,
-    c: number,
-    h: number,
-    ld: number,
-  ): void;
-
   /** dst[r, 0:width] = src[r, 0:width] for rows rows, row strides lds and ldd; src and dst must not overlap. */
   copyRows(rows: number, width: number, src: number, lds: number, dst: number, ldd: number): void;
 

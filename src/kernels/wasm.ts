@@ -360,10 +360,6 @@ function kernelOps(
       return total;
     },
 
-    lstmCellForwardStrided(rows, hidden, forgetBias, gates, cPrev, c, h, ld): void {
-      ex.lstm_forward_ld(rows, hidden, forgetBias, gates * 4, cPrev * 4, c * 4, h * 4, ld);
-    },
-
     copyRows(rows, width, src, lds, dst, ldd): void {
       ex.copy_rows(rows, width, src * 4, lds, dst * 4, ldd);
     },

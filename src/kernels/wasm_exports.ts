@@ -147,20 +147,6 @@ export interface WasmExports {
     h: number,
   ): void;
   /**
-   * assembly/pointwise.ts: lstm_forward_ld(rows: i32, hidden: i32, forgetBias: f32, gates: usize,
-   * cPrev: usize, c: usize, h: usize, ld: i32): void
-   */
-  lstm_forward_ld(
-    rows: number,
-    hidden: number,
-    forgetBias: number,
-    gates: number,
-    cPrev: number,
-    c: number,
-    h: number,
-    ld: number,
-  ): void;
-  /**
    * assembly/generate.ts: sample(rows: i32, classes: i32, lp: usize, uniforms: usize, greedy: i32,
    * out: usize): void
    */
@@ -204,7 +190,6 @@ export const WASM_EXPORT_PARAMS = {
   log_softmax: ["rows", "classes", "temperature", "logits", "out"],
   lstm_backward: ["rows", "hidden", "gates", "cPrev", "c", "dh", "dc", "dGates", "dcPrev"],
   lstm_forward: ["rows", "hidden", "forgetBias", "gates", "cPrev", "c", "h"],
-  lstm_forward_ld: ["rows", "hidden", "forgetBias", "gates", "cPrev", "c", "h", "ld"],
   sample: ["rows", "classes", "lp", "uniforms", "greedy", "out"],
   scale: ["n", "s", "x"],
   softmax_xent: ["rows", "classes", "logits", "labels", "scale", "dLogits", "losses", "preds"],

@@ -160,26 +160,6 @@ export function layerSizesOf(weights: readonly NamedTensor[]): number[] {
 }
 
 /**
- * One time step of the LSTM cell for `rows` sequences (TensorFlow's BasicLSTMCell, FORGET_BIAS added at run
- * time): `gates` holds the pre-activations x·W_x + h·W_h + b in the gate order (i, j, f, o) and gets the
- * activations; c = cPrev·σ(f + 1) + σ(i)·tanh(j), h = tanh(c)·σ(o). cPrev, c and h have row stride `ld`:
- * H in training (rows packed), a whole state row in the generation stepper.
- */
-export function lstmCell(
-  k: Kernels,
-  rows: number,
-  hidden: number,
-  gates: number,
-  cPrev: number,
-  c: number,
-  h: number,
-  ld = hidden,
-): void {
-  if (ld === hidden) k.lstmCellForward(rows, hidden, FORGET_BIAS, gates, cPrev, c, h);
-  else k.lstmCellForwardStrided(rows, hidden, FORGET_BIAS, gates, cPrev, c, h, ld);
-}
-
-/**
  * Seed of the dropout mask of layer k's output at time step t: one dropoutForward call of B·H elements
  * (element b·H + u) per (layer, step), so the masks do not depend on how the batch is chunked.
  *   s = ffmix32(batchSeed XOR imul(k + 1, 0x27d4eb2f));  seed = ffmix32(s + imul(t + 1, 0x165667b1))
@@ -235,7 +215,7 @@ export function packBatch(lengths: Int32Array, T: number, padded = false): Packe
 }
 
 /** One chunk of consecutive steps: step s's rows at packed offset `at[s]` of the chunk, `at[steps]` in all. */
-interface StepRows {
+export interface StepRows {
   /** The chunk's first step in the batch. */
   t0: number;
   steps: number;
@@ -246,9 +226,76 @@ interface StepRows {
 }
 
 /**
+ * Copies of a model's weight matrices packed once by packGemmB, for gemmPacked (heap offsets; −1: not
+ * packed): for weights multiplied many times without changing (the generation stepper), where `gemm`'s
+ * packing of B on every call costs more than the product's small A. Products of at least
+ * PACKED_MIN_ROWS rows use them (bench/README.md, "bench:generate": 3×1024×512 and up gain, 1–2 rows lose);
+ * gemmPacked gives gemm's bits, so results do not depend on it.
+ */
+export interface PackedWeights {
+  /** Per layer: W_x (−1 for layer 0, whose one-hot input is a row lookup) and W_h. */
+  layers: readonly { readonly wx: number; readonly wh: number }[];
+  /** The softmax layer's weights. */
+  softmax: number;
+}
+export const PACKED_MIN_ROWS = 3;
+/** Matrices of at least this many floats (512 KiB: past a core's share of L2) are worth packing. */
+const PACK_MIN_FLOATS = 1 << 17;
+
+/**
+ * Packs the matrices of these layers and softmax layer that are large enough to gain (PACK_MIN_FLOATS),
+ * in heap memory it allocates; valid while the weights do not change.
+ */
+export function packWeights(
+  k: Kernels,
+  layers: readonly LstmLayer[],
+  softmax: { readonly weights: Param },
+): PackedWeights {
+  const pack = (b: number, rows: number, cols: number): number => {
+    if (rows * cols < PACK_MIN_FLOATS) return -1;
+    const out = k.alloc(k.gemmPackedSize(rows, cols));
+    k.packGemmB(rows, cols, b, cols, out);
+    return out;
+  };
+  return {
+    layers: layers.map((layer, i) => {
+      const G = 4 * layer.hidden;
+      return {
+        wx: i === 0 ? -1 : pack(layer.kernel.w, layer.input, G),
+        wh: pack(layer.kernel.w + layer.input * G, layer.hidden, G),
+      };
+    }),
+    softmax: pack(softmax.weights.w, softmax.weights.shape[0], softmax.weights.shape[1]),
+  };
+}
+
+/**
+ * C (rows × cols, contiguous) = A · W (+ C when `accumulate`) for a weight matrix W (inner × cols, row
+ * stride cols) at heap offset `w`, A with row stride `lda`: gemmPacked on W's packed copy `packed` (if ≥ 0)
+ * from PACKED_MIN_ROWS rows on, else gemm.
+ */
+function timesWeights(
+  k: Kernels,
+  rows: number,
+  inner: number,
+  cols: number,
+  a: number,
+  lda: number,
+  w: number,
+  packed: number,
+  accumulate: boolean,
+  c: number,
+): void {
+  const beta = accumulate ? 1 : 0;
+  if (packed >= 0 && rows >= PACKED_MIN_ROWS)
+    k.gemmPacked(false, rows, cols, inner, 1, a, lda, packed, beta, c, cols);
+  else k.gemm(false, false, rows, cols, inner, 1, a, lda, w, cols, beta, c, cols);
+}
+
+/**
  * A layer's input projection for `rows` positions: gates = x·W_x + b. Layer 0's x is one-hot, so this is
  * a row lookup by event id (`input` holds i32 ids; −1 gives the bias alone); deeper layers read a
- * rows×in_k float matrix.
+ * rows×in_k float matrix. `packed`: W_x's packed copy (PackedWeights), or −1.
  */
 export function projectInputs(
   k: Kernels,
@@ -257,28 +304,32 @@ export function projectInputs(
   rows: number,
   input: number,
   gates: number,
+  packed = -1,
 ): void {
   const width = 4 * layer.hidden;
   if (first) {
     k.embeddingForward(rows, width, input, layer.kernel.w, layer.bias.w, gates);
   } else {
-    k.gemm(
-      false,
-      false,
-      rows,
-      width,
-      layer.input,
-      1,
-      input,
-      layer.input,
-      layer.kernel.w,
-      width,
-      0,
-      gates,
-      width,
-    );
+    timesWeights(k, rows, layer.input, width, input, layer.input, layer.kernel.w, packed, false, gates);
     k.addBias(rows, width, layer.bias.w, gates);
   }
+}
+
+/**
+ * The output layer for `rows` positions: logits (rows × 259) = y·W + b, y the top layer's output (rows × H,
+ * contiguous). `packed`: W's packed copy (PackedWeights), or −1.
+ */
+export function outputLogits(
+  k: Kernels,
+  softmax: { readonly weights: Param; readonly biases: Param },
+  rows: number,
+  y: number,
+  logits: number,
+  packed = -1,
+): void {
+  const HL = softmax.weights.shape[0];
+  timesWeights(k, rows, HL, V, y, HL, softmax.weights.w, packed, false, logits);
+  k.addBias(rows, V, softmax.biases.w, logits);
 }
 
 /**
@@ -292,9 +343,11 @@ const stateAt = (buf: number, B: number, H: number, sr: StepRows, s: number): nu
   buf + (B + sr.at[s]) * H;
 
 /**
- * Forward of one LSTM layer over a chunk (TensorFlow BasicLSTMCell): on entry `gates` holds every
- * position's input projection (packed), c and h the entering state; on return gates holds the gate
- * activations and c, h every step's state. Only h_{t−1}·W_h walks step by step.
+ * Forward of one LSTM layer over a chunk (TensorFlow's BasicLSTMCell, FORGET_BIAS added at run time): on
+ * entry `gates` holds every position's input projection x·W_x + b (packed), c and h the entering state; each
+ * step adds h_{t−1}·W_h, then the cell turns the gates into their activations (order i, j, f, o) and
+ * writes c = c_{t−1}·σ(f + 1) + σ(i)·tanh(j), h = tanh(c)·σ(o). On return c and h hold every step's state.
+ * Only h_{t−1}·W_h walks step by step. `packedWh`: W_h's packed copy (PackedWeights), or −1.
  */
 export function lstmLayerForward(
   k: Kernels,
@@ -304,6 +357,7 @@ export function lstmLayerForward(
   gates: number,
   c: number,
   h: number,
+  packedWh = -1,
 ): void {
   const H = layer.hidden;
   const G = 4 * H;
@@ -311,8 +365,16 @@ export function lstmLayerForward(
   for (let s = 0; s < sr.steps; s++) {
     const n = sr.rows[s];
     const g = gates + sr.at[s] * G;
-    k.gemm(false, false, n, G, H, 1, statePrev(h, B, H, sr, s), H, wh, G, 1, g, G);
-    lstmCell(k, n, H, g, statePrev(c, B, H, sr, s), stateAt(c, B, H, sr, s), stateAt(h, B, H, sr, s));
+    timesWeights(k, n, H, G, statePrev(h, B, H, sr, s), H, wh, packedWh, true, g);
+    k.lstmCellForward(
+      n,
+      H,
+      FORGET_BIAS,
+      g,
+      statePrev(c, B, H, sr, s),
+      stateAt(c, B, H, sr, s),
+      stateAt(h, B, H, sr, s),
+    );
   }
 }
 
@@ -401,10 +463,8 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
     params.push(p);
     return p;
   }
-  const {
-    layers,
-    softmax: { weights: fcW, biases: fcB },
-  } = lstmParams(sizes, param);
+  const { layers, softmax } = lstmParams(sizes, param);
+  const { weights: fcW, biases: fcB } = softmax;
 
   // Glorot/Xavier uniform for matrices (TF's fans of a 2-D [in, out] shape: fan_in = in, fan_out = out),
   // zeros for biases: TF's default variable initializer and tf_slim's fully_connected.
@@ -604,9 +664,7 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
             }
           }
         });
-        const HL = sizes[L - 1];
-        k.gemm(false, false, rows, V, HL, 1, a.y[L - 1], HL, fcW.w, V, 0, a.logits, V);
-        k.addBias(rows, V, fcB.w, a.logits);
+        outputLogits(k, softmax, rows, a.y[L - 1], a.logits);
         return k.softmaxCrossEntropy(
           rows,
           V,
@@ -754,7 +812,7 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
     hparams,
     kernels,
     layers,
-    softmax: { weights: fcW, biases: fcB },
+    softmax,
     forward,
     applyGradients,
     get step() {
