@@ -125,7 +125,8 @@ export const GENERATION_OPTIONS = {
     default: true,
     help:
       "Draw only events that keep each step well formed, as every training piece is: pitches going down " +
-      "within a step, each at most once, a pitch carried on only if it sounded in the step before. " +
+      "within a step (a pitch once, or carried on and struck again), a pitch carried on only if it sounded " +
+      "in the step before. " +
       "false = Magenta's sampler, which draws from every event (a step can then grow without end).",
   },
 } as const satisfies {
