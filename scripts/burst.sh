@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# A training burst for the bach bundle's run on a machine with more cores (this workplace's `device`
+# machine, 16 cores, no network and no Node; or any Linux x86-64 machine), in three steps:
+#
+#   bash scripts/burst.sh prepare     here, with the local run stopped (Ctrl-C; both would go on from one
+#                                     step): .burst/ gets Node (xz) and the chorales (tar.xz), and
+#                                     checkpoints/bach.ckpt.safetensors becomes the run's newest checkpoint
+#   bash scripts/burst.sh run 8 16    there, with .burst and dist carried: remakes the dataset, resumes the
+#                                     run with 16 threads for 8 minutes, writes $OUT/bach.ckpt.safetensors
+#                                     and $OUT/burst.log
+#   bash scripts/burst.sh land FILE   here: puts the checkpoint that came back into out/runs/bach48b/train,
+#                                     where the local run (the card's command) resumes from it
+#
+# On the device machine, one call: run(command="bash scripts/burst.sh run 8 16", carry=[".burst", "dist"],
+# timeout_s=600); the files come back under its files_at. Tried here with `run 1 1` (OUT=/tmp/x): the same
+# dataset checksum as out/runs/ds48, 15 steps in the minute on one thread.
+#
+# The dataset there is remade by the card's commands from the same files under the same folder name, so its
+# eval split and training windows are those of out/runs/ds48 (`run` prints the file's checksum to compare).
+# Environment: DATA (default ../shared/data), RUN (default out/runs/bach48b), OUT (for `run`).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+DATA="${DATA:-../shared/data}"
+RUN="${RUN:-out/runs/bach48b}"
+HPARAMS="batch_size=64,rnn_layer_sizes=[256,256,256],dropout_keep_prob=0.5,clip_norm=5,learning_rate=0.001"
+
+step_of() { # the `step` in a safetensors file's metadata
+  "${NODE:-node}" -e 'const b=require("fs").readFileSync(process.argv[1]);const n=Number(b.readBigUInt64LE(0));console.log(JSON.parse(b.subarray(8,8+n)).__metadata__.step)' "$1"
+}
+
+case "${1:-}" in
+prepare)
+  newest=$(ls "$RUN"/train/model.ckpt-*.safetensors | sort -t- -k2 -n | tail -1)
+  cp "$newest" checkpoints/bach.ckpt.safetensors
+  mkdir -p .burst
+  [ -f .burst/node.xz ] || xz -T0 -9 -c "$(command -v node)" >.burst/node.xz
+  tar -cJf .burst/chorales.tar.xz -C "$DATA" bach-chorales-midi
+  [ -d dist ] || npm run build
+  echo "checkpoint: $newest (step $(step_of checkpoints/bach.ckpt.safetensors)) -> checkpoints/bach.ckpt.safetensors"
+  echo "carry: .burst and dist ($(du -shc .burst dist | tail -1 | cut -f1) besides the working tree; the limit is 64 MiB in all)"
+  ;;
+run)
+  minutes="${2:?minutes}"
+  threads="${3:?threads}"
+  OUT="${OUT:?OUT: where the checkpoint goes}"
+  NODE=node
+  if ! command -v node >/dev/null; then
+    xz -dc .burst/node.xz >/tmp/burst-node && chmod +x /tmp/burst-node
+    NODE=/tmp/burst-node
+  fi
+  P=("$NODE" dist/cli/polyrnn.js)
+  W=$(mktemp -d)
+  trap 'rm -rf "$W"' EXIT
+  tar -xJf .burst/chorales.tar.xz -C "$W"
+  "${P[@]}" convert --input_dir="$W/bach-chorales-midi" --output_file="$W/notes.tfrecord" --log=ERROR
+  "${P[@]}" dataset --input="$W/notes.tfrecord" --output_dir="$W/ds48" --eval_ratio=0.1 --seed=1 --max_steps=48 \
+    --min_steps=16 --split_long_tracks --log=ERROR
+  sha256sum "$W/ds48/training_poly_tracks.tfrecord" | tee "$OUT/burst.log"
+  start=$(step_of checkpoints/bach.ckpt.safetensors)
+  mkdir -p "$W/run/train"
+  cp checkpoints/bach.ckpt.safetensors "$W/run/train/model.ckpt-$start.safetensors"
+  # SIGINT at the end: the run saves a checkpoint and exits.
+  timeout -s INT "$((minutes * 60))" "${P[@]}" train --run_dir="$W/run" \
+    --sequence_example_file="$W/ds48/training_poly_tracks.tfrecord" --seed=7 --kernels=wasm --threads="$threads" \
+    --batching=random --hparams="$HPARAMS" --num_training_steps=100000 --summary_frequency=10 --num_checkpoints=3 \
+    --checkpoint_secs=120 2>&1 | tr '\r' '\n' | grep -v '^$' >>"$OUT/burst.log" || true
+  newest=$(ls "$W"/run/train/model.ckpt-*.safetensors | sort -t- -k2 -n | tail -1)
+  cp "$newest" "$OUT/bach.ckpt.safetensors"
+  echo "steps $start -> $(step_of "$newest")" | tee -a "$OUT/burst.log"
+  ;;
+land)
+  file="${2:?the checkpoint that came back}"
+  step=$(step_of "$file")
+  mkdir -p "$RUN/train"
+  local_newest=$(ls "$RUN"/train/model.ckpt-*.safetensors 2>/dev/null | sort -t- -k2 -n | tail -1)
+  if [ -n "$local_newest" ] && [ "$(step_of "$local_newest")" -ge "$step" ]; then
+    echo "error: $local_newest is at step $(step_of "$local_newest"), not before the burst's $step" >&2
+    exit 1
+  fi
+  cp "$file" "$RUN/train/model.ckpt-$step.safetensors"
+  echo "$RUN/train/model.ckpt-$step.safetensors: the local run resumes from it"
+  ;;
+*)
+  sed -n '2,21p' "$0"
+  exit 2
+  ;;
+esac
