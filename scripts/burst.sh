@@ -81,7 +81,7 @@ land)
   echo "$RUN/train/model.ckpt-$step.safetensors: the local run resumes from it"
   ;;
 *)
-  sed -n '2,21p' "$0"
+  sed -n '2,20p' "$0"
   exit 2
   ;;
 esac
