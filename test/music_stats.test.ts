@@ -99,6 +99,22 @@ describe("music statistics", () => {
     expect(s.keyHistogram[1]).toBe(0.25);
   });
 
+  it("counts pitches, not notes, in polyphony: voices in unison sound one pitch", () => {
+    const t = emptyTally();
+    // Steps 0-3: C twice (two voices) and E; steps 4-5: C alone.
+    addPiece(
+      t,
+      notes([
+        [60, 0, 4],
+        [60, 0, 6],
+        [64, 0, 4],
+      ]),
+    );
+    const s = musicStats(t);
+    expect(s.notes).toBe(3);
+    expect(s.polyphony).toBeCloseTo((4 * 2 + 2 * 1) / 6, 12);
+  });
+
   it("measures silence and density from the first onset, and degrees from each piece's own tonic", () => {
     const t = emptyTally();
     // Silent steps 0-7 before the first note (a generated piece without its primer): not counted.

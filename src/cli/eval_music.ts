@@ -161,7 +161,7 @@ export async function runMusicEval(opts: MusicEvalOptions, explicit: Set<string>
   add("pieces", (s) => String(s.pieces));
   add("notes", (s) => String(s.notes));
   add("notes in the key", (s) => `${fmt(s.inKeyShare * 100, 1)} %`);
-  add("polyphony (sounding steps)", (s) => fmt(s.polyphony, 2));
+  add("polyphony (pitches per sounding step)", (s) => fmt(s.polyphony, 2));
   add("silent steps", (s) => `${fmt(s.silentShare * 100, 1)} %`);
   add("notes per quarter", (s) => fmt(s.notesPerQuarter, 2));
   add("mean pitch", (s) => fmt(s.meanPitch, 1));

@@ -10,8 +10,9 @@
  *   (major: the diatonic scale; minor: natural minor plus the raised 6th and 7th);
  * - key-normalised histogram: the same shares by degree above each piece's tonic (estimated as below), so
  *   pieces in different keys compare; distance as above;
- * - polyphony: mean number of notes sounding over the steps where at least one sounds, and the share
- *   of silent steps, both between the piece's first onset and its last release;
+ * - polyphony: mean number of pitches sounding over the steps where at least one sounds (two voices in
+ *   unison are one pitch), and the share of silent steps, both between the piece's first onset and its
+ *   last release;
  * - note density: note onsets per quarter note (4 steps) over the same span;
  * - pitch: mean and standard deviation of the notes' pitches.
  * Collections are micro-averaged (every note, every step counts once), so long pieces weigh more.
@@ -113,8 +114,8 @@ export interface MusicTally {
   /** Steps from each piece's first onset to its last release, summed. */
   steps: number;
   soundingSteps: number;
-  /** Sum over steps of the notes sounding. */
-  noteSteps: number;
+  /** Sum over steps of the distinct pitches sounding. */
+  pitchSteps: number;
 }
 
 export function emptyTally(): MusicTally {
@@ -128,7 +129,7 @@ export function emptyTally(): MusicTally {
     pitchSquareSum: 0,
     steps: 0,
     soundingSteps: 0,
-    noteSteps: 0,
+    pitchSteps: 0,
   };
 }
 
@@ -139,7 +140,8 @@ export function addPiece(tally: MusicTally, notes: StepNote[]): void {
   const key = estimateKey(notes);
   const first = Math.min(...notes.map((n) => n.start));
   const length = Math.max(...notes.map((n) => n.end)) - first;
-  const sounding = new Int32Array(length);
+  // Per step, the pitches sounding (a bit per pitch: four 32-bit words).
+  const sounding = new Uint32Array(length * 4);
   for (const n of notes) {
     tally.notes++;
     tally.pitchClassCounts[n.pitch % 12]++;
@@ -147,13 +149,21 @@ export function addPiece(tally: MusicTally, notes: StepNote[]): void {
     if (inKey(n.pitch, key)) tally.notesInKey++;
     tally.pitchSum += n.pitch;
     tally.pitchSquareSum += n.pitch * n.pitch;
-    for (let s = n.start; s < n.end; s++) sounding[s - first]++;
+    for (let s = n.start; s < n.end; s++) sounding[(s - first) * 4 + (n.pitch >> 5)] |= 1 << (n.pitch & 31);
   }
   tally.steps += length;
-  for (const count of sounding) {
-    if (count > 0) tally.soundingSteps++;
-    tally.noteSteps += count;
+  for (let s = 0; s < length; s++) {
+    let pitches = 0;
+    for (let w = 0; w < 4; w++) pitches += bitCount(sounding[s * 4 + w]);
+    if (pitches > 0) tally.soundingSteps++;
+    tally.pitchSteps += pitches;
   }
+}
+
+function bitCount(x: number): number {
+  let v = x - ((x >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
 }
 
 export interface MusicStats {
@@ -164,7 +174,7 @@ export interface MusicStats {
   /** Shares of note onsets per degree above each piece's estimated tonic (0 = the tonic). */
   keyHistogram: number[];
   inKeyShare: number;
-  /** Mean notes sounding over the steps where any sounds. */
+  /** Mean pitches sounding over the steps where any sounds. */
   polyphony: number;
   silentShare: number;
   /** Note onsets per quarter note. */
@@ -182,7 +192,7 @@ export function musicStats(t: MusicTally): MusicStats {
     pitchClassHistogram: t.pitchClassCounts.map((c) => (n > 0 ? c / n : 0)),
     keyHistogram: t.degreeCounts.map((c) => (n > 0 ? c / n : 0)),
     inKeyShare: n > 0 ? t.notesInKey / n : Number.NaN,
-    polyphony: t.soundingSteps > 0 ? t.noteSteps / t.soundingSteps : Number.NaN,
+    polyphony: t.soundingSteps > 0 ? t.pitchSteps / t.soundingSteps : Number.NaN,
     silentShare: t.steps > 0 ? 1 - t.soundingSteps / t.steps : Number.NaN,
     notesPerQuarter: t.steps > 0 ? (n / t.steps) * STEPS_PER_QUARTER : Number.NaN,
     meanPitch,
