@@ -6,6 +6,8 @@
 //   npm run bench:generate                  (= npm run build && node bench/generate.mjs)
 //   node bench/generate.mjs --events=512 --trials=5 --models=3x256,2x64 --json=out/bench-generate.json
 //   node bench/generate.mjs --kernels=wasm,reference     adds the TypeScript reference kernels
+//   node bench/generate.mjs --well_formed=false          Magenta's sampler (default: polyrnn generate's,
+//                             which draws only well-formed events: one mask per sequence and event)
 //   node bench/generate.mjs --threads=1,2 --torch-threads=1,2 --torch=math,cell
 //                             thread counts of the WASM kernels and of torch (default 1 and all cores each),
 //                             PyTorch step variants (default math); each side's best configuration counts
@@ -42,6 +44,7 @@ import { fileURLToPath } from "node:url";
 import { EventType, eventToId, noteEvent, START, STEP_END } from "../dist/events/codec.js";
 import { beamSearch } from "../dist/generate/beam_search.js";
 import { createLstmRnn } from "../dist/generate/lstm_rnn.js";
+import { GENERATION_OPTIONS } from "../dist/generate/options.js";
 import { createRng } from "../dist/generate/rng.js";
 import { encodeSafetensors } from "../dist/io/safetensors.js";
 import { createKernels } from "../dist/kernels/index.js";
@@ -69,6 +72,7 @@ const SEED = Number(flag("seed", 2024));
 const PYTHON = String(flag("python", "/usr/bin/python3"));
 const JSON_OUT = flag("json", false);
 const TEMPERATURE = 1;
+const WELL_FORMED = String(flag("well_formed", GENERATION_OPTIONS.wellFormed.default)) !== "false";
 
 if (!(EVENTS >= 1 && TRIALS >= 1)) throw new Error("--events and --trials must be ≥ 1");
 for (const v of VARIANTS) if (v !== "math" && v !== "cell") throw new Error(`--torch: "${v}" (math, cell)`);
@@ -149,7 +153,7 @@ async function startTorch() {
 }
 
 /** One polyrnn run of a case: the search alone is timed. */
-function runPolyrnn(rnn, c, events) {
+function runPolyrnn(rnn, c, events, wellFormed = WELL_FORMED) {
   const requests = Array.from({ length: c.rows }, (_, i) => ({
     primer: PRIMER,
     numSteps: events,
@@ -161,6 +165,7 @@ function runPolyrnn(rnn, c, events) {
     beamSize: c.beam,
     branchFactor: c.branch,
     stepsPerIteration: 1,
+    wellFormed,
   });
   const seconds = (performance.now() - t0) / 1000;
   let stepEnds = 0;
@@ -231,7 +236,8 @@ console.log(
     `${[...new Set(kernels.map((x) => x.k.name))].join(", ")}  torch ${torch.torch}  load average ${loadStart}`,
 );
 console.log(
-  `${EVENTS} sampled events per sequence, temperature ${TEMPERATURE}, ${PRIMER.length}-event primer, ` +
+  `${EVENTS} sampled events per sequence, temperature ${TEMPERATURE}, ` +
+    `${WELL_FORMED ? "well-formed events only (polyrnn's default)" : "any event (Magenta's sampler)"}, ${PRIMER.length}-event primer, ` +
     `best of ${TRIALS}; weights: createPolyphonyModel seed ${SEED} (untrained) with ` +
     `fully_connected/biases[${STEP_END_ID}] (STEP_END) += ${STEP_END_BIAS} so that steps end at a realistic rate`,
 );
@@ -255,7 +261,8 @@ try {
     // Warm-up (JIT, heap growth, torch's first calls), then the check that both run the same model.
     const warm = Math.min(EVENTS, 32);
     for (const c of CASES) for (const cfg of configs) await run(cfg, c, warm);
-    const probe = runPolyrnn(configs[0].rnn, CASES[0], Math.min(EVENTS, 128)).results[0];
+    // (Magenta's sampler here: the check compares the model's own log-likelihoods, unmasked.)
+    const probe = runPolyrnn(configs[0].rnn, CASES[0], Math.min(EVENTS, 128), false).results[0];
     const check = { polyrnn: probe.score };
     for (const variant of VARIANTS) {
       const r = await torch.call({

@@ -90,11 +90,13 @@ for f in models/bench-*.safetensors; do
 done
 
 echo "== training curves of the shipped models (their metrics.jsonl are kept in docs/results/)"
-for m in bach schubert; do
-  [ -d "$OUT/run-$m" ] || continue
+# The bach bundle's last part (run-bach48b; run-bach holds its first two), the Schubert notebook run.
+for run in bach:run-bach48b schubert:run-schubert; do
+  m="${run%%:*}"
+  [ -d "$OUT/${run#*:}" ] || continue
   ref=()
   [ "$m" = schubert ] && ref=(--reference_loss=0.425 --reference_accuracy=0.857 --reference_label="notebook, step 35,347")
-  "${P[@]}" plot --metrics="$OUT/run-$m" --output="$OUT/curves_$m.svg" "${ref[@]}" \
+  "${P[@]}" plot --metrics="$OUT/${run#*:}" --output="$OUT/curves_$m.svg" "${ref[@]}" \
     --title="Training curves: $m bundle"
 done
 echo "Done: $OUT"

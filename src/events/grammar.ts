@@ -16,6 +16,8 @@
 import { EventType, eventToId, NUM_CLASSES, noteEvent, type PolyEvent } from "./codec.js";
 
 const NO_PITCH = 128;
+const NEW_BASE = eventToId(noteEvent(EventType.NEW_NOTE, 0));
+const CONTINUED_BASE = eventToId(noteEvent(EventType.CONTINUED_NOTE, 0));
 
 /**
  * Sets allowed[id] to 1 for each event id that may follow `events` (a sequence beginning with START) in a
@@ -37,12 +39,11 @@ export function wellFormedNext(events: readonly PolyEvent[], allowed: Uint8Array
       newAtBound = e.type === EventType.CONTINUED_NOTE;
     }
   }
-  for (let p = 0; p < bound; p++) allowed[eventToId(noteEvent(EventType.NEW_NOTE, p))] = 1;
-  if (newAtBound) allowed[eventToId(noteEvent(EventType.NEW_NOTE, bound))] = 1;
+  allowed.fill(1, NEW_BASE, NEW_BASE + bound + (newAtBound ? 1 : 0));
   for (let i = end - 1; i >= 0 && events[i].type !== EventType.STEP_END; i--) {
     const e = events[i];
     if ((e.type === EventType.NEW_NOTE || e.type === EventType.CONTINUED_NOTE) && e.pitch < bound) {
-      allowed[eventToId(noteEvent(EventType.CONTINUED_NOTE, e.pitch))] = 1;
+      allowed[CONTINUED_BASE + e.pitch] = 1;
     }
   }
 }

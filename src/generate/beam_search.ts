@@ -107,7 +107,7 @@ function generateStep(
   const draws = sampler.draws(rngs);
   const pending = entries.map((e) => e.pending);
   // The masks of the draws (each entry draws after its last pending input, which ends its event list).
-  const masks = wellFormed ? entries.map((e) => wellFormedMask(e.events)) : undefined;
+  const masks = wellFormed ? entries.map((e, i) => wellFormedMask(e.events, i)) : undefined;
   const scores = entries.map((e) => e.score);
   const ids: number[] = new Array(n);
   const chosenLogProbs: number[] = new Array(n);
@@ -151,10 +151,13 @@ function generateStep(
   return out;
 }
 
-function wellFormedMask(events: readonly PolyEvent[]): Uint8Array {
-  const mask = new Uint8Array(NUM_CLASSES);
-  wellFormedNext(events, mask);
-  return mask;
+/** Mask buffers, one per row of a step, reused from step to step (a step reads them before the next). */
+const maskPool: Uint8Array[] = [];
+
+function wellFormedMask(events: readonly PolyEvent[], row: number): Uint8Array {
+  maskPool[row] ??= new Uint8Array(NUM_CLASSES);
+  wellFormedNext(events, maskPool[row]);
+  return maskPool[row];
 }
 
 /** Branch every entry `branchFactor` times (Magenta: `beam_entries * branch_factor`, copies in that order). */
