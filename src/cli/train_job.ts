@@ -263,12 +263,12 @@ async function startTrainer(
   resume: CheckpointFile | undefined,
   reporter: Reporter,
 ): Promise<Trainer> {
-  const batching = opts.batching ?? "random";
-  const activationBytes = opts.activationBytes;
+  // What every start shares: how batches are drawn, and the activation memory.
+  const shared = { batching: opts.batching ?? "random", activationBytes: opts.activationBytes };
   if (resume) {
     let t: Trainer | undefined;
     try {
-      t = new Trainer(kernels, hparams, examples, seed, { checkpoint: resume, batching, activationBytes });
+      t = new Trainer(kernels, hparams, examples, seed, { ...shared, checkpoint: resume });
       if (!resume.optimizer || resume.optimizer.tensors.length === 0) {
         throw new PolyrnnError("no optimizer state (Adam moments) to resume from");
       }
@@ -283,11 +283,7 @@ async function startTrainer(
     const ws = await loadWeightsForWarmStart(opts.warmStart);
     let t: Trainer;
     try {
-      t = new Trainer(kernels, hparams, examples, seed, {
-        initialWeights: ws.weights,
-        batching,
-        activationBytes,
-      });
+      t = new Trainer(kernels, hparams, examples, seed, { ...shared, initialWeights: ws.weights });
     } catch (e) {
       const theirs = ws.hparams
         ? ` (it was trained with rnn_layer_sizes=[${ws.hparams.rnnLayerSizes.join(",")}])`
@@ -299,7 +295,7 @@ async function startTrainer(
     reporter.info(`Warm start from ${opts.warmStart}: weights loaded, Adam state fresh, step 0.`);
     return t;
   }
-  return new Trainer(kernels, hparams, examples, seed, { batching, activationBytes });
+  return new Trainer(kernels, hparams, examples, seed, shared);
 }
 
 export async function train(opts: TrainOptions): Promise<TrainResult> {

@@ -256,7 +256,6 @@ export function sampleEvents(
   request: SearchRequest,
   temperature: number,
   modifyEvents?: ModifyEvents,
-  wellFormed = false,
 ): SearchResult {
   let entry: BeamEntry = {
     events: [...request.primer],
@@ -267,7 +266,7 @@ export function sampleEvents(
   modifyEvents?.(entry);
   const sampler = createSampler({ temperature });
   for (let i = 0; i < request.numSteps; i++) {
-    [entry] = generateStep(rnn, [entry], [request.rng], sampler, modifyEvents, wellFormed);
+    [entry] = generateStep(rnn, [entry], [request.rng], sampler, modifyEvents, false);
   }
   const resume = {
     events: entry.events.length,
