@@ -15,7 +15,18 @@ import { afterAll, describe, expect, it } from "vitest";
 import { convertDirectory } from "../src/cli/convert_job.js";
 import { createDatasetFromNoteSequences, type DatasetSummary, OUTPUT_NAMES } from "../src/cli/dataset_job.js";
 import { decodeSequenceExample } from "../src/dataset/sequence_example.js";
-import { DEFAULT_QPM, decodeIds, encodeIds, numSteps, toNoteSequence } from "../src/events/codec.js";
+import {
+  DEFAULT_QPM,
+  decodeIds,
+  EventType,
+  encodeIds,
+  eventToId,
+  NUM_CLASSES,
+  numSteps,
+  type PolyEvent,
+  toNoteSequence,
+} from "../src/events/codec.js";
+import { MAX_UNISON, wellFormedNext } from "../src/events/grammar.js";
 import { readMidi } from "../src/io/midi.js";
 import { decodeNoteSequence } from "../src/io/notesequence_proto.js";
 import { decodeTFRecords } from "../src/io/tfrecord.js";
@@ -250,6 +261,39 @@ suite(
       expect(filesWithTracks).toBeGreaterThan(400);
       expect(tracks).toBeGreaterThan(800);
       expect(exactPieces).toBeGreaterThan(0);
+    });
+
+    it("Bach chorales: the well-formed mask allows every event, voices in unison included", () => {
+      let events = 0;
+      let forbidden = 0;
+      let unisons = 0; // events repeating the one before (a further voice on its pitch)
+      let longestRun = 0;
+      const mask = new Uint8Array(NUM_CLASSES);
+      for (const file of bachFiles()) {
+        for (const q of quantizedPieces(readMidi(readFileSync(join(bachDir, file)))).pieces) {
+          for (const seq of extractPolyphonicSequences(q).sequences) {
+            const prefix: PolyEvent[] = [seq.events[0]];
+            let run = 1;
+            // (The last event is END, which the generator never draws.)
+            for (let i = 1; i < seq.events.length - 1; i++) {
+              const e = seq.events[i];
+              const prev = seq.events[i - 1];
+              run =
+                e.type !== EventType.STEP_END && e.type === prev.type && e.pitch === prev.pitch ? run + 1 : 1;
+              if (run > 1) unisons++;
+              longestRun = Math.max(longestRun, run);
+              wellFormedNext(prefix, mask);
+              if (!mask[eventToId(e)]) forbidden++;
+              prefix.push(e);
+              events++;
+            }
+          }
+        }
+      }
+      expect(events).toBeGreaterThan(500_000);
+      expect(unisons).toBeGreaterThan(events / 100);
+      expect(longestRun).toBeLessThanOrEqual(MAX_UNISON);
+      expect(forbidden).toBe(0);
     });
 
     it("Bach chorales: the dataset job's records and statistics match an independent count", async () => {
