@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeSafetensors } from "../src/io/safetensors.js";
@@ -284,6 +284,43 @@ describe("polyrnn train / polyphony_rnn_train", () => {
     const r = train(trained, "--hparams=batch_size=4,rnn_layer_sizes=[16]", "--num_training_steps=8");
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/rnn_layer_sizes=\[8\].*but this run has --hparams=.*rnn_layer_sizes=\[16\]/);
+    expect(r.stderr).toMatch(/only learning_rate, clip_norm, dropout_keep_prob may change/);
+  });
+
+  it("resumes at a new learning rate, dropout or clip norm, saying so; the new rate is the one used", () => {
+    // Two copies of the run at step 6 go on for two steps: one as it was, one at ten times the rate.
+    const same = tempDir();
+    const faster = tempDir();
+    for (const dir of [same, faster]) {
+      mkdirSync(join(dir, "train"));
+      copyFileSync(
+        join(trained, "train/model.ckpt-6.safetensors"),
+        join(dir, "train/model.ckpt-6.safetensors"),
+      );
+    }
+    let r = train(same, HPARAMS, "--num_training_steps=8");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/Changed on resume/);
+    r = train(faster, `${HPARAMS},learning_rate=0.01,dropout_keep_prob=0.8`, "--num_training_steps=8");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /Changed on resume: dropout_keep_prob=0\.5 → 0\.8, learning_rate=0\.001 → 0\.01\./,
+    );
+    expect(JSON.parse(readCheckpoint(faster, 8).metadata.hparams_json)).toMatchObject({
+      learning_rate: 0.01,
+      dropout_keep_prob: 0.8,
+    });
+    // Adam's steps are about the rate in size: the weights move several times further at 0.01.
+    const moved = (dir: string) => {
+      const [from, to] = [tensorsOf(dir, 6), tensorsOf(dir, 8)];
+      let sum = 0;
+      for (const name of Object.keys(from)) {
+        if (!name.includes("kernel")) continue;
+        for (let i = 0; i < from[name].length; i++) sum += Math.abs(to[name][i] - from[name][i]);
+      }
+      return sum;
+    };
+    expect(moved(faster)).toBeGreaterThan(4 * moved(same));
   });
 
   it("stops on a NaN loss with exit status 1, keeping only good checkpoints", () => {

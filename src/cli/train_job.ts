@@ -35,7 +35,7 @@ import { readTFRecordFile } from "../io/fs.js";
 import { dropMetricsAfter, METRICS_FILE, RunLogs } from "../io/run_logs.js";
 import { createKernels, type KernelKind } from "../kernels/index.js";
 import type { Kernels } from "../kernels/types.js";
-import { formatHParams, type HParams } from "../model/hparams.js";
+import { formatHParams, type HParams, hparamsDiff } from "../model/hparams.js";
 import { createPolyphonyModel, type LstmModel } from "../model/lstm.js";
 import { trainLoop } from "../train/loop.js";
 import { TAGS, trainSummary } from "../train/metrics.js";
@@ -215,18 +215,33 @@ function sameHParams(a: HParams, b: HParams): boolean {
   return formatHParams(a) === formatHParams(b);
 }
 
-/** The hparams to use with a checkpoint: its own if none were given, else the given ones if they match. */
-function reconcileHParams(opts: CommonOptions, ckpt: CheckpointFile): HParams {
+/**
+ * The hparams a resumed run may change: they steer the optimizer and dropout, not the model's shape (Magenta
+ * reads them afresh on every start, so a run can, for example, go on at a lower learning rate).
+ */
+const TRAINING_ONLY = ["learning_rate", "clip_norm", "dropout_keep_prob"];
+
+/**
+ * The hparams to use with a checkpoint: its own if none were given, else the given ones if they differ
+ * from its own only in training-only ones. `changed` hears those that differ ("learning_rate=0.001 → …").
+ */
+function reconcileHParams(
+  opts: CommonOptions,
+  ckpt: CheckpointFile,
+  changed?: (what: string) => void,
+): HParams {
   const saved = ckpt.hparams;
   if (saved === undefined) return opts.hparams;
   if (!opts.hparamsGiven) return saved;
-  if (!sameHParams(saved, opts.hparams)) {
+  const diff = hparamsDiff(saved, opts.hparams);
+  if (diff.some((d) => !TRAINING_ONLY.includes(d.name))) {
     throw new TrainingError(
       `hparams differ from the checkpoint's: ${ckpt.path} was trained with --hparams=${formatHParams(saved)} ` +
         `but this run has --hparams=${formatHParams(opts.hparams)}. Pass the checkpoint's hparams (or leave ` +
-        "--hparams out to use them), or start a new --run_dir.",
+        `--hparams out to use them), or start a new --run_dir; only ${TRAINING_ONLY.join(", ")} may change.`,
     );
   }
+  if (diff.length > 0) changed?.(diff.map((d) => `${d.name}=${d.from} → ${d.to}`).join(", "));
   return opts.hparams;
 }
 
@@ -315,7 +330,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let seed = opts.seed;
   if (resume) {
     await dropMetricsAfter(join(trainDir, METRICS_FILE), resume.step);
-    hparams = reconcileHParams(opts, resume);
+    hparams = reconcileHParams(opts, resume, (what) => reporter.info(`Changed on resume: ${what}.`));
     if (seed === undefined) seed = resume.seed;
     if (opts.warmStart) {
       reporter.warn(`warning: ${trainDir} has checkpoints, so training resumes and --warm_start is ignored`);

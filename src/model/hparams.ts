@@ -263,6 +263,15 @@ export function formatHParams(h: HParams): string {
   return KEYS.map((key) => `${fieldOf(key).name}=${formatValue(h[key])}`).join(",");
 }
 
+/** The fields where `a` and `b` differ, by Magenta's names, each value in Magenta's syntax. */
+export function hparamsDiff(a: HParams, b: HParams): { name: string; from: string; to: string }[] {
+  return KEYS.map((key) => ({
+    name: fieldOf(key).name,
+    from: formatValue(a[key]),
+    to: formatValue(b[key]),
+  })).filter((d) => d.from !== d.to);
+}
+
 /** JSON with Magenta's snake_case names, for bundle and checkpoint metadata. */
 export function hparamsToJson(h: HParams): string {
   return JSON.stringify(Object.fromEntries(KEYS.map((key) => [fieldOf(key).name, h[key]])));
