@@ -10,6 +10,10 @@
 # Prints one row per collection (polyphony, silent steps, onsets per quarter, notes in the key, key-
 # normalised histogram distance to the chorales) and writes the JSON of each to $WORK (default
 # out/bach_quality). Environment: DATA (default ../shared/data), WORK.
+#
+# PRIMERS=tuning swaps the primers for a second set, for choosing generation settings without looking at
+# the generations above: ten four-voice chords (--primer_pitches, a quarter note each, in ten keys), ten
+# outputs each, seed $TUNE_SEED (default 2). Settings are chosen on this set, then reported on the default one.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DATA="${DATA:-../shared/data}"
@@ -22,13 +26,26 @@ CHORALES="$WORK/chorales.tfrecord"
 [ -f "$CHORALES" ] || "${P[@]}" convert --input_dir="$DATA/bach-chorales-midi" --output_file="$CHORALES" --log=ERROR
 rm -rf "$WORK/gen"
 BACH=(--condition_on_primer=true --inject_primer_during_generation=false)
-for seed in seed1 seed2; do
-  "${P[@]}" generate "${MODEL[@]}" --primer_midi="examples/midi/$seed.mid" "${BACH[@]}" --num_outputs=10 \
-    --num_steps=128 --seed=1 --exclude_primer --output_dir="$WORK/gen/$seed" --log=ERROR
-done
-"${P[@]}" generate "${MODEL[@]}" --num_outputs=10 --num_steps=128 --seed=1 --output_dir="$WORK/gen/none" --log=ERROR
+if [ "${PRIMERS:-test}" = tuning ]; then
+  # Root-position and inverted SATB voicings of C, G, D, A, F, Bb major and A, E, D, G minor.
+  CHORDS=("[72,67,64,48]" "[71,67,62,55]" "[74,66,57,50]" "[73,64,57,45]" "[69,65,60,53]"
+    "[70,65,62,46]" "[72,64,57,45]" "[71,67,59,52]" "[74,69,65,50]" "[70,67,62,43]")
+  DIRS=()
+  for i in "${!CHORDS[@]}"; do
+    "${P[@]}" generate "${MODEL[@]}" --primer_pitches="${CHORDS[$i]}" --num_outputs=10 --num_steps=128 --seed="${TUNE_SEED:-2}" \
+      --exclude_primer --output_dir="$WORK/gen/chord$i" --log=ERROR
+    DIRS+=("chord$i")
+  done
+else
+  for seed in seed1 seed2; do
+    "${P[@]}" generate "${MODEL[@]}" --primer_midi="examples/midi/$seed.mid" "${BACH[@]}" --num_outputs=10 \
+      --num_steps=128 --seed=1 --exclude_primer --output_dir="$WORK/gen/$seed" --log=ERROR
+  done
+  "${P[@]}" generate "${MODEL[@]}" --num_outputs=10 --num_steps=128 --seed=1 --output_dir="$WORK/gen/none" --log=ERROR
+  DIRS=(seed1 seed2 none)
+fi
 mkdir -p "$WORK/gen/all"
-for d in seed1 seed2 none; do for f in "$WORK/gen/$d"/*.mid; do cp "$f" "$WORK/gen/all/$d-$(basename "$f")"; done; done
+for d in "${DIRS[@]}"; do for f in "$WORK/gen/$d"/*.mid; do cp "$f" "$WORK/gen/all/$d-$(basename "$f")"; done; done
 "${P[@]}" eval --music="$WORK/gen/all" --reference="$CHORALES" --json >"$WORK/generated.json"
 "${P[@]}" eval --music="examples/midi/startSchubert_contBach_10.mid,examples/midi/startSchubertShort_08.mid" \
   --reference="$CHORALES" --json >"$WORK/magenta.json"

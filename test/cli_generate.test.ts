@@ -118,6 +118,58 @@ describe("polyphony_rnn_generate / polyrnn generate", () => {
     expect(b.step).toBe(2);
     expect(b.hparams.rnnLayerSizes).toEqual([6]);
     expect(b.weights.some((w) => w.name.endsWith("/Adam"))).toBe(false);
+    expect(b.temperature).toBeUndefined();
+    // --temperature with --save_generator_bundle is recorded as the bundle's.
+    const r2 = runCli("polyrnn", [
+      "generate",
+      `--run_dir=${run}`,
+      "--save_generator_bundle",
+      `--bundle_file=${out}`,
+      "--bundle_description=two steps",
+      "--temperature=1.2",
+    ]);
+    expect(r2.status, r2.stderr).toBe(0);
+    expect(r2.stderr).toContain("generates at temperature 1.2");
+    expect(loadBundle(readFileSync(out)).temperature).toBe(1.2);
+  });
+
+  it("a bundle may record a temperature: generate uses it unless --temperature is given", async () => {
+    const tiny = loadBundle(readFileSync(bundle));
+    const hot = join(dir, "hot.safetensors");
+    writeFileSync(hot, encodeBundle({ ...tiny, temperature: 1.5 }));
+    expect(loadBundle(readFileSync(hot)).temperature).toBe(1.5);
+    expect(tiny.temperature).toBeUndefined();
+    expect(() => encodeBundle({ ...tiny, temperature: -1 })).toThrow(/temperature -1 is not a number ≥ 0/);
+    const files = (out: string) => readdirSync(out).map((f) => readFileSync(join(out, f)).toString("hex"));
+    const args = ["--num_outputs=2", "--num_steps=32", "--seed=3"];
+    const run = (name: string, model: string, ...more: string[]) => {
+      const out = join(dir, name);
+      const r = runCli("polyrnn", [
+        "generate",
+        `--bundle_file=${model}`,
+        `--output_dir=${out}`,
+        "--kernels=reference",
+        ...args,
+        ...more,
+      ]);
+      expect(r.status, r.stderr).toBe(0);
+      return { stderr: r.stderr, files: files(out) };
+    };
+    const byBundle = run("t-bundle", hot);
+    expect(byBundle.stderr).toContain("Temperature 1.5, the bundle's (--temperature sets another).");
+    expect(byBundle.files).toEqual(run("t-flag", bundle, "--temperature=1.5").files);
+    const overridden = run("t-over", hot, "--temperature=1");
+    expect(overridden.stderr).not.toContain("the bundle's");
+    expect(overridden.files).toEqual(run("t-plain", bundle).files);
+    expect(overridden.files).not.toEqual(byBundle.files);
+    // The library: the same.
+    const { generate } = await import("../src/generate/api.js");
+    const kernels = createReferenceKernels();
+    const music = (b: typeof tiny, t?: number) =>
+      generate({ bundle: b, numSteps: 32, seed: 3, kernels, ...(t === undefined ? {} : { temperature: t }) });
+    const hotBundle = loadBundle(readFileSync(hot));
+    expect(await music(hotBundle)).toEqual(await music(tiny, 1.5));
+    expect(await music(hotBundle, 1)).toEqual(await music(tiny));
   });
 
   it("bad input is one clear line, and no files are written", () => {

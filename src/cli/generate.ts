@@ -40,7 +40,7 @@ export const GENERATE_FLAGS = {
   save_generator_bundle: {
     type: "bool",
     default: false,
-    help: "Instead of generating, write --run_dir's latest checkpoint as a bundle to --bundle_file.",
+    help: "Instead of generating, write --run_dir's latest checkpoint as a bundle to --bundle_file (with --temperature, if given, as the bundle's own).",
   },
   bundle_description: { type: "string", help: "Description stored in a saved bundle." },
   config: {
@@ -117,7 +117,7 @@ function checkHParams(flag: string, model: HParams, source: string): void {
 }
 
 export async function runGenerate(argv: string[], usage: string): Promise<number> {
-  const { flags, help } = parseArgs(argv, GENERATE_FLAGS);
+  const { flags, help, explicit } = parseArgs(argv, GENERATE_FLAGS);
   if (help) {
     console.log(formatHelp(usage, GENERATE_DESCRIPTION, GENERATE_FLAGS));
     return 0;
@@ -160,10 +160,14 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
       hparams: run.hparams,
       step: run.step,
       description: flags.bundle_description ?? "",
+      ...(explicit.has("temperature") ? { temperature: settings.temperature } : {}),
     });
     await writeFileAtomic(flags.bundle_file, bytes);
+    const temperature = explicit.has("temperature")
+      ? `, generates at temperature ${settings.temperature}`
+      : "";
     info(
-      `Wrote bundle ${flags.bundle_file} (step ${run.step}, ${run.hparams.rnnLayerSizes.join("×")} LSTM, ${bytes.length} bytes).`,
+      `Wrote bundle ${flags.bundle_file} (step ${run.step}, ${run.hparams.rnnLayerSizes.join("×")} LSTM${temperature}, ${bytes.length} bytes).`,
     );
     return 0;
   }
@@ -177,6 +181,10 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
   checkHParams(flags.hparams, source.hparams, source.path);
   const weights = source.weights;
   info(`Model: ${describeModelSource(source)}.`);
+  if (!explicit.has("temperature") && source.temperature !== undefined) {
+    settings.temperature = source.temperature;
+    info(`Temperature ${source.temperature}, the bundle's (--temperature sets another).`);
+  }
 
   const primerMidi = flags.primer_midi
     ? {

@@ -19,7 +19,7 @@ import { primerFromFlags } from "./primer.js";
  * Options of `generate` and `generateMany`: the model, the primer, and `polyrnn generate`'s generation
  * flags under their library names (numSteps = --num_steps, temperature, beamSize, seed, …), with the help,
  * default and range of the flag (GENERATION_OPTIONS, src/generate/options.ts; the seed is random when not
- * given, and `generate` makes one output). A value out of range is refused with a UsageError naming the
+ * given, the temperature is the bundle's when it records one, and `generate` makes one output). A value out of range is refused with a UsageError naming the
  * flag.
  */
 export interface GenerateOptions extends Partial<GenerationSettings> {
@@ -47,7 +47,11 @@ function primerOf(input: NoteSequence | NoteSequenceLike): NoteSequence {
  */
 export async function generateMany(opts: GenerateOptions): Promise<PolyphonyResult> {
   const { bundle, primer, kernels: given, ...flags } = opts;
-  const settings = resolveGenerationSettings(flags);
+  // The bundle's temperature (Bundle.temperature) when none is asked for.
+  const settings = resolveGenerationSettings({
+    ...flags,
+    temperature: flags.temperature ?? bundle.temperature,
+  });
   const kernels = given ?? (await createKernels("auto", { notice: () => {} }));
   const rnn = createLstmRnn(kernels, bundle.weights);
   try {

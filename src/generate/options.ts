@@ -91,7 +91,7 @@ export const GENERATION_OPTIONS = {
     type: "float",
     default: 1.0,
     min: 0,
-    help: "Randomness: logits are divided by it; 0 = always the likeliest event.",
+    help: "Randomness: logits are divided by it; 0 = always the likeliest event. When not given: the bundle's own, if it records one.",
   },
   beamSize: { flag: "beam_size", type: "int", default: 1, min: 1, help: "Beam search width." },
   branchFactor: {

@@ -39,6 +39,8 @@ export interface ModelSource {
   stepsPerQuarter: number;
   /** The bundle's description ("" for a checkpoint). */
   description: string;
+  /** The bundle's temperature for generation, when it records one (`Bundle.temperature`). */
+  temperature?: number;
 }
 
 /** Rethrows a read error as one line naming the file. */
@@ -67,6 +69,7 @@ export async function readBundleFile(path: string): Promise<ModelSource> {
       step: b.step,
       stepsPerQuarter: b.stepsPerQuarter,
       description: b.description,
+      ...(b.temperature === undefined ? {} : { temperature: b.temperature }),
     };
   } catch (e) {
     fileError(path, e);

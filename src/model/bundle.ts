@@ -40,6 +40,11 @@ export interface Bundle {
   hparams: HParams;
   /** Training step of the checkpoint the bundle was made from. */
   step: number;
+  /**
+   * The temperature to generate at when none is asked for (`--temperature` given with
+   * `--save_generator_bundle`); absent: Magenta's 1.0.
+   */
+  temperature?: number;
   /** Steps per quarter note of the music the model learned (4, Magenta's; files that do not record it are 4). */
   stepsPerQuarter: number;
   /** The trained weights: Magenta's variable names, TensorFlow shapes, checked against `hparams`. */
@@ -53,6 +58,7 @@ const META = {
   generatorId: "generator_id",
   generatorDescription: "generator_description",
   description: "bundle_description",
+  temperature: "temperature",
 } as const;
 
 /**
@@ -78,8 +84,14 @@ export function encodeBundle(b: BundleInput): Uint8Array {
     [META.generatorId]: GENERATOR_ID,
     [META.generatorDescription]: GENERATOR_DESCRIPTION,
     [META.description]: b.description,
+    ...(b.temperature === undefined ? {} : { [META.temperature]: String(checkedTemperature(b.temperature)) }),
     ...modelMetadata(b),
   });
+}
+
+function checkedTemperature(t: number): number {
+  if (!Number.isFinite(t) || t < 0) throw new BundleError(`bundle temperature ${t} is not a number ≥ 0`);
+  return t;
 }
 
 /**
@@ -123,6 +135,9 @@ export function loadBundle(bytes: Uint8Array): Bundle {
     description: checkpoint ? "" : (metadata[META.description] ?? ""),
     hparams,
     step,
+    ...(checkpoint || metadata[META.temperature] === undefined
+      ? {}
+      : { temperature: checkedTemperature(Number(metadata[META.temperature])) }),
     stepsPerQuarter: recordedStepsPerQuarter(metadata, BundleError),
     weights,
     metadata,

@@ -126,6 +126,19 @@ function showGenerationOptions(): void {
   }
 }
 
+/** The temperature the fields show unless the user typed another: the model's own, else the table's. */
+let shownTemperature = String(GENERATION_OPTIONS.temperature.default);
+
+/** A bundle's own temperature (`Bundle.temperature`) into both temperature fields the user left alone. */
+function showBundleTemperature(bundle: Bundle): void {
+  const t = String(bundle.temperature ?? GENERATION_OPTIONS.temperature.default);
+  for (const id of ["temperature", "p_temperature"]) {
+    const el = input(id);
+    if (el.value === shownTemperature) el.value = t;
+  }
+  shownTemperature = t;
+}
+
 function fmtTime(t: number): string {
   const s = Math.max(0, t);
   return `${Math.floor(s / 60)}:${(s % 60).toFixed(1).padStart(4, "0")}`;
@@ -150,7 +163,8 @@ function stamp(): string {
 
 function describeBundle(b: Bundle): string {
   const layers = b.hparams.rnnLayerSizes.join("×");
-  return `${layers} LSTM, step ${b.step}${b.description ? ` — ${b.description}` : ""}`;
+  const t = b.temperature === undefined ? "" : `, temperature ${b.temperature}`;
+  return `${layers} LSTM, step ${b.step}${t}${b.description ? ` — ${b.description}` : ""}`;
 }
 
 /** Drop handling on a label wrapping a file input. */
@@ -241,7 +255,10 @@ async function selectModel(key: string): Promise<void> {
     }
     if (!m.bytes) throw new Error("no bytes");
     m.bundle ??= loadBundle(m.bytes);
-    if (currentModel === m) info.textContent = describeBundle(m.bundle);
+    if (currentModel === m) {
+      info.textContent = describeBundle(m.bundle);
+      showBundleTemperature(m.bundle);
+    }
   } catch (e) {
     info.textContent = `cannot load: ${(e as Error).message}`;
   }
