@@ -14,8 +14,9 @@
  * Memory layout (bytes): [control block][one gemm scratch area per thread][the arena: alloc/mark/release].
  */
 
+import { lstmBackwardBySteps, lstmForwardBySteps } from "./lstm_steps.js";
 import type { Kernels } from "./types.js";
-import { createArena, PAGE } from "./wasm_arena.js";
+import { type Arena, createArena, PAGE } from "./wasm_arena.js";
 import type { WasmExports } from "./wasm_exports.js";
 import { startThreadPool, type ThreadPool, type WorkerSpawner } from "./wasm_pool.js";
 import { CONTROL_BYTES, MAX_CHUNKS } from "./wasm_protocol.js";
@@ -76,6 +77,9 @@ const DEFAULT_GEMM_PARALLEL_MIN_FLOPS = 1 << 22;
 // 4×1024×1024: 239 vs 248), so they always stay on the calling thread (generation with one sequence).
 const GEMM_SINGLE_THREAD_MAX_ROWS = 4;
 const DEFAULT_ROWS_PARALLEL_MIN_ELEMENTS = 1 << 13;
+// Rows per block of the recurrent loop's split over threads (assembly/recurrent.ts): thread p of P takes
+// blocks p, p + P, …, so the threads' rows stay within a block of each other as sequences end.
+const RECURRENT_BLOCK = 8;
 const DEFAULT_SPIN_MICROSECONDS = 200;
 
 // Micro-kernel tile of assembly/gemm.ts: splits of C fall on these multiples.
@@ -139,7 +143,7 @@ export async function createWasmKernelsFromBinaries(
     simd: relaxed ? "relaxed-simd" : "simd",
     memory,
     ...arena,
-    ...kernelOps(ex, pool.run, work(0), arena.i32, {
+    ...kernelOps(ex, pool.run, work(0), arena, {
       threads,
       gemmMinFlops: options.gemmParallelMinFlops ?? DEFAULT_GEMM_PARALLEL_MIN_FLOPS,
       rowsMinElements: options.rowsParallelMinElements ?? DEFAULT_ROWS_PARALLEL_MIN_ELEMENTS,
@@ -163,17 +167,19 @@ type KernelOps = Omit<Kernels, "name" | "f32" | "i32" | "alloc" | "mark" | "rele
 /**
  * The Kernels operations on one instance's exports: offsets in elements become byte offsets, and the
  * calls large enough to gain are cut into chunks for `parallel` (the pool's run) instead of running on the
- * calling thread. `work`: the calling thread's gemm scratch area (bytes); `i32`: the heap's Int32 view.
+ * calling thread. `work`: the calling thread's gemm scratch area (bytes); `arena`: the heap (the recurrent
+ * loop packs W_h there for the call).
  */
 function kernelOps(
   ex: WasmExports,
   parallel: ThreadPool["run"],
   work: number,
-  i32: () => Int32Array,
+  arena: Arena,
   { threads, gemmMinFlops, rowsMinElements }: Parallelism,
 ): KernelOps {
   const workers = threads - 1;
-  return {
+  const i32 = arena.i32;
+  const ops: KernelOps = {
     gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc): void {
       const ta = transA ? 1 : 0;
       const tb = transB ? 1 : 0;
@@ -226,7 +232,7 @@ function kernelOps(
     },
 
     packGemmB(k, n, b, ldb, out): void {
-      ex.gemm_pack_b(k, n, b * 4, ldb, out * 4);
+      ex.gemm_pack_b(0, k, n, b * 4, ldb, out * 4);
     },
 
     gemmPacked(transA, m, n, k, alpha, a, lda, packedB, beta, c, ldc): void {
@@ -387,7 +393,96 @@ function kernelOps(
     adam(n, lrT, beta1, beta2, epsilon, p, g, m, v): void {
       ex.adam(n, lrT, beta1, beta2, epsilon, p * 4, g * 4, m * 4, v * 4);
     },
+
+    lstmRecurrentForward(steps, batch, hidden, forgetBias, stepRows, wh, packedWh, gates, c, h): void {
+      if (steps <= 1) {
+        lstmForwardBySteps(stepOps, steps, batch, hidden, forgetBias, stepRows, wh, packedWh, gates, c, h);
+        return;
+      }
+      const G = 4 * hidden;
+      const mark = arena.mark();
+      try {
+        let whp = packedWh;
+        if (whp < 0) {
+          whp = arena.alloc(ex.gemm_packed_floats(hidden, G));
+          ex.gemm_pack_b(0, hidden, G, wh * 4, G, whp * 4);
+        }
+        const head = [
+          steps,
+          batch,
+          hidden,
+          forgetBias,
+          stepRows * 4,
+          wh * 4,
+          whp * 4,
+          gates * 4,
+          c * 4,
+          h * 4,
+        ];
+        recurrent("lstm_recurrent_forward", head, steps, stepRows, hidden);
+      } finally {
+        arena.release(mark);
+      }
+    },
+
+    lstmRecurrentBackward(steps, batch, hidden, stepRows, wh, gates, c, dh, dc, dGates): void {
+      if (steps <= 1) {
+        lstmBackwardBySteps(stepOps, steps, batch, hidden, stepRows, wh, gates, c, dh, dc, dGates);
+        return;
+      }
+      const G = 4 * hidden;
+      const mark = arena.mark();
+      try {
+        const whtp = arena.alloc(ex.gemm_packed_floats(G, hidden));
+        ex.gemm_pack_b(1, G, hidden, wh * 4, G, whtp * 4);
+        const head = [
+          steps,
+          batch,
+          hidden,
+          stepRows * 4,
+          whtp * 4,
+          gates * 4,
+          c * 4,
+          dh * 4,
+          dc * 4,
+          dGates * 4,
+        ];
+        recurrent("lstm_recurrent_backward", head, steps, stepRows, hidden);
+      } finally {
+        arena.release(mark);
+      }
+    },
   };
+  const stepOps = { ...ops, i32 };
+  return ops;
+
+  /**
+   * Runs a recurrent-loop export (arguments `head`, then part, parts, block, work) over a chunk's rows:
+   * on the calling thread when the products are small, else as interleaved blocks of rows, one part per
+   * thread, for the whole chunk (assembly/recurrent.ts: no barrier between steps).
+   */
+  function recurrent(
+    op: "lstm_recurrent_forward" | "lstm_recurrent_backward",
+    head: number[],
+    steps: number,
+    stepRows: number,
+    hidden: number,
+  ): void {
+    const Iv = i32();
+    const first = Iv[stepRows];
+    let positions = 0;
+    for (let s = 0; s < steps; s++) positions += Iv[stepRows + s];
+    const fn = ex[op] as (...args: number[]) => void;
+    if (workers === 0 || first < 2 * RECURRENT_BLOCK || 8 * positions * hidden * hidden < gemmMinFlops) {
+      fn(...head, 0, 1, Math.max(1, first), work);
+      return;
+    }
+    const parts = Math.min(threads, Math.ceil(first / RECURRENT_BLOCK));
+    parallel(
+      op,
+      Array.from({ length: parts }, (_, p) => [...head, p, parts, RECURRENT_BLOCK, 0]),
+    );
+  }
 
   function dropout(n: number, keep: number, seed: number, x: number, out: number): void {
     const keepAll = keep >= 1;

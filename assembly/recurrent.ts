@@ -1,0 +1,119 @@
+// The recurrent loop of one LSTM layer over a chunk of time steps (Kernels.lstmRecurrentForward/Backward
+// in src/kernels/types.ts): per step the product with W_h (gemm_packed on a packed copy, or gemm) and the
+// cell (lstm_forward / lstm_backward), for the whole chunk in one call. Pointers are byte addresses.
+//
+// Rows are independent: row r of step t reads only row r of step t−1 (forward: h, c) or of step t+1
+// (backward: dGates, dc). So a call can own a fixed set of rows across every step with no barrier between
+// steps: `part` of `parts` takes the blocks of `block` rows numbered part, part + parts, part + 2·parts, …,
+// each clipped to the step's row count (rows shrink as sequences end; they are a prefix of the previous
+// step's). Interleaved blocks keep the parts' work even while the rows shrink. Every element goes through
+// the same gemm / cell arithmetic as one call over all rows (gemm splits by rows bit for bit, gemm_packed
+// gives gemm's bits), so the result does not depend on parts or block.
+//
+// Layout (as src/model/lstm.ts's chunks): `steps` i32 row counts at `rows` (non-increasing); step s's rows
+// sit at packed position at(s) = Σ_{s'<s} rows[s']. gates (and dGates) hold 4H floats per position; the
+// state buffers c, h hold `batch` entering rows (the state before step 0) and then every position:
+// step s reads row r of its previous state at row r of the entering rows (s = 0) or at batch + at(s−1) + r.
+
+import { gemm, gemm_packed } from "./gemm";
+import { lstm_backward, lstm_forward } from "./pointwise";
+
+/**
+ * Forward, steps 0 … steps−1: gates_s += h_{s−1}·W_h (W_h: H×4H at wh, row stride 4H; or its gemm_pack_b
+ * copy at whp when whp ≠ 0), then the cell (forgetBias added to f) writes the activations, c_s and h_s.
+ */
+export function lstm_recurrent_forward(
+  steps: i32,
+  batch: i32,
+  hidden: i32,
+  forgetBias: f32,
+  rows: usize,
+  wh: usize,
+  whp: usize,
+  gates: usize,
+  c: usize,
+  h: usize,
+  part: i32,
+  parts: i32,
+  block: i32,
+  work: usize,
+): void {
+  const G = 4 * hidden;
+  const hB = <usize>hidden << 2;
+  const gB = <usize>G << 2;
+  let at = 0; // at(s)
+  let prev = 0; // row of step s−1's state in c, h (0: the entering rows)
+  for (let s = 0; s < steps; s++) {
+    const n = load<i32>(rows + (<usize>s << 2));
+    const cur = batch + at;
+    for (let r0 = part * block; r0 < n; r0 += parts * block) {
+      const m = min(block, n - r0);
+      const hp = h + <usize>(prev + r0) * hB;
+      const g = gates + <usize>(at + r0) * gB;
+      if (whp != 0) gemm_packed(false, m, G, hidden, 1, hp, hidden, whp, 1, g, G, work, 0, G);
+      else gemm(false, false, m, G, hidden, 1, hp, hidden, wh, G, 1, g, G, work);
+      const to = <usize>(cur + r0) * hB;
+      lstm_forward(m, hidden, forgetBias, g, c + <usize>(prev + r0) * hB, c + to, h + to);
+    }
+    prev = cur;
+    at += n;
+  }
+}
+
+/**
+ * Backward, steps steps−1 … 0: dh_s += dGates_{s+1}·W_hᵀ on the rows still running at s+1 (whtp: W_hᵀ
+ * packed by gemm_pack_b with transB, 4H×H), then the cell's backward: dGates_s from the activations in
+ * gates, c_{s−1}, c_s, dh_s and dc (batch rows, the gradient reaching c_s; on return the one reaching the
+ * entering c). `whtp` is not read when steps = 1.
+ */
+export function lstm_recurrent_backward(
+  steps: i32,
+  batch: i32,
+  hidden: i32,
+  rows: usize,
+  whtp: usize,
+  gates: usize,
+  c: usize,
+  dh: usize,
+  dc: usize,
+  dGates: usize,
+  part: i32,
+  parts: i32,
+  block: i32,
+  work: usize,
+): void {
+  const G = 4 * hidden;
+  const hB = <usize>hidden << 2;
+  const gB = <usize>G << 2;
+  let at = 0;
+  for (let s = 0; s < steps; s++) at += load<i32>(rows + (<usize>s << 2));
+  let nextN = 0; // rows of step s+1 (0 past the last step)
+  for (let s = steps - 1; s >= 0; s--) {
+    const n = load<i32>(rows + (<usize>s << 2));
+    const next = at; // at(s+1)
+    at -= n;
+    const prev = s == 0 ? 0 : batch + at - load<i32>(rows + (<usize>(s - 1) << 2));
+    for (let r0 = part * block; r0 < n; r0 += parts * block) {
+      const m = min(block, n - r0);
+      const dhs = dh + <usize>(at + r0) * hB;
+      const mNext = min(block, nextN - r0);
+      if (mNext > 0) {
+        const dz = dGates + <usize>(next + r0) * gB;
+        gemm_packed(false, mNext, hidden, G, 1, dz, G, whtp, 1, dhs, hidden, work, 0, hidden);
+      }
+      const dcr = dc + <usize>r0 * hB;
+      lstm_backward(
+        m,
+        hidden,
+        gates + <usize>(at + r0) * gB,
+        c + <usize>(prev + r0) * hB,
+        c + <usize>(batch + at + r0) * hB,
+        dhs,
+        dcr,
+        dGates + <usize>(at + r0) * gB,
+        dcr,
+      );
+    }
+    nextN = n;
+  }
+}
