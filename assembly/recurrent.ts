@@ -3,12 +3,11 @@
 // cell (lstm_forward / lstm_backward), for the whole chunk in one call. Pointers are byte addresses.
 //
 // Rows are independent: row r of step t reads only row r of step t−1 (forward: h, c) or of step t+1
-// (backward: dGates, dc). So a call can own a fixed set of rows across every step with no barrier between
-// steps: `part` of `parts` takes the blocks of `block` rows numbered part, part + parts, part + 2·parts, …,
-// each clipped to the step's row count (rows shrink as sequences end; they are a prefix of the previous
-// step's). Interleaved blocks keep the parts' work even while the rows shrink. Every element goes through
-// the same gemm / cell arithmetic as one call over all rows (gemm splits by rows bit for bit, gemm_packed
-// gives gemm's bits), so the result does not depend on parts or block.
+// (backward: dGates, dc). So a call can own a fixed range of rows, r0 … r1−1 of every step (clipped to the
+// step's row count: rows shrink as sequences end, each step's a prefix of the previous step's), across
+// every step, with no barrier between steps: threads take row ranges for the whole chunk. Every element
+// goes through the same gemm / cell arithmetic as in one call over all rows (gemm splits by rows bit for
+// bit, gemm_packed gives gemm's bits), so the results do not depend on the ranges.
 //
 // Layout (as src/model/lstm.ts's chunks): `steps` i32 row counts at `rows` (non-increasing); step s's rows
 // sit at packed position at(s) = Σ_{s'<s} rows[s']. gates (and dGates) hold 4H floats per position; the
@@ -19,7 +18,7 @@ import { gemm, gemm_packed } from "./gemm";
 import { lstm_backward, lstm_forward } from "./pointwise";
 
 /**
- * Forward, steps 0 … steps−1: gates_s += h_{s−1}·W_h (W_h: H×4H at wh, row stride 4H; or its gemm_pack_b
+ * Forward of rows r0 … r1−1, steps 0 … steps−1: gates_s += h_{s−1}·W_h (W_h: H×4H at wh, row stride 4H; or its gemm_pack_b
  * copy at whp when whp ≠ 0), then the cell (forgetBias added to f) writes the activations, c_s and h_s.
  */
 export function lstm_recurrent_forward(
@@ -33,9 +32,8 @@ export function lstm_recurrent_forward(
   gates: usize,
   c: usize,
   h: usize,
-  part: i32,
-  parts: i32,
-  block: i32,
+  r0: i32,
+  r1: i32,
   work: usize,
 ): void {
   const G = 4 * hidden;
@@ -46,22 +44,21 @@ export function lstm_recurrent_forward(
   for (let s = 0; s < steps; s++) {
     const n = load<i32>(rows + (<usize>s << 2));
     const cur = batch + at;
-    for (let r0 = part * block; r0 < n; r0 += parts * block) {
-      const m = min(block, n - r0);
-      const hp = h + <usize>(prev + r0) * hB;
-      const g = gates + <usize>(at + r0) * gB;
-      if (whp != 0) gemm_packed(false, m, G, hidden, 1, hp, hidden, whp, 1, g, G, work, 0, G);
-      else gemm(false, false, m, G, hidden, 1, hp, hidden, wh, G, 1, g, G, work);
-      const to = <usize>(cur + r0) * hB;
-      lstm_forward(m, hidden, forgetBias, g, c + <usize>(prev + r0) * hB, c + to, h + to);
-    }
+    const m = min(r1, n) - r0;
+    if (m <= 0) break; // and at every later step: rows never grow
+    const hp = h + <usize>(prev + r0) * hB;
+    const g = gates + <usize>(at + r0) * gB;
+    if (whp != 0) gemm_packed(false, m, G, hidden, 1, hp, hidden, whp, 1, g, G, work, 0, G);
+    else gemm(false, false, m, G, hidden, 1, hp, hidden, wh, G, 1, g, G, work);
+    const to = <usize>(cur + r0) * hB;
+    lstm_forward(m, hidden, forgetBias, g, c + <usize>(prev + r0) * hB, c + to, h + to);
     prev = cur;
     at += n;
   }
 }
 
 /**
- * Backward, steps steps−1 … 0: dh_s += dGates_{s+1}·W_hᵀ on the rows still running at s+1 (whtp: W_hᵀ
+ * Backward of rows r0 … r1−1, steps steps−1 … 0: dh_s += dGates_{s+1}·W_hᵀ on the rows still running at s+1 (whtp: W_hᵀ
  * packed by gemm_pack_b with transB, 4H×H), then the cell's backward: dGates_s from the activations in
  * gates, c_{s−1}, c_s, dh_s and dc (batch rows, the gradient reaching c_s; on return the one reaching the
  * entering c). `whtp` is not read when steps = 1.
@@ -77,9 +74,8 @@ export function lstm_recurrent_backward(
   dh: usize,
   dc: usize,
   dGates: usize,
-  part: i32,
-  parts: i32,
-  block: i32,
+  r0: i32,
+  r1: i32,
   work: usize,
 ): void {
   const G = 4 * hidden;
@@ -92,15 +88,15 @@ export function lstm_recurrent_backward(
     const n = load<i32>(rows + (<usize>s << 2));
     const next = at; // at(s+1)
     at -= n;
-    const prev = s == 0 ? 0 : batch + at - load<i32>(rows + (<usize>(s - 1) << 2));
-    for (let r0 = part * block; r0 < n; r0 += parts * block) {
-      const m = min(block, n - r0);
+    const m = min(r1, n) - r0;
+    if (m > 0) {
       const dhs = dh + <usize>(at + r0) * hB;
-      const mNext = min(block, nextN - r0);
+      const mNext = min(r1, nextN) - r0;
       if (mNext > 0) {
         const dz = dGates + <usize>(next + r0) * gB;
         gemm_packed(false, mNext, hidden, G, 1, dz, G, whtp, 1, dhs, hidden, work, 0, hidden);
       }
+      const prev = s == 0 ? 0 : batch + at - load<i32>(rows + (<usize>(s - 1) << 2));
       const dcr = dc + <usize>r0 * hB;
       lstm_backward(
         m,

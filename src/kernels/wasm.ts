@@ -77,9 +77,6 @@ const DEFAULT_GEMM_PARALLEL_MIN_FLOPS = 1 << 22;
 // 4×1024×1024: 239 vs 248), so they always stay on the calling thread (generation with one sequence).
 const GEMM_SINGLE_THREAD_MAX_ROWS = 4;
 const DEFAULT_ROWS_PARALLEL_MIN_ELEMENTS = 1 << 13;
-// Rows per block of the recurrent loop's split over threads (assembly/recurrent.ts): thread p of P takes
-// blocks p, p + P, …, so the threads' rows stay within a block of each other as sequences end.
-const RECURRENT_BLOCK = 8;
 const DEFAULT_SPIN_MICROSECONDS = 200;
 
 // Micro-kernel tile of assembly/gemm.ts: splits of C fall on these multiples.
@@ -457,9 +454,10 @@ function kernelOps(
   return ops;
 
   /**
-   * Runs a recurrent-loop export (arguments `head`, then part, parts, block, work) over a chunk's rows:
-   * on the calling thread when the products are small, else as interleaved blocks of rows, one part per
-   * thread, for the whole chunk (assembly/recurrent.ts: no barrier between steps).
+   * Runs a recurrent-loop export (arguments `head`, then the rows r0, r1 and work) over a chunk: on the
+   * calling thread when the products are small, else in ranges of rows for the whole chunk (no barrier
+   * between steps, assembly/recurrent.ts), about two per thread, the longest sequences' first: a thread
+   * that finishes its range early claims the next one, so the threads stay even as sequences end.
    */
   function recurrent(
     op: "lstm_recurrent_forward" | "lstm_recurrent_backward",
@@ -472,16 +470,12 @@ function kernelOps(
     const first = Iv[stepRows];
     let positions = 0;
     for (let s = 0; s < steps; s++) positions += Iv[stepRows + s];
-    const fn = ex[op] as (...args: number[]) => void;
-    if (workers === 0 || first < 2 * RECURRENT_BLOCK || 8 * positions * hidden * hidden < gemmMinFlops) {
-      fn(...head, 0, 1, Math.max(1, first), work);
+    if (workers === 0 || first < 2 * MR || 8 * positions * hidden * hidden < gemmMinFlops) {
+      (ex[op] as (...args: number[]) => void)(...head, 0, first, work);
       return;
     }
-    const parts = Math.min(threads, Math.ceil(first / RECURRENT_BLOCK));
-    parallel(
-      op,
-      Array.from({ length: parts }, (_, p) => [...head, p, parts, RECURRENT_BLOCK, 0]),
-    );
+    const ranges = split(first, MR, 2 * threads).map(([r0, r1]) => [...head, r0, r1, 0]);
+    parallel(op, ranges);
   }
 
   function dropout(n: number, keep: number, seed: number, x: number, out: number): void {

@@ -148,8 +148,8 @@ export interface WasmExports {
   ): void;
   /**
    * assembly/recurrent.ts: lstm_recurrent_backward(steps: i32, batch: i32, hidden: i32, rows: usize,
-   * whtp: usize, gates: usize, c: usize, dh: usize, dc: usize, dGates: usize, part: i32, parts: i32,
-   * block: i32, work: usize): void
+   * whtp: usize, gates: usize, c: usize, dh: usize, dc: usize, dGates: usize, r0: i32, r1: i32,
+   * work: usize): void
    */
   lstm_recurrent_backward(
     steps: number,
@@ -162,14 +162,13 @@ export interface WasmExports {
     dh: number,
     dc: number,
     dGates: number,
-    part: number,
-    parts: number,
-    block: number,
+    r0: number,
+    r1: number,
     work: number,
   ): void;
   /**
    * assembly/recurrent.ts: lstm_recurrent_forward(steps: i32, batch: i32, hidden: i32, forgetBias: f32,
-   * rows: usize, wh: usize, whp: usize, gates: usize, c: usize, h: usize, part: i32, parts: i32, block: i32,
+   * rows: usize, wh: usize, whp: usize, gates: usize, c: usize, h: usize, r0: i32, r1: i32,
    * work: usize): void
    */
   lstm_recurrent_forward(
@@ -183,9 +182,8 @@ export interface WasmExports {
     gates: number,
     c: number,
     h: number,
-    part: number,
-    parts: number,
-    block: number,
+    r0: number,
+    r1: number,
     work: number,
   ): void;
   /**
@@ -243,9 +241,8 @@ export const WASM_EXPORT_PARAMS = {
     "dh",
     "dc",
     "dGates",
-    "part",
-    "parts",
-    "block",
+    "r0",
+    "r1",
     "work",
   ],
   lstm_recurrent_forward: [
@@ -259,9 +256,8 @@ export const WASM_EXPORT_PARAMS = {
     "gates",
     "c",
     "h",
-    "part",
-    "parts",
-    "block",
+    "r0",
+    "r1",
     "work",
   ],
   sample: ["rows", "classes", "lp", "uniforms", "greedy", "out"],
