@@ -24,13 +24,13 @@ export function lstmForwardBySteps(
   c: number,
   h: number,
 ): void {
-  const rows = k.i32().slice(stepRows, stepRows + steps);
+  const I = k.i32(); // (nothing here allocates: the view stays valid)
   const H = hidden;
   const G = 4 * H;
   let at = 0; // the step's first packed position
   let prev = 0; // the row of the previous state in c and h (0: the entering rows)
   for (let s = 0; s < steps; s++) {
-    const n = rows[s];
+    const n = I[stepRows + s];
     const cur = batch + at;
     const g = gates + at * G;
     if (packedWh >= 0) k.gemmPacked(false, n, G, H, 1, h + prev * H, H, packedWh, 1, g, G);
@@ -55,18 +55,20 @@ export function lstmBackwardBySteps(
   dc: number,
   dGates: number,
 ): void {
-  const rows = k.i32().slice(stepRows, stepRows + steps);
+  const I = k.i32();
+  const rows = (s: number) => I[stepRows + s];
   const H = hidden;
   const G = 4 * H;
-  let at = rows.reduce((sum, n) => sum + n, 0);
+  let at = 0;
+  for (let s = 0; s < steps; s++) at += rows(s);
   for (let s = steps - 1; s >= 0; s--) {
-    const n = rows[s];
+    const n = rows(s);
     const next = at; // step s+1's first position
     at -= n;
     const dhs = dh + at * H;
     // dh_s += dz_{s+1}·W_hᵀ for the sequences still running at s+1 (a prefix of those at s).
-    if (s < steps - 1) k.gemm(false, true, rows[s + 1], H, G, 1, dGates + next * G, G, wh, G, 1, dhs, H);
-    const prev = s === 0 ? 0 : batch + at - rows[s - 1];
+    if (s < steps - 1) k.gemm(false, true, rows(s + 1), H, G, 1, dGates + next * G, G, wh, G, 1, dhs, H);
+    const prev = s === 0 ? 0 : batch + at - rows(s - 1);
     k.lstmCellBackward(
       n,
       H,

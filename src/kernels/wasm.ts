@@ -14,7 +14,7 @@
  * Memory layout (bytes): [control block][one gemm scratch area per thread][the arena: alloc/mark/release].
  */
 
-import { lstmBackwardBySteps, lstmForwardBySteps } from "./lstm_steps.js";
+import { lstmBackwardBySteps, lstmForwardBySteps, type StepOps } from "./lstm_steps.js";
 import type { Kernels } from "./types.js";
 import { type Arena, createArena, PAGE } from "./wasm_arena.js";
 import type { WasmExports } from "./wasm_exports.js";
@@ -450,7 +450,13 @@ function kernelOps(
       }
     },
   };
-  const stepOps = { ...ops, i32 };
+  const stepOps: StepOps = {
+    i32,
+    gemm: ops.gemm,
+    gemmPacked: ops.gemmPacked,
+    lstmCellForward: ops.lstmCellForward,
+    lstmCellBackward: ops.lstmCellBackward,
+  };
   return ops;
 
   /**
