@@ -260,7 +260,7 @@ function micro(
 
 // Rows at or below which NN/TN products skip packing. Measured single-threaded (1×1024×256: 120 → 34 µs;
 // 8×: 154 → 124; 12×: 199 → 192; 16×: 230 → 245 µs, relaxed build, 2-core EPYC): the crossover is 12–16.
-const SMALL_M: i32 = 12;
+export const SMALL_M: i32 = 12;
 
 // C[0:4] = alpha·acc + beta·C[0:4] (beta 0: C is not read).
 // @ts-ignore: decorator
