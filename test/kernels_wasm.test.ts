@@ -5,8 +5,9 @@
 // Bit-identical to the reference: embedding, addBias, biasBackward, dropout (mask and values), scale, add,
 // adam (the wasm replays the reference's float64 arithmetic). To float tolerance: gemm (float32 accumulation,
 // checked against the worst-case bound (k+2)·ε·|alpha|·Σ|a||b|), the LSTM cell and softmax (float32 exp).
-// Threaded results are bit-identical to single-threaded ones for gemm, the LSTM cell and softmax (each
-// element is computed by the same code whatever the split); the softmax total is a sum of per-thread sums.
+// Threaded results are bit-identical to single-threaded ones for gemm, the LSTM cell, the recurrent loop and
+// softmax (each element is computed by the same code whatever the split); the softmax total is a sum of
+// per-thread sums. The recurrent loop (lstmRecurrentForward/Backward) gives the per-step calls' bits.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolyrnnError } from "../src/errors.js";
 import { lstmBackwardBySteps, lstmForwardBySteps } from "../src/kernels/lstm_steps.js";
