@@ -260,7 +260,7 @@ function micro(
 
 // Rows at or below which NN/TN products skip packing. Measured single-threaded (1×1024×256: 120 → 34 µs;
 // 8×: 154 → 124; 12×: 199 → 192; 16×: 230 → 245 µs, relaxed build, 2-core EPYC): the crossover is 12–16.
-const SMALL_M: i32 = 12;
+export const SMALL_M: i32 = 12;
 
 // C[0:4] = alpha·acc + beta·C[0:4] (beta 0: C is not read).
 // @ts-ignore: decorator
@@ -606,25 +606,29 @@ export function gemm(
   }
 }
 
-// ---- Pre-packed B (constant weights, generation) --------------------------------------------------------
+// ---- Pre-packed B (constant weights: generation, the recurrent loop) ------------------------------------
 // The packed path above re-packs B on every call; for a constant B (a layer's weights, stepped thousands
-// of times) gemm_pack_b packs it once and gemm_packed runs the same blocked loop and micro-kernel on it. So
+// of times; W_h or W_hᵀ over a chunk's steps, assembly/recurrent.ts) gemm_pack_b packs it once and gemm_packed runs the same blocked loop and micro-kernel on it. So
 // gemm_packed gives exactly gemm's bits (the packed path's, which the small-m path also reproduces), and a
 // product of 8–12 rows runs at the micro-kernel's speed instead of the small-m kernels' strided reads.
 
-/** Floats gemm_pack_b writes for a k×n B: k × n rounded up to whole NR-wide panels. */
+/** Floats gemm_pack_b writes for a k×n op(B): k × n rounded up to whole NR-wide panels. */
 export function gemm_packed_floats(k: i32, n: i32): i32 {
   return k * (((n + NR - 1) / NR) * NR);
 }
 
-/** Packs B (k×n, row stride ldb, not transposed) into bp, block by block in the order gemm_packed reads. */
-export function gemm_pack_b(k: i32, n: i32, b: usize, ldb: i32, bp: usize): void {
+/**
+ * Packs op(B) (k×n: B stored k×n, or n×k when transB; row stride ldb) into bp, block by block in the order
+ * gemm_packed reads: gemm_packed on it gives gemm(transA, transB, …)'s bits.
+ */
+export function gemm_pack_b(transB: bool, k: i32, n: i32, b: usize, ldb: i32, bp: usize): void {
   for (let jc = 0; jc < n; jc += NC) {
     const nc = min(n - jc, NC);
     const ncPad = ((nc + NR - 1) / NR) * NR;
     for (let pc = 0; pc < k; pc += KC) {
       const kc = min(k - pc, KC);
-      packB(false, kc, nc, b + ((<usize>pc * ldb + jc) << 2), ldb, bp);
+      const bOff = transB ? <usize>jc * ldb + pc : <usize>pc * ldb + jc;
+      packB(transB, kc, nc, b + (bOff << 2), ldb, bp);
       bp += <usize>kc * ncPad * 4;
     }
   }

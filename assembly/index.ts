@@ -19,3 +19,4 @@ export {
   softmax_xent,
   sum_squares,
 } from "./pointwise";
+export { lstm_recurrent_backward, lstm_recurrent_forward } from "./recurrent";

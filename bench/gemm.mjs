@@ -6,6 +6,8 @@
 //   node bench/gemm.mjs --crossover --parallel-min-flops=0
 //                                           small products: 1 thread vs all, to place gemmParallelMinFlops
 //   node bench/gemm.mjs --pointwise         µs per call of the other kernels (LSTM cell, softmax, adam, …)
+//   node bench/gemm.mjs --recurrent         ms per call of one layer's recurrent loop (64 steps of 64 rows, and
+//                                           ragged): the per-step gemm and cell calls vs lstmRecurrent*
 //   node bench/gemm.mjs --torch             adds torch.mm (/usr/bin/python3, OpenBLAS) at 1 and all threads
 //   node bench/gemm.mjs --raw a.wasm b.wasm compares bare modules exporting gemm(...)/gemm_work_floats()
 //                                           (how AssemblyScript and C were compared: bench/README-kernels.md)
@@ -296,7 +298,70 @@ async function pointwiseMode() {
   for (const K of kernels) K.dispose();
 }
 
+/**
+ * ms per call of one layer's recurrent loop over 64 steps of 64 rows ("ragged": rows shrinking from 64 to 1
+ * as (1 − s/64)², as sequences end): the per-step gemm and cell calls (lstm_steps.js, the loop before
+ * lstmRecurrentForward/Backward) against the fused ops, on 1 and all threads, interleaved.
+ */
+async function recurrentMode() {
+  const { createWasmKernels } = await import("../dist/kernels/wasm_node.js");
+  const { lstmBackwardBySteps, lstmForwardBySteps } = await import("../dist/kernels/lstm_steps.js");
+  const B = 64;
+  const S = 64;
+  const rows = {
+    full: Array(S).fill(B),
+    ragged: Array.from({ length: S }, (_, s) => Math.max(1, Math.round(B * (1 - s / S) ** 2))),
+  };
+  const out = [];
+  for (const threads of [...new Set([1, CORES])]) {
+    const K = await createWasmKernels({ threads });
+    for (const H of [64, 256]) {
+      for (const [kind, table] of Object.entries(rows)) {
+        const G = 4 * H;
+        const N = table.reduce((a, b) => a + b, 0);
+        const wh = K.alloc(H * G);
+        fill(K.f32(), wh, wh + H * G);
+        const gates = K.alloc(N * G);
+        const [c, h] = [K.alloc((B + N) * H), K.alloc((B + N) * H)];
+        const [dh, dc, dGates] = [K.alloc(N * H), K.alloc(B * H), K.alloc(N * G)];
+        const t = K.alloc(S);
+        K.i32().set(table, t);
+        const ops = {
+          i32: K.i32,
+          gemm: K.gemm,
+          gemmPacked: K.gemmPacked,
+          lstmCellForward: K.lstmCellForward,
+          lstmCellBackward: K.lstmCellBackward,
+        };
+        const runs = [
+          () => lstmForwardBySteps(ops, S, B, H, 1, t, wh, -1, gates, c, h),
+          () => K.lstmRecurrentForward(S, B, H, 1, t, wh, -1, gates, c, h),
+          () => lstmBackwardBySteps(ops, S, B, H, t, wh, gates, c, dh, dc, dGates),
+          () => K.lstmRecurrentBackward(S, B, H, t, wh, gates, c, dh, dc, dGates),
+        ];
+        const best = runs.map(() => Number.POSITIVE_INFINITY);
+        for (let trial = 0; trial < TRIALS; trial++) {
+          runs.forEach((run, i) => {
+            fill(K.f32(), gates, gates + N * G); // fresh pre-activations: no saturated gates
+            const t0 = performance.now();
+            run();
+            best[i] = Math.min(best[i], performance.now() - t0);
+          });
+        }
+        const ms = best.map((x) => x.toFixed(2));
+        out.push([`${H}, ${kind}`, threads, `${ms[0]} → ${ms[1]}`, `${ms[2]} → ${ms[3]}`]);
+      }
+    }
+    K.dispose();
+  }
+  console.log(
+    `ms per call (per-step calls → fused), best of ${TRIALS}; ${CORES} cores; Node ${process.versions.node}`,
+  );
+  printTable(["H, rows", "threads", "forward", "backward"], out);
+}
+
 const raw = args.filter((a) => !a.startsWith("--"));
 if (flag("raw", false)) await rawMode(raw);
 else if (flag("pointwise", false)) await pointwiseMode();
+else if (flag("recurrent", false)) await recurrentMode();
 else await kernelsMode();

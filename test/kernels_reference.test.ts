@@ -268,6 +268,103 @@ describe("LSTM cell", () => {
   });
 });
 
+describe("LSTM recurrent loop", () => {
+  // Three sequences of 4, 3 and 1 steps: rows 3, 2, 2, 1 per step (8 positions), H = 2, W_h the last H rows
+  // of a [IN + H, 4H] kernel.
+  const B = 3;
+  const H = 2;
+  const G = 4 * H;
+  const IN = 3;
+  const rows = [3, 2, 2, 1];
+  const N = rows.reduce((a, b) => a + b, 0);
+  const val = (i: number, scale: number) => Math.sin(i * 12.9898 + 78.233) * scale;
+  const kernel = Array.from({ length: (IN + H) * G }, (_, i) => val(i, 0.8));
+  const pre = Array.from({ length: N * G }, (_, i) => val(i + 100, 1.5));
+  const c0 = Array.from({ length: B * H }, (_, i) => val(i + 200, 1));
+  const h0 = Array.from({ length: B * H }, (_, i) => val(i + 250, 0.7));
+  const wH = Array.from({ length: N * H }, (_, i) => val(i + 300, 1)); // loss = Σ wH·h over every position
+
+  /** The loop in double precision, from the formulas: z = pre + h_{t−1}·W_h, then the cell (forget bias 1). */
+  function loop(z0: number[], cEnter: number[]) {
+    let hPrev = h0;
+    let cPrev = cEnter;
+    const hs: number[] = [];
+    const cs: number[] = [];
+    let at = 0;
+    for (const n of rows) {
+      const hNew: number[] = [];
+      const cNew: number[] = [];
+      for (let r = 0; r < n; r++) {
+        const z = (gate: number, u: number) => {
+          let sum = z0[(at + r) * G + gate * H + u];
+          for (let q = 0; q < H; q++) sum += hPrev[r * H + q] * kernel[(IN + q) * G + gate * H + u];
+          return sum;
+        };
+        for (let u = 0; u < H; u++) {
+          const c = cPrev[r * H + u] * sigmoid(z(2, u) + 1) + sigmoid(z(0, u)) * Math.tanh(z(1, u));
+          cNew.push(c);
+          hNew.push(Math.tanh(c) * sigmoid(z(3, u)));
+        }
+      }
+      hs.push(...hNew);
+      cs.push(...cNew);
+      hPrev = hNew;
+      cPrev = cNew;
+      at += n;
+    }
+    return { h: hs, c: cs, loss: hs.reduce((sum, x, e) => sum + wH[e] * x, 0) };
+  }
+
+  /** The kernels' forward on fresh buffers (packed W_h when `packed`); offsets of gates, c and h. */
+  function forward(k: Kernels, packed: boolean) {
+    const kern = put(k, kernel);
+    const wh = kern + IN * G;
+    let packedWh = -1;
+    if (packed) {
+      packedWh = k.alloc(k.gemmPackedSize(H, G));
+      k.packGemmB(H, G, wh, G, packedWh);
+    }
+    const table = putInt(k, rows);
+    const gates = put(k, pre);
+    const c = put(k, [...c0, ...new Array(N * H).fill(0)]);
+    const h = put(k, [...h0, ...new Array(N * H).fill(0)]);
+    k.lstmRecurrentForward(rows.length, B, H, 1, table, wh, packedWh, gates, c, h);
+    return { wh, table, gates, c, h };
+  }
+
+  it("forward: each step's rows continue the same sequences' state, as the formulas say", () => {
+    const k = createReferenceKernels();
+    const { c, h } = forward(k, false);
+    const want = loop(pre, c0);
+    expectClose(get(k, h + B * H, N * H), want.h, 1e-6);
+    expectClose(get(k, c + B * H, N * H), want.c, 1e-6);
+    expect(get(k, h, B * H)).toEqual(Array.from(Float32Array.from(h0))); // the entering rows stay
+    // A packed copy of W_h gives the same numbers.
+    const k2 = createReferenceKernels();
+    const p = forward(k2, true);
+    expect(get(k2, p.h, (B + N) * H)).toEqual(get(k, h, (B + N) * H));
+  });
+
+  it("backward matches central differences of the double-precision loop (gates and entering c)", () => {
+    const k = createReferenceKernels();
+    const { wh, table, gates, c } = forward(k, false);
+    const dh = put(k, wH);
+    const dc = k.alloc(B * H); // nothing reaches the last c from beyond the chunk
+    const dGates = k.alloc(N * G);
+    k.lstmRecurrentBackward(rows.length, B, H, table, wh, gates, c, dh, dc, dGates);
+    const eps = 1e-6;
+    const nudge = (xs: number[], e: number, d: number) => xs.map((x, i) => (i === e ? x + d : x));
+    const dPre = pre.map(
+      (_, e) => (loop(nudge(pre, e, eps), c0).loss - loop(nudge(pre, e, -eps), c0).loss) / (2 * eps),
+    );
+    const dC0 = c0.map(
+      (_, e) => (loop(pre, nudge(c0, e, eps)).loss - loop(pre, nudge(c0, e, -eps)).loss) / (2 * eps),
+    );
+    expectClose(get(k, dGates, N * G), dPre, 2e-5);
+    expectClose(get(k, dc, B * H), dC0, 2e-5);
+  });
+});
+
 describe("dropout", () => {
   it("pins the hash (the WebAssembly kernels must give the same numbers)", () => {
     // Computed independently in Python: fmix32((seed·0x9E3779B9 mod 2³²) + e).

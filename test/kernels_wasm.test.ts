@@ -5,10 +5,12 @@
 // Bit-identical to the reference: embedding, addBias, biasBackward, dropout (mask and values), scale, add,
 // adam (the wasm replays the reference's float64 arithmetic). To float tolerance: gemm (float32 accumulation,
 // checked against the worst-case bound (k+2)·ε·|alpha|·Σ|a||b|), the LSTM cell and softmax (float32 exp).
-// Threaded results are bit-identical to single-threaded ones for gemm, the LSTM cell and softmax (each
-// element is computed by the same code whatever the split); the softmax total is a sum of per-thread sums.
+// Threaded results are bit-identical to single-threaded ones for gemm, the LSTM cell, the recurrent loop and
+// softmax (each element is computed by the same code whatever the split); the softmax total is a sum of
+// per-thread sums. The recurrent loop (lstmRecurrentForward/Backward) gives the per-step calls' bits.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolyrnnError } from "../src/errors.js";
+import { lstmBackwardBySteps, lstmForwardBySteps } from "../src/kernels/lstm_steps.js";
 import { createReferenceKernels, dropoutMask } from "../src/kernels/reference.js";
 import type { Kernels } from "../src/kernels/types.js";
 import type { WasmKernels } from "../src/kernels/wasm.js";
@@ -85,6 +87,76 @@ function expectClose(
     }
   }
 }
+
+/**
+ * Runs the recurrent loop of one layer (H units, `rows` per step of a batch of B, W_h inside a kernel of
+ * IN + H rows) forward then backward on random inputs three ways on the kernels K: the fused ops, the fused
+ * forward on a packed W_h, and the per-step gemm and cell calls (lstm_steps.ts); expects the three to agree
+ * bit for bit and returns the fused results (gates, c, h after forward; dh, dc, dGates after backward).
+ */
+function recurrentLoop(K: Kernels, H: number, B: number, rows: number[], seed: number): Float32Array[] {
+  const r = rng(seed);
+  const G = 4 * H;
+  const IN = 5;
+  const N = rows.reduce((a, b) => a + b, 0);
+  const steps = rows.length;
+  const kernel = randoms((IN + H) * G, r, 0.5);
+  const pre = randoms(N * G, r, 2);
+  const enter = randoms(B * H, r); // c0 and h0 (the same values)
+  const dhAbove = randoms(N * H, r);
+  const dcLast = randoms(B * H, r);
+  dcLast.fill(0, rows[steps - 1] * H); // nothing reaches sequences that ended before the chunk's end
+  const mk = K.mark();
+  const wh = put(K, kernel) + IN * G;
+  const packed = K.alloc(K.gemmPackedSize(H, G));
+  K.packGemmB(H, G, wh, G, packed);
+  const table = put(K, Int32Array.from(rows));
+  const runs: Float32Array[][] = [];
+  for (const way of ["fused", "fused, packed W_h", "per step"]) {
+    const gates = put(K, pre);
+    const c = K.alloc((B + N) * H);
+    const h = K.alloc((B + N) * H);
+    K.f32().set(enter, c);
+    K.f32().set(enter, h);
+    const dh = put(K, dhAbove);
+    const dc = put(K, dcLast);
+    const dGates = K.alloc(N * G);
+    if (way === "per step") {
+      const ops = { ...K, i32: () => K.i32() };
+      lstmForwardBySteps(ops, steps, B, H, 1, table, wh, -1, gates, c, h);
+      lstmBackwardBySteps(ops, steps, B, H, table, wh, gates, c, dh, dc, dGates);
+    } else {
+      K.lstmRecurrentForward(steps, B, H, 1, table, wh, way === "fused" ? -1 : packed, gates, c, h);
+      K.lstmRecurrentBackward(steps, B, H, table, wh, gates, c, dh, dc, dGates);
+    }
+    runs.push([
+      get(K, gates, N * G),
+      get(K, c, (B + N) * H),
+      get(K, h, (B + N) * H),
+      get(K, dh, N * H),
+      get(K, dc, B * H),
+      get(K, dGates, N * G),
+    ]);
+  }
+  K.release(mk);
+  const names = ["activations", "c", "h", "dh", "dc", "dGates"];
+  for (const run of [1, 2]) {
+    for (let q = 0; q < names.length; q++) {
+      expectBits(runs[0][q], runs[run][q], `${K.name} H ${H} rows ${rows}: ${names[q]}, fused vs run ${run}`);
+    }
+  }
+  return runs[0];
+}
+
+/** Recurrent loops: H, B, rows per step (non-increasing; odd sizes, one step, every row to the end). */
+const RECURRENT_CASES: [number, number, number[]][] = [
+  [1, 3, [3, 3, 1]],
+  [9, 4, [4]],
+  [7, 5, [5, 4, 4, 2, 1, 1]],
+  [33, 21, [21, 21, 18, 9, 9, 3]],
+  [64, 64, [64, 64, 60, 40, 33, 17, 16, 8, 3, 1]],
+  [20, 16, [16, 16, 16, 16]],
+];
 
 const relaxedAvailable = enableRelaxedSimd(readWasmBinaries().relaxedSimd as BufferSource);
 
@@ -430,6 +502,17 @@ describe.each(VARIANTS)("wasm kernels ($label)", ({ simd, threads }) => {
     }
   });
 
+  it("lstmRecurrentForward / Backward give the per-step gemm and cell calls' bits, and the reference's values", () => {
+    RECURRENT_CASES.forEach(([H, B, rows], i) => {
+      const mine = recurrentLoop(w, H, B, rows, 50 + i);
+      const theirs = recurrentLoop(ref, H, B, rows, 50 + i);
+      const names = ["activations", "c", "h", "dh", "dc", "dGates"];
+      for (let q = 0; q < names.length; q++) {
+        expectClose(mine[q], theirs[q], 2e-5, 2e-5, `H ${H} rows ${rows}: ${names[q]} vs the reference`);
+      }
+    });
+  });
+
   it("gemmPacked on a packed B gives gemm's bits (all paths), and the reference's gemm", () => {
     const r = rng(31);
     for (const [m, n, k] of [
@@ -764,6 +847,22 @@ describe("wasm kernels: threads and memory", () => {
         one.dispose();
         many.dispose();
       }
+    }
+  });
+
+  it("the recurrent loop split by rows over 2 threads for the whole chunk gives 1 thread's bits", async () => {
+    const one = await createWasmKernels({ simd: "simd", threads: 1 });
+    const two = await createWasmKernels({ simd: "simd", threads: 2, gemmParallelMinFlops: 0 });
+    try {
+      RECURRENT_CASES.forEach(([H, B, rows], i) => {
+        const a = recurrentLoop(one, H, B, rows, 70 + i);
+        const b = recurrentLoop(two, H, B, rows, 70 + i);
+        for (let q = 0; q < a.length; q++)
+          expectBits(b[q], a[q], `H ${H} rows ${rows}: output ${q}, 2 threads`);
+      });
+    } finally {
+      one.dispose();
+      two.dispose();
     }
   });
 

@@ -22,6 +22,7 @@
  *   scaled by 1/keep, dropped ones become 0.
  */
 import { kernelMemoryError } from "../limits.js";
+import { lstmBackwardBySteps, lstmForwardBySteps } from "./lstm_steps.js";
 import type { Kernels } from "./types.js";
 
 /** Options of `createReferenceKernels`. */
@@ -262,6 +263,14 @@ export function createReferenceKernels(options: ReferenceKernelOptions = {}): Ke
           F[dcPrev + r * H + u] = dC * f; // dcPrev may alias dc: dc[r, u] was read above
         }
       }
+    },
+
+    lstmRecurrentForward(steps, batch, hidden, forgetBias, stepRows, wh, packedWh, gates, c, h): void {
+      lstmForwardBySteps(kernels, steps, batch, hidden, forgetBias, stepRows, wh, packedWh, gates, c, h);
+    },
+
+    lstmRecurrentBackward(steps, batch, hidden, stepRows, wh, gates, c, dh, dc, dGates): void {
+      lstmBackwardBySteps(kernels, steps, batch, hidden, stepRows, wh, gates, c, dh, dc, dGates);
     },
 
     dropoutForward(n, keep, seed, x, out): void {

@@ -88,6 +88,55 @@ export interface Kernels {
   ): void;
 
   /**
+   * The recurrent loop of one LSTM layer over `steps` consecutive time steps of a packed batch, in one call:
+   * for s = 0 … steps−1, gates_s += h_{s−1}·W_h, then lstmCellForward on step s's rows. The same results,
+   * bit for bit, as that sequence of gemm and lstmCellForward calls on these kernels.
+   *   stepRows: `steps` i32 row counts rows[s] (non-increasing, rows[0] ≤ batch); step s's rows are the
+   *     packed positions at(s) … at(s) + rows[s] − 1, at(s) = Σ_{s'<s} rows[s'].
+   *   wh: W_h (hidden × 4·hidden, row stride 4·hidden); packedWh: its packGemmB copy, or −1 (a hint for
+   *     speed: the results are the same).
+   *   gates: 4·hidden floats per position, the input projections on entry, the activations on return.
+   *   c, h: `batch` entering rows (the state before step 0; the first rows[0] are read), then hidden floats
+   *     per position, written. Step s reads its previous state at row r of the entering rows (s = 0) or of
+   *     step s−1's rows (batch + at(s−1) + r).
+   */
+  lstmRecurrentForward(
+    steps: number,
+    batch: number,
+    hidden: number,
+    forgetBias: number,
+    stepRows: number,
+    wh: number,
+    packedWh: number,
+    gates: number,
+    c: number,
+    h: number,
+  ): void;
+
+  /**
+   * The backward of lstmRecurrentForward's loop (same layout), steps walked in reverse: for s = steps−1 … 0,
+   * dh_s += dGates_{s+1}·W_hᵀ on the rows[s+1] rows still running at s+1 (none for the last step), then
+   * lstmCellBackward(rows[s], hidden, gates_s, c_{s−1}, c_s, dh_s, dc, dGates_s, dc). Bit for bit that
+   * sequence of gemm and lstmCellBackward calls.
+   *   dh: per position, the gradient reaching h from everything but the recurrence (updated in place).
+   *   dc: batch rows: the gradient reaching the last step's c on entry (rows past those running: 0), the one
+   *     reaching the entering c on return.
+   *   dGates: per position (4·hidden), written: the gradient w.r.t. the gate pre-activations.
+   */
+  lstmRecurrentBackward(
+    steps: number,
+    batch: number,
+    hidden: number,
+    stepRows: number,
+    wh: number,
+    gates: number,
+    c: number,
+    dh: number,
+    dc: number,
+    dGates: number,
+  ): void;
+
+  /**
    * Output dropout with a counter-based random mask: element e of the call is kept iff
    * hash(seed, e) / 2³² < keep, and kept values are scaled by 1/keep. The same (seed, n, keep) gives the
    * same mask in every implementation (see reference.ts for the hash), so backward recomputes it.

@@ -14,8 +14,9 @@
  * Memory layout (bytes): [control block][one gemm scratch area per thread][the arena: alloc/mark/release].
  */
 
+import { lstmBackwardBySteps, lstmForwardBySteps, type StepOps } from "./lstm_steps.js";
 import type { Kernels } from "./types.js";
-import { createArena, PAGE } from "./wasm_arena.js";
+import { type Arena, createArena, PAGE } from "./wasm_arena.js";
 import type { WasmExports } from "./wasm_exports.js";
 import { startThreadPool, type ThreadPool, type WorkerSpawner } from "./wasm_pool.js";
 import { CONTROL_BYTES, MAX_CHUNKS } from "./wasm_protocol.js";
@@ -139,7 +140,7 @@ export async function createWasmKernelsFromBinaries(
     simd: relaxed ? "relaxed-simd" : "simd",
     memory,
     ...arena,
-    ...kernelOps(ex, pool.run, work(0), arena.i32, {
+    ...kernelOps(ex, pool.run, work(0), arena, {
       threads,
       gemmMinFlops: options.gemmParallelMinFlops ?? DEFAULT_GEMM_PARALLEL_MIN_FLOPS,
       rowsMinElements: options.rowsParallelMinElements ?? DEFAULT_ROWS_PARALLEL_MIN_ELEMENTS,
@@ -163,17 +164,19 @@ type KernelOps = Omit<Kernels, "name" | "f32" | "i32" | "alloc" | "mark" | "rele
 /**
  * The Kernels operations on one instance's exports: offsets in elements become byte offsets, and the
  * calls large enough to gain are cut into chunks for `parallel` (the pool's run) instead of running on the
- * calling thread. `work`: the calling thread's gemm scratch area (bytes); `i32`: the heap's Int32 view.
+ * calling thread. `work`: the calling thread's gemm scratch area (bytes); `arena`: the heap (the recurrent
+ * loop packs W_h there for the call).
  */
 function kernelOps(
   ex: WasmExports,
   parallel: ThreadPool["run"],
   work: number,
-  i32: () => Int32Array,
+  arena: Arena,
   { threads, gemmMinFlops, rowsMinElements }: Parallelism,
 ): KernelOps {
   const workers = threads - 1;
-  return {
+  const i32 = arena.i32;
+  const ops: KernelOps = {
     gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc): void {
       const ta = transA ? 1 : 0;
       const tb = transB ? 1 : 0;
@@ -226,7 +229,7 @@ function kernelOps(
     },
 
     packGemmB(k, n, b, ldb, out): void {
-      ex.gemm_pack_b(k, n, b * 4, ldb, out * 4);
+      ex.gemm_pack_b(0, k, n, b * 4, ldb, out * 4);
     },
 
     gemmPacked(transA, m, n, k, alpha, a, lda, packedB, beta, c, ldc): void {
@@ -387,7 +390,99 @@ function kernelOps(
     adam(n, lrT, beta1, beta2, epsilon, p, g, m, v): void {
       ex.adam(n, lrT, beta1, beta2, epsilon, p * 4, g * 4, m * 4, v * 4);
     },
+
+    lstmRecurrentForward(steps, batch, hidden, forgetBias, stepRows, wh, packedWh, gates, c, h): void {
+      if (steps <= 1) {
+        lstmForwardBySteps(stepOps, steps, batch, hidden, forgetBias, stepRows, wh, packedWh, gates, c, h);
+        return;
+      }
+      const G = 4 * hidden;
+      const mark = arena.mark();
+      try {
+        let whp = packedWh;
+        if (whp < 0) {
+          whp = arena.alloc(ex.gemm_packed_floats(hidden, G));
+          ex.gemm_pack_b(0, hidden, G, wh * 4, G, whp * 4);
+        }
+        const head = [
+          steps,
+          batch,
+          hidden,
+          forgetBias,
+          stepRows * 4,
+          wh * 4,
+          whp * 4,
+          gates * 4,
+          c * 4,
+          h * 4,
+        ];
+        recurrent("lstm_recurrent_forward", head, steps, stepRows, hidden);
+      } finally {
+        arena.release(mark);
+      }
+    },
+
+    lstmRecurrentBackward(steps, batch, hidden, stepRows, wh, gates, c, dh, dc, dGates): void {
+      if (steps <= 1) {
+        lstmBackwardBySteps(stepOps, steps, batch, hidden, stepRows, wh, gates, c, dh, dc, dGates);
+        return;
+      }
+      const G = 4 * hidden;
+      const mark = arena.mark();
+      try {
+        const whtp = arena.alloc(ex.gemm_packed_floats(G, hidden));
+        ex.gemm_pack_b(1, G, hidden, wh * 4, G, whtp * 4);
+        const head = [
+          steps,
+          batch,
+          hidden,
+          stepRows * 4,
+          whtp * 4,
+          gates * 4,
+          c * 4,
+          dh * 4,
+          dc * 4,
+          dGates * 4,
+        ];
+        recurrent("lstm_recurrent_backward", head, steps, stepRows, hidden);
+      } finally {
+        arena.release(mark);
+      }
+    },
   };
+  const stepOps: StepOps = {
+    i32,
+    gemm: ops.gemm,
+    gemmPacked: ops.gemmPacked,
+    lstmCellForward: ops.lstmCellForward,
+    lstmCellBackward: ops.lstmCellBackward,
+  };
+  return ops;
+
+  /**
+   * Runs a recurrent-loop export (arguments `head`, then the rows r0, r1 and work) over a chunk: on the
+   * calling thread when the products are small, else in ranges of rows for the whole chunk (no barrier
+   * between steps, assembly/recurrent.ts), about two per thread, the longest sequences' first: a thread
+   * that finishes its range early claims the next one, so the threads stay even as sequences end.
+   */
+  function recurrent(
+    op: "lstm_recurrent_forward" | "lstm_recurrent_backward",
+    head: number[],
+    steps: number,
+    stepRows: number,
+    hidden: number,
+  ): void {
+    const Iv = i32();
+    const first = Iv[stepRows];
+    let positions = 0;
+    for (let s = 0; s < steps; s++) positions += Iv[stepRows + s];
+    if (workers === 0 || first < 2 * MR || 8 * positions * hidden * hidden < gemmMinFlops) {
+      (ex[op] as (...args: number[]) => void)(...head, 0, first, work);
+      return;
+    }
+    const ranges = split(first, MR, 2 * threads).map(([r0, r1]) => [...head, r0, r1, 0]);
+    parallel(op, ranges);
+  }
 
   function dropout(n: number, keep: number, seed: number, x: number, out: number): void {
     const keepAll = keep >= 1;

@@ -87,8 +87,8 @@ export interface WasmExports {
     ldc: number,
     work: number,
   ): void;
-  /** assembly/gemm.ts: gemm_pack_b(k: i32, n: i32, b: usize, ldb: i32, bp: usize): void */
-  gemm_pack_b(k: number, n: number, b: number, ldb: number, bp: number): void;
+  /** assembly/gemm.ts: gemm_pack_b(transB: bool, k: i32, n: i32, b: usize, ldb: i32, bp: usize): void */
+  gemm_pack_b(transB: number, k: number, n: number, b: number, ldb: number, bp: number): void;
   /**
    * assembly/gemm.ts: gemm_packed(transA: bool, m: i32, n: i32, k: i32, alpha: f32, a: usize, lda: i32,
    * bp: usize, beta: f32, c: usize, ldc: i32, work: usize, j0: i32, j1: i32): void
@@ -147,6 +147,46 @@ export interface WasmExports {
     h: number,
   ): void;
   /**
+   * assembly/recurrent.ts: lstm_recurrent_backward(steps: i32, batch: i32, hidden: i32, rows: usize,
+   * whtp: usize, gates: usize, c: usize, dh: usize, dc: usize, dGates: usize, r0: i32, r1: i32,
+   * work: usize): void
+   */
+  lstm_recurrent_backward(
+    steps: number,
+    batch: number,
+    hidden: number,
+    rows: number,
+    whtp: number,
+    gates: number,
+    c: number,
+    dh: number,
+    dc: number,
+    dGates: number,
+    r0: number,
+    r1: number,
+    work: number,
+  ): void;
+  /**
+   * assembly/recurrent.ts: lstm_recurrent_forward(steps: i32, batch: i32, hidden: i32, forgetBias: f32,
+   * rows: usize, wh: usize, whp: usize, gates: usize, c: usize, h: usize, r0: i32, r1: i32,
+   * work: usize): void
+   */
+  lstm_recurrent_forward(
+    steps: number,
+    batch: number,
+    hidden: number,
+    forgetBias: number,
+    rows: number,
+    wh: number,
+    whp: number,
+    gates: number,
+    c: number,
+    h: number,
+    r0: number,
+    r1: number,
+    work: number,
+  ): void;
+  /**
    * assembly/generate.ts: sample(rows: i32, classes: i32, lp: usize, uniforms: usize, greedy: i32,
    * out: usize): void
    */
@@ -183,13 +223,43 @@ export const WASM_EXPORT_PARAMS = {
   embedding_forward: ["rows", "width", "ids", "table", "bias", "hasBias", "out"],
   fd_exp: ["n", "x", "y"],
   gemm: ["transA", "transB", "m", "n", "k", "alpha", "a", "lda", "b", "ldb", "beta", "c", "ldc", "work"],
-  gemm_pack_b: ["k", "n", "b", "ldb", "bp"],
+  gemm_pack_b: ["transB", "k", "n", "b", "ldb", "bp"],
   gemm_packed: ["transA", "m", "n", "k", "alpha", "a", "lda", "bp", "beta", "c", "ldc", "work", "j0", "j1"],
   gemm_packed_floats: ["k", "n"],
   gemm_work_floats: [],
   log_softmax: ["rows", "classes", "temperature", "logits", "out"],
   lstm_backward: ["rows", "hidden", "gates", "cPrev", "c", "dh", "dc", "dGates", "dcPrev"],
   lstm_forward: ["rows", "hidden", "forgetBias", "gates", "cPrev", "c", "h"],
+  lstm_recurrent_backward: [
+    "steps",
+    "batch",
+    "hidden",
+    "rows",
+    "whtp",
+    "gates",
+    "c",
+    "dh",
+    "dc",
+    "dGates",
+    "r0",
+    "r1",
+    "work",
+  ],
+  lstm_recurrent_forward: [
+    "steps",
+    "batch",
+    "hidden",
+    "forgetBias",
+    "rows",
+    "wh",
+    "whp",
+    "gates",
+    "c",
+    "h",
+    "r0",
+    "r1",
+    "work",
+  ],
   sample: ["rows", "classes", "lp", "uniforms", "greedy", "out"],
   scale: ["n", "s", "x"],
   softmax_xent: ["rows", "classes", "logits", "labels", "scale", "dLogits", "losses", "preds"],

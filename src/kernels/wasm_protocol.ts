@@ -34,7 +34,15 @@ export const CLOSED = 255;
 export const TAG_MASK = 0x7fffff; // tags wrap after 2²³ calls (NEXT stays a positive Int32)
 
 /** Exports of assembly/ that the workers may run, by index (OP). */
-export const WORKER_OPS = ["gemm", "lstm_forward", "lstm_backward", "softmax_xent", "gemm_packed"] as const;
+export const WORKER_OPS = [
+  "gemm",
+  "lstm_forward",
+  "lstm_backward",
+  "softmax_xent",
+  "gemm_packed",
+  "lstm_recurrent_forward",
+  "lstm_recurrent_backward",
+] as const;
 export type WorkerOp = (typeof WORKER_OPS)[number];
 
 /** The one message a worker receives: what it needs to instantiate the module and join calls. */

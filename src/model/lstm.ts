@@ -15,7 +15,8 @@
  * What is batched. Layer 0's input projection is a row lookup in W_x (the input is one-hot), deeper layers
  * multiply all positions by W_x in one gemm, the logits are one gemm, and every weight gradient is one
  * gemm over all positions (dW_x = Xᵀ·dGates, dW_h = H_{t−1}ᵀ·dGates). Only h_{t−1}·W_h and its backward
- * walk step by step.
+ * walk step by step, each layer's time loop of a chunk in one kernel call (lstmRecurrentForward/Backward,
+ * which the WebAssembly kernels split over threads by rows, for the whole chunk).
  *
  * Packing. Sequences are padded at the END only (label −1, input −1), and nothing is computed for the
  * padding: the batch's sequences are ordered longest first (`packBatch`), so the ones still running at step t
@@ -270,9 +271,9 @@ export function packWeights(
 }
 
 /**
- * C (rows × cols, contiguous) = A · W (+ C when `accumulate`) for a weight matrix W (inner × cols, row
- * stride cols) at heap offset `w`, A with row stride `lda`: gemmPacked on W's packed copy `packed` (if ≥ 0)
- * from PACKED_MIN_ROWS rows on, else gemm.
+ * C (rows × cols, contiguous) = A · W for a weight matrix W (inner × cols, row stride cols) at heap offset
+ * `w`, A with row stride `lda`: gemmPacked on W's packed copy `packed` (if ≥ 0) from PACKED_MIN_ROWS rows
+ * on, else gemm.
  */
 function timesWeights(
   k: Kernels,
@@ -283,13 +284,11 @@ function timesWeights(
   lda: number,
   w: number,
   packed: number,
-  accumulate: boolean,
   c: number,
 ): void {
-  const beta = accumulate ? 1 : 0;
   if (packed >= 0 && rows >= PACKED_MIN_ROWS)
-    k.gemmPacked(false, rows, cols, inner, 1, a, lda, packed, beta, c, cols);
-  else k.gemm(false, false, rows, cols, inner, 1, a, lda, w, cols, beta, c, cols);
+    k.gemmPacked(false, rows, cols, inner, 1, a, lda, packed, 0, c, cols);
+  else k.gemm(false, false, rows, cols, inner, 1, a, lda, w, cols, 0, c, cols);
 }
 
 /**
@@ -310,7 +309,7 @@ export function projectInputs(
   if (first) {
     k.embeddingForward(rows, width, input, layer.kernel.w, layer.bias.w, gates);
   } else {
-    timesWeights(k, rows, layer.input, width, input, layer.input, layer.kernel.w, packed, false, gates);
+    timesWeights(k, rows, layer.input, width, input, layer.input, layer.kernel.w, packed, gates);
     k.addBias(rows, width, layer.bias.w, gates);
   }
 }
@@ -328,7 +327,7 @@ export function outputLogits(
   packed = -1,
 ): void {
   const HL = softmax.weights.shape[0];
-  timesWeights(k, rows, HL, V, y, HL, softmax.weights.w, packed, false, logits);
+  timesWeights(k, rows, HL, V, y, HL, softmax.weights.w, packed, logits);
   k.addBias(rows, V, softmax.biases.w, logits);
 }
 
@@ -343,11 +342,28 @@ const stateAt = (buf: number, B: number, H: number, sr: StepRows, s: number): nu
   buf + (B + sr.at[s]) * H;
 
 /**
+ * The chunk's row counts (`sr.rows`) as the i32 table in the heap that the recurrent kernels read
+ * (Kernels.lstmRecurrentForward's stepRows), for the duration of `run`.
+ */
+function withStepRows(k: Kernels, sr: StepRows, run: (stepRows: number) => void): void {
+  const mark = k.mark();
+  try {
+    const table = k.alloc(sr.steps);
+    const I = k.i32();
+    for (let s = 0; s < sr.steps; s++) I[table + s] = sr.rows[s];
+    run(table);
+  } finally {
+    k.release(mark);
+  }
+}
+
+/**
  * Forward of one LSTM layer over a chunk (TensorFlow's BasicLSTMCell, FORGET_BIAS added at run time): on
  * entry `gates` holds every position's input projection x·W_x + b (packed), c and h the entering state; each
  * step adds h_{t−1}·W_h, then the cell turns the gates into their activations (order i, j, f, o) and
  * writes c = c_{t−1}·σ(f + 1) + σ(i)·tanh(j), h = tanh(c)·σ(o). On return c and h hold every step's state.
- * Only h_{t−1}·W_h walks step by step. `packedWh`: W_h's packed copy (PackedWeights), or −1.
+ * The time loop is one kernel call (Kernels.lstmRecurrentForward). `packedWh`: W_h's packed copy
+ * (PackedWeights), or −1; used from PACKED_MIN_ROWS rows on.
  */
 export function lstmLayerForward(
   k: Kernels,
@@ -360,22 +376,11 @@ export function lstmLayerForward(
   packedWh = -1,
 ): void {
   const H = layer.hidden;
-  const G = 4 * H;
-  const wh = layer.kernel.w + layer.input * G;
-  for (let s = 0; s < sr.steps; s++) {
-    const n = sr.rows[s];
-    const g = gates + sr.at[s] * G;
-    timesWeights(k, n, H, G, statePrev(h, B, H, sr, s), H, wh, packedWh, true, g);
-    k.lstmCellForward(
-      n,
-      H,
-      FORGET_BIAS,
-      g,
-      statePrev(c, B, H, sr, s),
-      stateAt(c, B, H, sr, s),
-      stateAt(h, B, H, sr, s),
-    );
-  }
+  const wh = layer.kernel.w + layer.input * 4 * H;
+  const packed = sr.rows[0] >= PACKED_MIN_ROWS ? packedWh : -1;
+  withStepRows(k, sr, (rows) =>
+    k.lstmRecurrentForward(sr.steps, B, H, FORGET_BIAS, rows, wh, packed, gates, c, h),
+  );
 }
 
 /**
@@ -385,8 +390,9 @@ export function lstmLayerForward(
  * chunk, and `dc` (B×H) the gradient reaching its last c (rows past the running ones are 0). On return
  * `dGates` holds the gradient of every position's gate pre-activations, `dc` the gradient reaching the
  * entering c, `dhCarry` (if `carryOut`) the one reaching the entering h, and W_h's and the bias's
- * gradients are accumulated. `hPrev` is scratch for the positions' h_{t−1} (rows×H), or −1 when every
- * step has B rows (then they are contiguous in h).
+ * gradients are accumulated. The time loop is one kernel call (Kernels.lstmRecurrentBackward); the
+ * weight gradients are one product each over the chunk's positions. `hPrev` is scratch for the positions'
+ * h_{t−1} (rows×H), or −1 when every step has B rows (then they are contiguous in h).
  */
 export function lstmLayerBackward(
   k: Kernels,
@@ -407,27 +413,8 @@ export function lstmLayerBackward(
   const H = layer.hidden;
   const G = 4 * H;
   const wh = layer.kernel.w + layer.input * G;
-  const last = sr.steps - 1;
-  if (nextRows > 0) k.add(nextRows * H, dhCarry, dh + sr.at[last] * H);
-  for (let s = last; s >= 0; s--) {
-    const n = sr.rows[s];
-    const dhs = dh + sr.at[s] * H;
-    // dh_t += dz_{t+1}·W_hᵀ for the sequences still running at t+1 (a prefix of those at t).
-    if (s < last)
-      k.gemm(false, true, sr.rows[s + 1], H, G, 1, dGates + sr.at[s + 1] * G, G, wh, G, 1, dhs, H);
-    const dg = dGates + sr.at[s] * G;
-    k.lstmCellBackward(
-      n,
-      H,
-      gates + sr.at[s] * G,
-      statePrev(c, B, H, sr, s),
-      stateAt(c, B, H, sr, s),
-      dhs,
-      dc,
-      dg,
-      dc,
-    );
-  }
+  if (nextRows > 0) k.add(nextRows * H, dhCarry, dh + sr.at[sr.steps - 1] * H);
+  withStepRows(k, sr, (rows) => k.lstmRecurrentBackward(sr.steps, B, H, rows, wh, gates, c, dh, dc, dGates));
   // The gradient reaching h entering this chunk, for the chunk before.
   if (carryOut) k.gemm(false, true, sr.rows[0], H, G, 1, dGates, G, wh, G, 0, dhCarry, H);
   const rows = sr.at[sr.steps];
