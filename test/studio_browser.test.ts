@@ -6,7 +6,7 @@ import { GENERATION_OPTIONS } from "../src/generate/options.js";
 import { readMidi } from "../src/io/midi.js";
 import { DEFAULT_BUNDLES } from "../src/io/model_files.js";
 import { readMusicXml } from "../src/io/musicxml.js";
-import { loadBundle } from "../src/model/bundle.js";
+import { encodeBundle, loadBundle } from "../src/model/bundle.js";
 import type { NoteSequence } from "../src/notesequence.js";
 import { quantizeNoteSequence } from "../src/pipeline/quantize.js";
 import { writeTinyPieces } from "./browser/fixtures.js";
@@ -251,10 +251,33 @@ describe.skipIf(!RUN)("studio in Chromium", () => {
     // A bundle file picked in the page (the one the Studio just trained and downloaded).
     const bundle = readdirSync(work).find((n) => n.endsWith(".safetensors"));
     expect(bundle).toBeDefined();
-    await page.setInputFiles("#bundle-file", join(work, bundle as string));
-    await page.waitForFunction(() =>
-      /\(dropped\)/.test(document.querySelector("#model option:checked")?.textContent ?? ""),
+    // First a copy that records its own temperature: both temperature fields take it.
+    const hot = join(tempDir(), "hot.safetensors");
+    writeFileSync(
+      hot,
+      encodeBundle({ ...loadBundle(readFileSync(join(work, bundle as string))), temperature: 1.3 }),
     );
+    await page.setInputFiles("#bundle-file", hot);
+    await page.waitForFunction(() =>
+      /temperature 1\.3/.test(document.getElementById("model-info")?.textContent ?? ""),
+    );
+    expect([await page.inputValue("#temperature"), await page.inputValue("#p_temperature")]).toEqual([
+      "1.3",
+      "1.3",
+    ]);
+    // A temperature the user typed stays; the one left alone goes back to the table's with the next bundle.
+    await page.fill("#temperature", "0.9");
+    await page.setInputFiles("#bundle-file", join(work, bundle as string));
+    await page.waitForFunction(
+      () =>
+        /\(dropped\)/.test(document.querySelector("#model option:checked")?.textContent ?? "") &&
+        !/temperature/.test(document.getElementById("model-info")?.textContent ?? ""),
+    );
+    expect([await page.inputValue("#temperature"), await page.inputValue("#p_temperature")]).toEqual([
+      "0.9",
+      String(GENERATION_OPTIONS.temperature.default),
+    ]);
+    await page.fill("#temperature", String(GENERATION_OPTIONS.temperature.default));
     // A MIDI primer picked in the page: its name is shown.
     await page.setInputFiles("#midi-file", join(ROOT, "examples/midi/seed2.mid"));
     await page.waitForFunction(() =>
