@@ -27,7 +27,7 @@ CHORALES="$WORK/chorales.tfrecord"
 rm -rf "$WORK/gen"
 BACH=(--condition_on_primer=true --inject_primer_during_generation=false)
 if [ "${PRIMERS:-test}" = tuning ]; then
-  # Root-position and inverted SATB voicings of C, G, D, A, F, Bb major and A, E, D, G minor.
+  # Root-position SATB voicings of C, G, D, A, F, Bb major and A, E, D, G minor.
   CHORDS=("[72,67,64,48]" "[71,67,62,55]" "[74,66,57,50]" "[73,64,57,45]" "[69,65,60,53]"
     "[70,65,62,46]" "[72,64,57,45]" "[71,67,59,52]" "[74,69,65,50]" "[70,67,62,43]")
   DIRS=()

@@ -45,6 +45,6 @@ node -e '
     score += hist;
     parts.push(`key-hist ${g.key_histogram_distance.toFixed(3)} (${hist.toFixed(3)})`);
     console.log(`T=${t}  score ${score.toFixed(3)}  ${parts.join("  ")}`);
-    if (!best || score < best.score) best = { t, score };
+    if (!best || score < best.score || (score === best.score && Number(t) < Number(best.t))) best = { t, score };
   }
   console.log(`chosen: --temperature=${best.t}`);' "$WORK" "${GRID[@]}"

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readMidi, writeMidi } from "../src/io/midi.js";
+import { encodeSafetensors } from "../src/io/safetensors.js";
 import { createReferenceKernels } from "../src/kernels/reference.js";
 import { encodeBundle, loadBundle } from "../src/model/bundle.js";
 import { createPolyphonyModel } from "../src/model/lstm.js";
@@ -140,6 +141,12 @@ describe("polyphony_rnn_generate / polyrnn generate", () => {
     expect(loadBundle(readFileSync(hot)).temperature).toBe(1.5);
     expect(tiny.temperature).toBeUndefined();
     expect(() => encodeBundle({ ...tiny, temperature: -1 })).toThrow(/temperature -1 is not a number ≥ 0/);
+    for (const text of ["", "warm", "-0.5"]) {
+      const bytes = encodeSafetensors(tiny.weights, { ...tiny.metadata, temperature: text });
+      expect(() => loadBundle(bytes)).toThrow(
+        `bundle temperature ${JSON.stringify(text)} is not a number ≥ 0`,
+      );
+    }
     const files = (out: string) => readdirSync(out).map((f) => readFileSync(join(out, f)).toString("hex"));
     const args = ["--num_outputs=2", "--num_steps=32", "--seed=3"];
     const run = (name: string, model: string, ...more: string[]) => {

@@ -73,6 +73,12 @@ describe("well-formed next events (events/grammar.ts)", () => {
     expect(twice.has("N64")).toBe(true);
     const oneVoice = allowedAfter([...step0, CONT(64), NEW(60), STEP_END, CONT(60)]);
     expect(oneVoice.has("C60")).toBe(false);
+    // Six voices on 60 in the step before (two carried on, four struck): still at most MAX_UNISON carried on.
+    const six = [START, NEW(60), NEW(60), STEP_END, CONT(60), CONT(60), ...Array(4).fill(NEW(60)), STEP_END];
+    const carried = (n: number) => allowedAfter([...six, ...Array(n).fill(CONT(60))]);
+    expect(carried(MAX_UNISON - 1).has("C60")).toBe(true);
+    expect(carried(MAX_UNISON).has("C60")).toBe(false);
+    expect(carried(MAX_UNISON).has("N60")).toBe(true);
     const struck = Array.from({ length: MAX_UNISON }, () => NEW(60));
     expect(allowedAfter([START, ...struck.slice(1)]).has("N60")).toBe(true);
     expect(allowedAfter([START, ...struck]).has("N60")).toBe(false);

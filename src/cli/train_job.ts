@@ -445,7 +445,9 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
           if (/ENOENT/.test((e as Error).message)) continue;
           throw e;
         }
-        const hparams = reconcileHParams(opts, ckpt);
+        const hparams = reconcileHParams(opts, ckpt, (what) =>
+          reporter.info(`Evaluating with --hparams other than the checkpoint's: ${what}.`),
+        );
         if (!model || !sameHParams(model.hparams, hparams)) {
           model?.dispose();
           model = createPolyphonyModel(kernels, hparams, { seed, maxLength: longest(examples) });

@@ -19,8 +19,8 @@
 import { EventType, eventToId, NUM_CLASSES, noteEvent, type PolyEvent } from "./codec.js";
 
 /**
- * The most voices on one pitch in one step, struck or carried on: four, as in the chorales' four parts
- * (no chorale has more: test/dataset_corpus.test.ts).
+ * The most voices that strike one pitch in one step, and the most that carry it on: four each, as in the
+ * chorales' four parts (no chorale has more of either: test/dataset_corpus.test.ts).
  */
 export const MAX_UNISON = 4;
 

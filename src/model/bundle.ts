@@ -89,9 +89,12 @@ export function encodeBundle(b: BundleInput): Uint8Array {
   });
 }
 
-function checkedTemperature(t: number): number {
-  if (!Number.isFinite(t) || t < 0) throw new BundleError(`bundle temperature ${t} is not a number ≥ 0`);
-  return t;
+function checkedTemperature(t: number | string): number {
+  const value = typeof t === "number" ? t : /^\d+(\.\d*)?(e[-+]?\d+)?$/i.test(t) ? Number(t) : Number.NaN;
+  if (!Number.isFinite(value) || value < 0) {
+    throw new BundleError(`bundle temperature ${JSON.stringify(t)} is not a number ≥ 0`);
+  }
+  return value;
 }
 
 /**
@@ -137,7 +140,7 @@ export function loadBundle(bytes: Uint8Array): Bundle {
     step,
     ...(checkpoint || metadata[META.temperature] === undefined
       ? {}
-      : { temperature: checkedTemperature(Number(metadata[META.temperature])) }),
+      : { temperature: checkedTemperature(metadata[META.temperature]) }),
     stepsPerQuarter: recordedStepsPerQuarter(metadata, BundleError),
     weights,
     metadata,

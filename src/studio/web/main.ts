@@ -130,8 +130,8 @@ function showGenerationOptions(): void {
 let shownTemperature = String(GENERATION_OPTIONS.temperature.default);
 
 /** A bundle's own temperature (`Bundle.temperature`) into both temperature fields the user left alone. */
-function showBundleTemperature(bundle: Bundle): void {
-  const t = String(bundle.temperature ?? GENERATION_OPTIONS.temperature.default);
+function showBundleTemperature(bundle: Bundle | undefined): void {
+  const t = String(bundle?.temperature ?? GENERATION_OPTIONS.temperature.default);
   for (const id of ["temperature", "p_temperature"]) {
     const el = input(id);
     if (el.value === shownTemperature) el.value = t;
@@ -261,6 +261,7 @@ async function selectModel(key: string): Promise<void> {
     }
   } catch (e) {
     info.textContent = `cannot load: ${(e as Error).message}`;
+    showBundleTemperature(undefined);
   }
 }
 
