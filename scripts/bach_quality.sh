@@ -9,7 +9,8 @@
 #
 # Prints one row per collection (polyphony, silent steps, onsets per quarter, notes in the key, key-
 # normalised histogram distance to the chorales) and writes the JSON of each to $WORK (default
-# out/bach_quality). Environment: DATA (default ../shared/data), WORK.
+# out/bach_quality). Environment: DATA (default ../shared/data), WORK, CHORALES (the chorales converted,
+# default $WORK/chorales.tfrecord: made once, reused when it exists).
 #
 # PRIMERS=tuning swaps the primers for a second set, for choosing generation settings without looking at
 # the generations above: ten four-voice chords (--primer_pitches, a quarter note each, in ten keys), ten
@@ -22,7 +23,7 @@ P=(node dist/cli/polyrnn.js)
 MODEL=("$@")
 [ ${#MODEL[@]} -eq 0 ] && MODEL=(--bundle_file=models/bach.safetensors)
 mkdir -p "$WORK"
-CHORALES="$WORK/chorales.tfrecord"
+CHORALES="${CHORALES:-$WORK/chorales.tfrecord}"
 [ -f "$CHORALES" ] || "${P[@]}" convert --input_dir="$DATA/bach-chorales-midi" --output_file="$CHORALES" --log=ERROR
 rm -rf "$WORK/gen"
 BACH=(--condition_on_primer=true --inject_primer_during_generation=false)

@@ -17,8 +17,10 @@ shift
 GRID=("$@")
 [ ${#GRID[@]} -eq 0 ] && GRID=(1.0 1.1 1.15 1.2 1.25 1.3)
 WORK="${WORK:-out/choose_temperature}"
+mkdir -p "$WORK"
 for t in "${GRID[@]}"; do
-  PRIMERS=tuning WORK="$WORK/$t" bash scripts/bach_quality.sh "$MODEL" --temperature="$t" >/dev/null
+  # One conversion of the chorales for the whole grid.
+  CHORALES="$WORK/chorales.tfrecord" PRIMERS=tuning WORK="$WORK/$t" bash scripts/bach_quality.sh "$MODEL" --temperature="$t" >/dev/null
 done
 node -e '
   const fs = require("fs");
