@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readMidi, writeMidi } from "../src/io/midi.js";
-import { encodeSafetensors } from "../src/io/safetensors.js";
+import { encodeSafetensors, float16Bits, float16Value } from "../src/io/safetensors.js";
 import { createReferenceKernels } from "../src/kernels/reference.js";
 import { encodeBundle, loadBundle } from "../src/model/bundle.js";
 import { createPolyphonyModel } from "../src/model/lstm.js";
@@ -132,6 +132,37 @@ describe("polyphony_rnn_generate / polyrnn generate", () => {
     expect(r2.status, r2.stderr).toBe(0);
     expect(r2.stderr).toContain("generates at temperature 1.2");
     expect(loadBundle(readFileSync(out)).temperature).toBe(1.2);
+    // --bundle_dtype=float16: half the weight bytes, each weight the nearest float16 of the float32 one.
+    const half = join(dir, "half.safetensors");
+    const r3 = runCli("polyrnn", [
+      "generate",
+      `--run_dir=${run}`,
+      "--save_generator_bundle",
+      `--bundle_file=${half}`,
+      "--bundle_description=two steps",
+      "--bundle_dtype=float16",
+    ]);
+    expect(r3.status, r3.stderr).toBe(0);
+    expect(r3.stderr).toContain("float16 weights");
+    const full = loadBundle(readFileSync(out));
+    const small = loadBundle(readFileSync(half));
+    const weightBytes = (b: typeof full) => b.weights.reduce((n, w) => n + w.data.length, 0);
+    expect(readFileSync(out).length - readFileSync(half).length).toBeGreaterThanOrEqual(
+      2 * weightBytes(full) - 64, // the header also names the dtype, which differs by a few bytes
+    );
+    for (const w of full.weights) {
+      const h = small.weights.find((v) => v.name === w.name);
+      expect(h?.data).toEqual(Float32Array.from(w.data, (x) => float16Value(float16Bits(x))));
+    }
+    const wrong = runCli("polyrnn", [
+      "generate",
+      `--run_dir=${run}`,
+      "--save_generator_bundle",
+      `--bundle_file=${half}`,
+      "--bundle_dtype=bf16",
+    ]);
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toContain("--bundle_dtype=bf16: expected float32 or float16");
   });
 
   it("a bundle may record a temperature: generate uses it unless --temperature is given", async () => {

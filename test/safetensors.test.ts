@@ -1,5 +1,15 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { decodeSafetensors, encodeSafetensors, SafetensorsError } from "../src/io/safetensors.js";
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  float16Bits,
+  float16Value,
+  SafetensorsError,
+} from "../src/io/safetensors.js";
 
 const enc = new TextEncoder();
 
@@ -90,10 +100,11 @@ describe("safetensors", () => {
     bad(file("{not json"), /header is not valid JSON/);
     bad(file("[1]"), /not a JSON object/);
     bad(
-      file('{"x":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}}', new Uint8Array(2)),
-      /dtype "F16".*only F32/,
+      file('{"x":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}', new Uint8Array(2)),
+      /dtype "BF16".*only F32 and F16/,
     );
     bad(file('{"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', new Uint8Array(8)), /needs 12/);
+    bad(file('{"x":{"dtype":"F16","shape":[3],"data_offsets":[0,8]}}', new Uint8Array(8)), /needs 6 as F16/);
     bad(
       file(
         '{"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"y":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
@@ -119,5 +130,114 @@ describe("safetensors", () => {
     );
     const t = { name: "x", shape: [1], data: new Float32Array(1) };
     expect(() => encodeSafetensors([t, t])).toThrow(/duplicate tensor "x"/);
+  });
+});
+
+describe("safetensors float16", () => {
+  it("stores F16 tensors in half the bytes, after the F32 ones (the reference's dtype order), and reads them back", () => {
+    const bytes = encodeSafetensors([
+      { name: "a", shape: [3], data: Float32Array.from([1, -2.5, 1 / 3]), dtype: "F16" },
+      { name: "b", shape: [1], data: Float32Array.from([0.1]) },
+    ]);
+    const json =
+      '{"b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},' +
+      '"a":{"dtype":"F16","shape":[3],"data_offsets":[4,10]}}';
+    const padded = json + " ".repeat((8 - (json.length % 8)) % 8);
+    // 1 = 0x3c00, -2.5 = 0xc100, 1/3 → 0x3555 (0.333251953125), little-endian.
+    const data = new Uint8Array([...f32bytes(0.1), 0x00, 0x3c, 0x00, 0xc1, 0x55, 0x35]);
+    expect(bytes).toEqual(file(padded, data));
+    const back = decodeSafetensors(bytes).tensors;
+    expect(back.map((t) => t.name)).toEqual(["b", "a"]);
+    expect(back[1]).toEqual({
+      name: "a",
+      shape: [3],
+      data: Float32Array.from([1, -2.5, 0.333251953125]),
+      dtype: "F16",
+    });
+  });
+
+  it("rounds to the nearest float16, ties to even, through subnormals and up to the largest finite value", () => {
+    const cases: [number, number][] = [
+      [0, 0x0000],
+      [-0, 0x8000],
+      [2 ** -24, 0x0001], // the smallest subnormal
+      [2 ** -25, 0x0000], // half of it: a tie, to even (zero)
+      [1.5 * 2 ** -24, 0x0002], // a tie between 1 and 2 units: to even (2)
+      [2 ** -14, 0x0400], // the smallest normal
+      [65504, 0x7bff], // the largest finite
+      [65519, 0x7bff], // just under the halfway point to 65536
+      [65520, 0x7c00], // the halfway point rounds to even: Infinity
+      [1 + 2 ** -11, 0x3c00], // a tie between 1 and its successor: to even (1)
+      [1 + 3 * 2 ** -11, 0x3c02], // a tie between odd and even successors: to even
+      [Number.POSITIVE_INFINITY, 0x7c00],
+      [Number.NEGATIVE_INFINITY, 0xfc00],
+    ];
+    for (const [x, bits] of cases) expect([x, float16Bits(x)]).toEqual([x, bits]);
+    expect(Number.isNaN(float16Value(float16Bits(Number.NaN)))).toBe(true);
+    // Every finite pattern reads back to itself; the positive ones are in increasing order.
+    let previous = -1;
+    for (let h = 0; h < 0x10000; h++) {
+      const v = float16Value(h);
+      if (Number.isNaN(v)) continue;
+      expect(float16Bits(v)).toBe(h);
+      if (h < 0x7c00) {
+        expect(v).toBeGreaterThan(previous);
+        previous = v;
+      }
+    }
+  });
+
+  it("refuses to store a finite value beyond ±65504 as F16, naming the tensor", () => {
+    expect(() =>
+      encodeSafetensors([{ name: "w", shape: [2], data: Float32Array.from([1, -70000]), dtype: "F16" }]),
+    ).toThrow(/tensor "w": value -70000 at index 1 is beyond float16's ±65504/);
+  });
+
+  const PYTHON = "/usr/bin/python3";
+  const numpy = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import numpy"]).status === 0;
+  it.skipIf(!numpy)("agrees with numpy's float16 on every pattern and on 200,000 float32 values", () => {
+    const dir = mkdtempSync(join(tmpdir(), "f16-"));
+    try {
+      // Random bit patterns over the whole float32 range, and values near float16's own range.
+      let seed = 12345;
+      const next = () => {
+        seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+        return seed;
+      };
+      const xs = new Float32Array(200_000);
+      const bits = new Uint32Array(xs.buffer);
+      for (let i = 0; i < xs.length; i++) {
+        if (i % 2 === 0) bits[i] = next();
+        else xs[i] = (next() / 2 ** 32 - 0.5) * 2 ** ((next() % 44) - 28);
+      }
+      writeFileSync(join(dir, "x.f32"), new Uint8Array(xs.buffer));
+      const script = [
+        "import numpy as np, sys",
+        "d = sys.argv[1]",
+        "x = np.fromfile(d + '/x.f32', dtype='<f4')",
+        "import warnings; warnings.simplefilter('ignore')",
+        "x.astype('<f2').view('<u2').tofile(d + '/x.f16')",
+        "np.arange(65536, dtype='<u2').view('<f2').astype('<f4').tofile(d + '/all.f32')",
+      ].join("\n");
+      const run = spawnSync(PYTHON, ["-c", script, dir], { encoding: "utf8" });
+      expect(run.stderr).toBe("");
+      const theirs = new Uint16Array(readFileSync(join(dir, "x.f16")).buffer.slice(0));
+      const ours = Uint16Array.from(xs, (x) => float16Bits(x));
+      const nan = (h: number) => (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
+      let mismatches = 0;
+      for (let i = 0; i < xs.length; i++) {
+        if (nan(ours[i]) && nan(theirs[i])) continue;
+        if (ours[i] !== theirs[i]) mismatches++;
+      }
+      expect(mismatches).toBe(0);
+      const all = new Float32Array(readFileSync(join(dir, "all.f32")).buffer.slice(0));
+      for (let h = 0; h < 0x10000; h++) {
+        const v = float16Value(h);
+        if (Number.isNaN(all[h])) expect(Number.isNaN(v)).toBe(true);
+        else expect([h, v]).toEqual([h, all[h]]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -43,6 +43,11 @@ export const GENERATE_FLAGS = {
     help: "Instead of generating, write --run_dir's latest checkpoint as a bundle to --bundle_file (with --temperature, if given, as the bundle's own).",
   },
   bundle_description: { type: "string", help: "Description stored in a saved bundle." },
+  bundle_dtype: {
+    type: "string",
+    default: "float32",
+    help: "How a saved bundle stores its weights: float32 (as trained) or float16 (half the size, each weight rounded to the nearest float16).",
+  },
   config: {
     type: "string",
     default: "polyphony",
@@ -151,6 +156,9 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
         "--save_generator_bundle needs --run_dir (the checkpoint) and --bundle_file (the output)",
       );
     }
+    if (flags.bundle_dtype !== "float32" && flags.bundle_dtype !== "float16") {
+      throw new UsageError(`--bundle_dtype=${flags.bundle_dtype}: expected float32 or float16`);
+    }
     const run = await readRunDir(flags.run_dir);
     checkHParams(flags.hparams, run.hparams, run.path);
     if (!flags.bundle_description)
@@ -161,13 +169,14 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
       step: run.step,
       description: flags.bundle_description ?? "",
       ...(explicit.has("temperature") ? { temperature: settings.temperature } : {}),
+      dtype: flags.bundle_dtype,
     });
     await writeFileAtomic(flags.bundle_file, bytes);
     const temperature = explicit.has("temperature")
       ? `, generates at temperature ${settings.temperature}`
       : "";
     info(
-      `Wrote bundle ${flags.bundle_file} (step ${run.step}, ${run.hparams.rnnLayerSizes.join("×")} LSTM${temperature}, ${bytes.length} bytes).`,
+      `Wrote bundle ${flags.bundle_file} (step ${run.step}, ${run.hparams.rnnLayerSizes.join("×")} LSTM${temperature}, ${flags.bundle_dtype} weights, ${bytes.length} bytes).`,
     );
     return 0;
   }

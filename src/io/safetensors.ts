@@ -9,19 +9,69 @@
  * bytes there and here: `__metadata__` first, tensors sorted by name (all F32, so the reference's
  * "by dtype alignment, then name" is by name), data packed in that order with no gaps, the header
  * padded with spaces to a multiple of 8 bytes. Reading is as strict as the reference: the tensors
- * must cover the data exactly, without overlaps or gaps. Only F32 is accepted for now (all our
- * tensors are float32).
+ * must cover the data exactly, without overlaps or gaps. Two dtypes: F32 (checkpoints, and bundles by
+ * default) and F16 (bundles written with `--bundle_dtype=float16`, half the bytes). In memory a tensor
+ * is always a Float32Array; F16 is only how it is stored (rounded to nearest, ties to even).
  */
 import { PolyrnnError } from "../errors.js";
 
-/** One float32 tensor of a safetensors file. */
+/** How a tensor's values are stored in the file: float32, or float16 (half the bytes). */
+export type SafetensorsDtype = "F32" | "F16";
+
+/** One tensor of a safetensors file, held as float32 whatever its stored dtype. */
 export interface SafetensorsTensor {
   /** The tensor's name in the file. */
   name: string;
   /** Its dimensions, outermost first. */
   shape: number[];
-  /** Its values, row-major (float32, the only dtype polyrnn reads and writes). */
+  /** Its values, row-major. */
   data: Float32Array;
+  /** How it is (to be) stored; absent: F32. */
+  dtype?: SafetensorsDtype;
+}
+
+const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2 };
+/** The reference orders tensors by dtype, larger first (its enum order: …, F16, BF16, …, F32, …). */
+const DTYPE_RANK: Record<SafetensorsDtype, number> = { F32: 1, F16: 0 };
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** The IEEE binary16 bits nearest to `x` rounded to float32 (ties to even); overflow gives ±Infinity, NaN stays NaN. */
+export function float16Bits(x: number): number {
+  f32[0] = x;
+  const bits = u32[0];
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = (bits >>> 23) & 0xff;
+  const mant = bits & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15; // the binary16 exponent field, before rounding
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    // Subnormal (or zero): the value in units of 2^-24, rounded to nearest even.
+    if (e < -10) return sign;
+    const m = mant | 0x800000; // the implicit bit
+    const shift = 14 - e; // 24-bit significand down to the 10-bit subnormal field
+    const half = 1 << (shift - 1);
+    const rest = m & ((1 << shift) - 1);
+    let q = m >>> shift;
+    if (rest > half || (rest === half && q & 1)) q++;
+    return sign | q; // q may carry into the smallest normal: still the right bits
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && h & 1)) h++; // may carry up to Infinity: right too
+  return sign | h;
+}
+
+/** The value of IEEE binary16 bits `h`. */
+export function float16Value(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
 }
 
 /** A decoded safetensors file: its tensors and its header's `__metadata__`. */
@@ -58,12 +108,18 @@ function checkShape(name: string, shape: unknown): number[] {
   return shape as number[];
 }
 
-/** Float32 tensors and string metadata as the bytes of a safetensors file. */
+/**
+ * Tensors and string metadata as the bytes of a safetensors file. A tensor stored as F16 must fit it:
+ * a finite value beyond ±65504 is refused, naming the tensor.
+ */
 export function encodeSafetensors(
   tensors: readonly SafetensorsTensor[],
   metadata: Record<string, string> = {},
 ): Uint8Array {
-  const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const rank = (t: SafetensorsTensor) => DTYPE_RANK[t.dtype ?? "F32"];
+  const sorted = [...tensors].sort(
+    (a, b) => rank(b) - rank(a) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
   // Header fields as JSON text, joined by hand: a JS object would move integer-like keys to the front.
   const fields: string[] = [];
   const entry = (key: string, valueJson: string) => `${JSON.stringify(key)}:${valueJson}`;
@@ -89,10 +145,11 @@ export function encodeSafetensors(
         `tensor "${t.name}": shape [${shape.join(", ")}] holds ${numel(shape)} values, data has ${t.data.length}`,
       );
     }
-    const bytes = 4 * t.data.length;
-    fields.push(
-      entry(t.name, JSON.stringify({ dtype: "F32", shape, data_offsets: [offset, offset + bytes] })),
-    );
+    const dtype = t.dtype ?? "F32";
+    if (!(dtype in DTYPE_BYTES))
+      throw new SafetensorsError(`tensor "${t.name}": dtype ${dtype} is not F32 or F16`);
+    const bytes = DTYPE_BYTES[dtype] * t.data.length;
+    fields.push(entry(t.name, JSON.stringify({ dtype, shape, data_offsets: [offset, offset + bytes] })));
     offset += bytes;
   }
   let json = `{${fields.join(",")}}`;
@@ -105,7 +162,17 @@ export function encodeSafetensors(
   out.set(headerBytes, 8);
   let pos = 8 + headerBytes.length;
   for (const t of sorted) {
-    if (LITTLE_ENDIAN) {
+    if (t.dtype === "F16") {
+      for (let j = 0; j < t.data.length; j++, pos += 2) {
+        const h = float16Bits(t.data[j]);
+        if ((h & 0x7fff) === 0x7c00 && Number.isFinite(t.data[j])) {
+          throw new SafetensorsError(
+            `tensor "${t.name}": value ${t.data[j]} at index ${j} is beyond float16's ±65504`,
+          );
+        }
+        view.setUint16(pos, h, true);
+      }
+    } else if (LITTLE_ENDIAN) {
       out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
       pos += t.data.byteLength;
     } else {
@@ -117,6 +184,7 @@ export function encodeSafetensors(
 
 interface Entry {
   name: string;
+  dtype: SafetensorsDtype;
   shape: number[];
   begin: number;
   end: number;
@@ -127,11 +195,12 @@ function parseEntry(name: string, info: unknown, dataBytes: number): Entry {
     throw new SafetensorsError(`tensor "${name}": header entry is not an object`);
   }
   const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
-  if (dtype !== "F32") {
+  if (dtype !== "F32" && dtype !== "F16") {
     throw new SafetensorsError(
-      `tensor "${name}": dtype ${JSON.stringify(dtype)} is not supported (only F32 for now)`,
+      `tensor "${name}": dtype ${JSON.stringify(dtype)} is not supported (only F32 and F16)`,
     );
   }
+  const width = DTYPE_BYTES[dtype];
   const dims = checkShape(name, shape);
   if (
     !Array.isArray(offsets) ||
@@ -148,12 +217,12 @@ function parseEntry(name: string, info: unknown, dataBytes: number): Entry {
       `tensor "${name}": data_offsets [${begin}, ${end}] out of range (data is ${dataBytes} bytes)`,
     );
   }
-  if (end - begin !== 4 * numel(dims)) {
+  if (end - begin !== width * numel(dims)) {
     throw new SafetensorsError(
-      `tensor "${name}": data_offsets [${begin}, ${end}] hold ${end - begin} bytes, shape [${dims.join(", ")}] needs ${4 * numel(dims)}`,
+      `tensor "${name}": data_offsets [${begin}, ${end}] hold ${end - begin} bytes, shape [${dims.join(", ")}] needs ${width * numel(dims)} as ${dtype}`,
     );
   }
-  return { name, shape: dims, begin, end };
+  return { name, dtype, shape: dims, begin, end };
 }
 
 /** Parses the header only: tensor names, shapes and metadata without touching the data. */
@@ -223,12 +292,17 @@ export function readSafetensorsHeader(bytes: Uint8Array): {
   return { entries, metadata, dataStart };
 }
 
-/** Reads a safetensors file (float32 tensors); throws SafetensorsError saying what is wrong. */
+/** Reads a safetensors file (F32 or F16 tensors, as float32); throws SafetensorsError saying what is wrong. */
 export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
   const { entries, metadata, dataStart } = readSafetensorsHeader(bytes);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const tensors = entries.map(({ name, shape, begin, end }) => {
-    const data = new Float32Array((end - begin) / 4);
+  const tensors = entries.map(({ name, dtype, shape, begin, end }): SafetensorsTensor => {
+    const data = new Float32Array((end - begin) / DTYPE_BYTES[dtype]);
+    if (dtype === "F16") {
+      for (let j = 0, at = dataStart + begin; j < data.length; j++, at += 2)
+        data[j] = float16Value(view.getUint16(at, true));
+      return { name, shape, data, dtype };
+    }
     if (LITTLE_ENDIAN) {
       new Uint8Array(data.buffer).set(bytes.subarray(dataStart + begin, dataStart + end));
     } else {

@@ -71,6 +71,11 @@ export type BundleInput = Omit<
 > & {
   /** Steps per quarter note of the music the model learned (default 4, Magenta's). */
   stepsPerQuarter?: number;
+  /**
+   * How the weights are stored: float32 (default, exactly as trained) or float16 (half the bytes; each
+   * weight rounded to the nearest float16, which `loadBundle` reads back as float32).
+   */
+  dtype?: "float32" | "float16";
 };
 
 /** A trained model as the bytes of a bundle (one `.safetensors` file), loadable with `loadBundle`. */
@@ -79,14 +84,24 @@ export function encodeBundle(b: BundleInput): Uint8Array {
     if (/\/Adam(_1)?$/.test(t.name))
       throw new BundleError(`bundles hold weights only, not optimizer slot ${t.name}`);
   }
-  return encodeSafetensors(b.weights, {
-    [META.format]: BUNDLE_FORMAT,
-    [META.generatorId]: GENERATOR_ID,
-    [META.generatorDescription]: GENERATOR_DESCRIPTION,
-    [META.description]: b.description,
-    ...(b.temperature === undefined ? {} : { [META.temperature]: String(checkedTemperature(b.temperature)) }),
-    ...modelMetadata(b),
-  });
+  const stored = b.dtype === "float16" ? b.weights.map((t) => ({ ...t, dtype: "F16" as const })) : b.weights;
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeSafetensors(stored, {
+      [META.format]: BUNDLE_FORMAT,
+      [META.generatorId]: GENERATOR_ID,
+      [META.generatorDescription]: GENERATOR_DESCRIPTION,
+      [META.description]: b.description,
+      ...(b.temperature === undefined
+        ? {}
+        : { [META.temperature]: String(checkedTemperature(b.temperature)) }),
+      ...modelMetadata(b),
+    });
+  } catch (e) {
+    if (e instanceof BundleError) throw e;
+    throw new BundleError(`cannot write the bundle: ${(e as Error).message}`);
+  }
+  return bytes;
 }
 
 function checkedTemperature(t: number | string): number {
