@@ -15,6 +15,10 @@
 # PRIMERS=tuning swaps the primers for a second set, for choosing generation settings without looking at
 # the generations above: ten four-voice chords (--primer_pitches, a quarter note each, in ten keys), ten
 # outputs each, seed $TUNE_SEED (default 2). Settings are chosen on this set, then reported on the default one.
+# PRIMERS=thin is a second tuning set shaped like seed1/seed2 (which the chords were not): twenty lines of one
+# or two voices, two or four quarters long, cut from chorales of the eval split by scripts/thin_primers.mjs
+# ($EVAL_SPLIT, default out/runs/ds48/eval_poly_tracks.tfrecord, the Bach card's dataset), five outputs
+# each with the notebook's Bach flags, seed $TUNE_SEED.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DATA="${DATA:-../shared/data}"
@@ -36,6 +40,17 @@ if [ "${PRIMERS:-test}" = tuning ]; then
     "${P[@]}" generate "${MODEL[@]}" --primer_pitches="${CHORDS[$i]}" --num_outputs=10 --num_steps=128 --seed="${TUNE_SEED:-2}" \
       --exclude_primer --output_dir="$WORK/gen/chord$i" --log=ERROR
     DIRS+=("chord$i")
+  done
+elif [ "${PRIMERS:-test}" = thin ]; then
+  EVAL_SPLIT="${EVAL_SPLIT:-out/runs/ds48/eval_poly_tracks.tfrecord}"
+  [ -f "$EVAL_SPLIT" ] || { echo "PRIMERS=thin needs the Bach eval split: $EVAL_SPLIT is missing (set EVAL_SPLIT)" >&2; exit 2; }
+  node scripts/thin_primers.mjs "$EVAL_SPLIT" "$WORK/thin_primers" >"$WORK/thin_primers.txt"
+  DIRS=()
+  for f in "$WORK"/thin_primers/*.mid; do
+    name="$(basename "$f" .mid)"
+    "${P[@]}" generate "${MODEL[@]}" --primer_midi="$f" "${BACH[@]}" --num_outputs=5 --num_steps=128 \
+      --seed="${TUNE_SEED:-2}" --exclude_primer --output_dir="$WORK/gen/$name" --log=ERROR
+    DIRS+=("$name")
   done
 else
   for seed in seed1 seed2; do

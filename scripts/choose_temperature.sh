@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Chooses the temperature a Bach bundle records (`polyrnn generate --save_generator_bundle --temperature=T`)
-# without looking at the generations its card reports: scripts/bach_quality.sh's tuning primers (PRIMERS=
-# tuning: ten chords, 100 generations) at each temperature of a grid, scored against the chorales beside
+# without looking at the generations its card reports: scripts/bach_quality.sh's thin tuning primers
+# (PRIMERS=thin, the default: twenty one- and two-voice lines from eval-split chorales, 100 generations;
+# PRIMERS=tuning: ten chords) at each temperature of a grid, scored against the chorales beside
 # Magenta's two outputs, and the temperature with the smallest score wins (ties: the lower temperature).
 #
 #   npm run build && bash scripts/choose_temperature.sh --bundle_file=CKPT [1.0 1.1 1.2 ...]
@@ -20,7 +21,7 @@ WORK="${WORK:-out/choose_temperature}"
 mkdir -p "$WORK"
 for t in "${GRID[@]}"; do
   # One conversion of the chorales for the whole grid.
-  CHORALES="$WORK/chorales.tfrecord" PRIMERS=tuning WORK="$WORK/$t" bash scripts/bach_quality.sh "$MODEL" --temperature="$t" >/dev/null
+  CHORALES="$WORK/chorales.tfrecord" PRIMERS="${PRIMERS:-thin}" WORK="$WORK/$t" bash scripts/bach_quality.sh "$MODEL" --temperature="$t" >/dev/null
 done
 node -e '
   const fs = require("fs");
