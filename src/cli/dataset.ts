@@ -68,6 +68,11 @@ export const DATASET_FLAGS = {
     default: false,
     help: "Quantize on the beat grid of the tempo map (MIDI ticks) without splitting at tempo changes; for expressive files such as piano-midi.de.",
   },
+  thin_openings: {
+    type: "float",
+    default: 0,
+    help: "Share of training tracks (0 to 1) that open with one or two voices for 8 to 32 steps, so that a model learns how voices enter after a thin primer (a melody). Chosen by a hash of --seed, the input and the track. Default 0: as extracted.",
+  },
   include_inputs: {
     type: "bool",
     default: false,
@@ -143,6 +148,8 @@ export async function runDataset(argv: string[], usage: string): Promise<number>
   if (!(flags.eval_ratio >= 0 && flags.eval_ratio <= 1))
     throw new UsageError("--eval_ratio must be between 0 and 1");
   if (flags.min_steps < 0) throw new UsageError("--min_steps must be at least 0");
+  if (!(flags.thin_openings >= 0 && flags.thin_openings <= 1))
+    throw new UsageError("--thin_openings must be between 0 and 1");
   if (flags.max_steps < 1) throw new UsageError("--max_steps must be at least 1");
   const frames = flags.input === undefined;
   if (
@@ -165,6 +172,7 @@ export async function runDataset(argv: string[], usage: string): Promise<number>
     splitLongTracks: flags.split_long_tracks,
     mergePrograms: flags.merge_programs,
     quantizeOnBeats: flags.quantize_on_beats,
+    thinOpenings: flags.thin_openings,
     includeInputs: flags.include_inputs,
     outputDir: flags.output_dir,
     onStart: (total) => {

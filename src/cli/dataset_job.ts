@@ -11,6 +11,7 @@ import { readInputFile, readTFRecordFile, removeStaleTemps, TFRecordFileWriter }
 import { decodeNoteSequence } from "../io/notesequence_proto.js";
 import type { NoteSequence } from "../notesequence.js";
 import {
+  addThinOpenings,
   addUnitStatistics,
   choosePartition,
   createUnitStatistics,
@@ -213,6 +214,7 @@ export async function createDatasetFromFrames(
         // The valid split is scored as it is: no transposition.
         const unit = createUnitStatistics();
         processQuantized(q, mode === "eval" ? { ...opts, transposeRange: [0] } : opts, unit, p);
+        addThinOpenings(p, q.id, opts, summary.stats);
         addUnitStatistics(summary.stats, mode, unit);
         await emit(p, q);
       }

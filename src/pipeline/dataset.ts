@@ -16,6 +16,7 @@ import {
   quantizeNoteSequenceOnBeats,
 } from "./quantize.js";
 import { splitNoteSequenceOnTimeChanges, splitNoteSequenceOnTimeSignatureChanges } from "./split.js";
+import { thinOpenings } from "./thin.js";
 import { transposeNoteSequence } from "./transpose.js";
 
 export type Mode = "training" | "eval";
@@ -40,6 +41,11 @@ export interface DatasetOptions {
   quantizeOnBeats: boolean;
   /** A reproducible eval split chosen by a hash of (seed, NoteSequence id); undefined = random, as Magenta. */
   seed?: number;
+  /**
+   * polyrnn extension: the share of training tracks that open with one or two voices for 8–32 steps
+   * (thin.ts, chosen by a hash of seed, input id and track); 0 or absent leaves them as extracted.
+   */
+  thinOpenings?: number;
 }
 
 /** `polyrnn dataset`'s defaults, which are Magenta's. */
@@ -173,9 +179,24 @@ export function processNoteSequence(
     }
     processQuantized(quantized, opts, unit, out);
   }
+  addThinOpenings(out, ns.id, opts, stats);
   addUnitStatistics(stats, mode, unit);
   count(stats, `DAGPipeline_RandomPartition_${mode}_poly_tracks_count`);
   return out;
+}
+
+/**
+ * `--thin_openings`: gives a share of a training input's tracks a thin opening (thin.ts), counted as
+ * `polyrnn_thin_openings_training`. Eval tracks stay as extracted.
+ */
+export function addThinOpenings(
+  out: ProcessedSequence,
+  key: string,
+  opts: DatasetOptions,
+  stats: Statistics,
+): void {
+  if (out.mode !== "training" || !opts.thinOpenings) return;
+  count(stats, "polyrnn_thin_openings_training", thinOpenings(out.tracks, key, opts.thinOpenings, opts.seed));
 }
 
 /**

@@ -1,0 +1,86 @@
+/**
+ * Thin openings, a polyrnn extension of the dataset (`polyrnn dataset --thin_openings=F`): in a share F of
+ * the training tracks, only one or two voices sound for the first 8 to 32 steps, and the other voices come
+ * in at their next onset after that. A model trained only on full four-voice textures keeps a thin primer
+ * (a melody, one or two voices) thin; with these openings it learns how voices enter.
+ */
+import {
+  decodeIds,
+  type EventId,
+  EventType,
+  encodeIds,
+  fromQuantizedSequence,
+  toNoteSequence,
+} from "../events/codec.js";
+import { sha1Hex } from "../io/sha1.js";
+import { createNote, createNoteSequence } from "../notesequence.js";
+
+/** The fewest and most steps a thin opening lasts. */
+export const THIN_OPENING_STEPS = Object.freeze({ min: 8, max: 32 });
+
+/** A note of a track, in steps from the track's start. */
+interface StepNote {
+  pitch: number;
+  start: number;
+  end: number;
+}
+
+/**
+ * A track's events (START … STEP_END END, as extracted) with only `voices` voices in its first `steps`
+ * steps: of the notes that start there, the highest at each onset (and, with two voices, the lowest) are
+ * kept. The rest of the track is unchanged; with `steps` 0 the events come back as they were.
+ */
+export function thinOpening(ids: readonly EventId[], steps: number, voices: 1 | 2): EventId[] {
+  const seq = decodeIds(ids, 1);
+  // One step per second (1 step a quarter at 60 qpm): the note times are the step numbers, exactly.
+  const ns = toNoteSequence(seq, { qpm: 60 });
+  let total = 0;
+  for (const e of seq.events) if (e.type === EventType.STEP_END) total++;
+  const notes: StepNote[] = ns.notes.map((n) => ({ pitch: n.pitch, start: n.startTime, end: n.endTime }));
+  const byOnset = new Map<number, StepNote[]>();
+  for (const n of notes) {
+    if (n.start >= steps) continue;
+    const group = byOnset.get(n.start);
+    if (group) group.push(n);
+    else byOnset.set(n.start, [n]);
+  }
+  const kept = new Set<StepNote>();
+  for (const group of byOnset.values()) {
+    group.sort((a, b) => b.pitch - a.pitch);
+    kept.add(group[0]);
+    if (voices === 2) kept.add(group[group.length - 1]);
+  }
+  const qns = createNoteSequence({
+    quantizationInfo: { stepsPerQuarter: 1, stepsPerSecond: 0 },
+    totalQuantizedSteps: total,
+    notes: notes
+      .filter((n) => n.start >= steps || kept.has(n))
+      .map((n) => createNote({ pitch: n.pitch, quantizedStartStep: n.start, quantizedEndStep: n.end })),
+  });
+  return encodeIds(fromQuantizedSequence(qns));
+}
+
+/** A number in [0, 1) from a hash of `text` (52 bits of its SHA-1). */
+function hashUnit(text: string, part: number): number {
+  return Number.parseInt(sha1Hex(new TextEncoder().encode(`${text}:${part}`)).slice(0, 13), 16) / 2 ** 52;
+}
+
+/**
+ * Gives a share `fraction` of one training input's tracks a thin opening, in place (the caller leaves
+ * eval tracks alone). Which tracks, how long (8–32 steps) and how many voices (one or two, even odds) come
+ * from a hash of (seed, key, track index), so a dataset is the same however its inputs are spread over
+ * workers. Returns how many tracks were thinned.
+ */
+export function thinOpenings(tracks: EventId[][], key: string, fraction: number, seed = 0): number {
+  if (!(fraction > 0)) return 0;
+  let thinned = 0;
+  tracks.forEach((ids, j) => {
+    const at = `${seed}:${key}:${j}`;
+    if (hashUnit(at, 0) >= fraction) return;
+    const span = THIN_OPENING_STEPS.max - THIN_OPENING_STEPS.min + 1;
+    const steps = THIN_OPENING_STEPS.min + Math.floor(hashUnit(at, 1) * span);
+    tracks[j] = thinOpening(ids, steps, hashUnit(at, 2) < 0.5 ? 1 : 2);
+    thinned++;
+  });
+  return thinned;
+}
