@@ -6,7 +6,7 @@
 //   node scripts/thin_openings.mjs IN.tfrecord OUT.tfrecord [FRACTION=0.25] [SEED=1]
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { decodeSequenceExample, encodeSequenceExample } from "../dist/dataset/sequence_example.js";
-import { eventToId, START } from "../dist/events/codec.js";
+import { eventToId, START, toTrainingExample } from "../dist/events/codec.js";
 import { decodeTFRecords, encodeTFRecords } from "../dist/io/tfrecord.js";
 import { THIN_OPENING_STEPS, thinOpening } from "../dist/pipeline/thin.js";
 
@@ -16,6 +16,10 @@ if (!input || !output) {
   process.exit(2);
 }
 const fraction = Number(fractionText);
+if (!(fraction >= 0 && fraction <= 1)) {
+  console.error(`FRACTION ${fractionText}: expected a number from 0 to 1`);
+  process.exit(2);
+}
 let state = Number(seedText) >>> 0 || 1;
 const random = () => {
   state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
@@ -29,13 +33,15 @@ let thinned = 0;
 for (const record of decodeTFRecords(readFileSync(input))) {
   const thin = random() < fraction;
   const steps = THIN_OPENING_STEPS.min + Math.floor(random() * span);
-  const voices = random() < 0.5 ? 2 : 1;
+  const voices = random() < 0.5 ? 2 : 1; // (the reverse of thin.ts's mapping; kept: the Bach data was made so)
   if (!thin) {
     records.push(record);
     continue;
   }
-  const { labels } = decodeSequenceExample(record);
-  records.push(encodeSequenceExample({ labels: thinOpening([startId, ...labels], steps, voices).slice(1) }));
+  const { labels, inputs } = decodeSequenceExample(record);
+  const ids = thinOpening([startId, ...labels], steps, voices);
+  // A record with one-hot inputs (--include_inputs) keeps them: the events shifted right behind START.
+  records.push(encodeSequenceExample(inputs ? toTrainingExample(ids) : { labels: ids.slice(1) }));
   thinned++;
 }
 writeFileSync(`${output}.tmp`, encodeTFRecords(records));

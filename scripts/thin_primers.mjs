@@ -4,16 +4,17 @@
 //
 //   node scripts/thin_primers.mjs EVAL_SPLIT.tfrecord OUT_DIR [COUNT=20]
 //
-// From COUNT examples spaced evenly through the file: primer i starts at an onset a whole number of bars
-// (16 steps) after the example's first onset (the (7·i mod n)-th of the n such onsets), keeps the highest
-// note of each onset and, for odd i, also the lowest, for 2 quarters (i mod 4 < 2) or 4 quarters, shifted
+// From COUNT examples spaced evenly through the file: primer i starts at an onset a multiple of 16 steps
+// (a 4/4 bar) after the example's first onset (the (7·i mod n)-th of the n such onsets), keeps the highest
+// note struck at each onset and, for odd i, also the lowest (held notes may overlap the next), for 2 quarters (i mod 4 < 2) or 4 quarters, shifted
 // to start after one quarter of silence at 120 qpm. Writes OUT_DIR/thinNN.mid and prints one line per primer.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeSequenceExample } from "../dist/dataset/sequence_example.js";
-import { decodeIds, EventType, setLength, toNoteSequence } from "../dist/events/codec.js";
+import { decodeIds, EventType, encodeIds, setLength, toNoteSequence } from "../dist/events/codec.js";
 import { writeMidi } from "../dist/io/midi.js";
 import { decodeTFRecords } from "../dist/io/tfrecord.js";
+import { thinOpening } from "../dist/pipeline/thin.js";
 
 const [file, outDir, countText = "20"] = process.argv.slice(2);
 if (!file || !outDir) {
@@ -43,14 +44,9 @@ for (let i = 0; i < count; i++) {
   if (starts.length === 0) throw new Error(`example ${k}: shorter than ${quarters} quarters`);
   const from = starts.sort((a, b) => a - b)[(i * 7) % starts.length];
   const to = from + quarters * QUARTER;
-  const inWindow = ns.notes.filter((n) => n.startTime >= from && n.startTime < to);
-  const onsets = [...new Set(inWindow.map((n) => n.startTime))];
-  const kept = [];
-  for (const t of onsets) {
-    const here = inWindow.filter((n) => n.startTime === t).sort((a, b) => b.pitch - a.pitch);
-    kept.push(here[0]);
-    if (i % 2 === 1 && here.length > 1) kept.push(here[here.length - 1]);
-  }
+  // The whole example thinned as `polyrnn dataset --thin_openings` thins an opening, then the window.
+  const thin = toNoteSequence(decodeIds(thinOpening(encodeIds(seq), steps, i % 2 ? 2 : 1), 4));
+  const kept = thin.notes.filter((n) => n.startTime >= from && n.startTime < to);
   const notes = kept.map((n) => ({
     ...n,
     startTime: n.startTime - from + QUARTER,

@@ -147,9 +147,17 @@ describe("polyphony_rnn_generate / polyrnn generate", () => {
     const full = loadBundle(readFileSync(out));
     const small = loadBundle(readFileSync(half));
     const weightBytes = (b: typeof full) => b.weights.reduce((n, w) => n + w.data.length, 0);
+    expect(small.weights.map((w) => w.name)).toEqual(full.weights.map((w) => w.name));
+    // Two bytes a weight fewer; the headers differ only in "F16" for "F32" and the space padding.
     expect(readFileSync(out).length - readFileSync(half).length).toBeGreaterThanOrEqual(
-      2 * weightBytes(full) - 64, // the header also names the dtype, which differs by a few bytes
+      2 * weightBytes(full) - 8,
     );
+    // A float16 bundle read and written again is float32 unless float16 is asked for.
+    const again = loadBundle(encodeBundle({ ...small, description: "two steps" }));
+    expect(again.weights.map((w) => (w as { dtype?: string }).dtype)).toEqual(
+      full.weights.map(() => undefined),
+    );
+    expect(again.weights.map((w) => w.data)).toEqual(small.weights.map((w) => w.data));
     for (const w of full.weights) {
       const h = small.weights.find((v) => v.name === w.name);
       expect(h?.data).toEqual(Float32Array.from(w.data, (x) => float16Value(float16Bits(x))));

@@ -187,6 +187,15 @@ describe("safetensors float16", () => {
     }
   });
 
+  it("refuses a name twice even when the two tensors differ in dtype", () => {
+    expect(() =>
+      encodeSafetensors([
+        { name: "x", shape: [1], data: Float32Array.from([1]) },
+        { name: "x", shape: [1], data: Float32Array.from([1]), dtype: "F16" },
+      ]),
+    ).toThrow(/duplicate tensor "x"/);
+  });
+
   it("refuses to store a finite value beyond ±65504 as F16, naming the tensor", () => {
     expect(() =>
       encodeSafetensors([{ name: "w", shape: [2], data: Float32Array.from([1, -70000]), dtype: "F16" }]),
@@ -221,7 +230,8 @@ describe("safetensors float16", () => {
       ].join("\n");
       const run = spawnSync(PYTHON, ["-c", script, dir], { encoding: "utf8" });
       expect(run.stderr).toBe("");
-      const theirs = new Uint16Array(readFileSync(join(dir, "x.f16")).buffer.slice(0));
+      const f16 = readFileSync(join(dir, "x.f16"));
+      const theirs = new Uint16Array(f16.buffer, f16.byteOffset, f16.length / 2);
       const ours = Uint16Array.from(xs, (x) => float16Bits(x));
       const nan = (h: number) => (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
       let mismatches = 0;
@@ -230,7 +240,8 @@ describe("safetensors float16", () => {
         if (ours[i] !== theirs[i]) mismatches++;
       }
       expect(mismatches).toBe(0);
-      const all = new Float32Array(readFileSync(join(dir, "all.f32")).buffer.slice(0));
+      const f32 = readFileSync(join(dir, "all.f32"));
+      const all = new Float32Array(f32.buffer, f32.byteOffset, f32.length / 4);
       for (let h = 0; h < 0x10000; h++) {
         const v = float16Value(h);
         if (Number.isNaN(all[h])) expect(Number.isNaN(v)).toBe(true);

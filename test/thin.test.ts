@@ -2,7 +2,15 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeSequenceExample } from "../src/dataset/sequence_example.js";
-import { type EventId, EventType, encodeIds, fromQuantizedSequence, idToEvent } from "../src/events/codec.js";
+import {
+  type EventId,
+  EventType,
+  encodeIds,
+  eventToId,
+  fromQuantizedSequence,
+  idToEvent,
+  START,
+} from "../src/events/codec.js";
 import { readMidi } from "../src/io/midi.js";
 import { decodeTFRecords } from "../src/io/tfrecord.js";
 import { createNote, createNoteSequence } from "../src/notesequence.js";
@@ -90,20 +98,21 @@ describe("thin openings (polyrnn dataset --thin_openings)", () => {
   it("chooses the tracks, lengths and voices by a hash of seed, input and track", () => {
     const many = () => Array.from({ length: 400 }, () => fourVoices());
     const a = many();
-    const n = thinOpenings(a, "piece", 0.25, 1);
+    const { thinned: n, failed } = thinOpenings(a, "piece", 0.25, 1);
+    expect(failed).toBe(0);
     expect(n).toBeGreaterThan(70);
     expect(n).toBeLessThan(130);
     const again = many();
-    expect(thinOpenings(again, "piece", 0.25, 1)).toBe(n);
+    expect(thinOpenings(again, "piece", 0.25, 1).thinned).toBe(n);
     expect(again).toEqual(a);
     const other = many();
     thinOpenings(other, "piece", 0.25, 2);
     expect(other).not.toEqual(a);
     const none = many();
-    expect(thinOpenings(none, "piece", 0, 1)).toBe(0);
+    expect(thinOpenings(none, "piece", 0, 1)).toEqual({ thinned: 0, failed: 0 });
     expect(none).toEqual(many());
     const all = many();
-    expect(thinOpenings(all, "piece", 1, 1)).toBe(400);
+    expect(thinOpenings(all, "piece", 1, 1)).toEqual({ thinned: 400, failed: 0 });
     // Every opening lasts 8 to 32 steps: step 0 has one or two voices, step 32 the full four.
     for (const ids of all) {
       const s = steps(ids);
@@ -111,6 +120,17 @@ describe("thin openings (polyrnn dataset --thin_openings)", () => {
       expect(s[32].struck.length + s[32].held.length).toBe(4);
     }
     expect(THIN_OPENING_STEPS).toEqual({ min: 8, max: 32 });
+    // In the first 8 steps (the shortest opening) no step strikes more than two notes.
+    for (const ids of all)
+      for (const s of steps(ids).slice(0, 8)) expect(s.struck.length).toBeLessThanOrEqual(2);
+  });
+
+  it("a track the decoder refuses stays as it was and counts as failed", () => {
+    const broken = [eventToId(START), eventToId({ type: EventType.NEW_NOTE, pitch: 60 })]; // never ends
+    const tracks = [broken, fourVoices()];
+    expect(thinOpenings(tracks, "piece", 1, 1)).toEqual({ thinned: 1, failed: 1 });
+    expect(tracks[0]).toEqual(broken);
+    expect(tracks[1]).not.toEqual(fourVoices());
   });
 
   it("polyrnn dataset --thin_openings thins training tracks only, and refuses a share outside 0..1", () => {

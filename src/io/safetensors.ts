@@ -6,8 +6,8 @@
  *              "data_offsets": [begin, end] }, ... }   offsets relative to the start of the data
  *
  * Written as the reference (Rust) implementation writes it, so that the same tensors give the same
- * bytes there and here: `__metadata__` first, tensors sorted by name (all F32, so the reference's
- * "by dtype alignment, then name" is by name), data packed in that order with no gaps, the header
+ * bytes there and here: `__metadata__` first, tensors sorted as the reference sorts them (by dtype, the
+ * larger first: F32 before F16; then by name), data packed in that order with no gaps, the header
  * padded with spaces to a multiple of 8 bytes. Reading is as strict as the reference: the tensors
  * must cover the data exactly, without overlaps or gaps. Two dtypes: F32 (checkpoints, and bundles by
  * default) and F16 (bundles written with `--bundle_dtype=float16`, half the bytes). In memory a tensor
@@ -135,10 +135,12 @@ export function encodeSafetensors(
     );
   }
   let offset = 0;
+  const names = new Set<string>();
   for (let i = 0; i < sorted.length; i++) {
     const t = sorted[i];
     if (t.name === METADATA_KEY) throw new SafetensorsError(`"${METADATA_KEY}" is not a tensor name`);
-    if (i > 0 && sorted[i - 1].name === t.name) throw new SafetensorsError(`duplicate tensor "${t.name}"`);
+    if (names.has(t.name)) throw new SafetensorsError(`duplicate tensor "${t.name}"`);
+    names.add(t.name);
     const shape = checkShape(t.name, t.shape);
     if (numel(shape) !== t.data.length) {
       throw new SafetensorsError(
@@ -146,7 +148,7 @@ export function encodeSafetensors(
       );
     }
     const dtype = t.dtype ?? "F32";
-    if (!(dtype in DTYPE_BYTES))
+    if (!Object.hasOwn(DTYPE_BYTES, dtype))
       throw new SafetensorsError(`tensor "${t.name}": dtype ${dtype} is not F32 or F16`);
     const bytes = DTYPE_BYTES[dtype] * t.data.length;
     fields.push(entry(t.name, JSON.stringify({ dtype, shape, data_offsets: [offset, offset + bytes] })));

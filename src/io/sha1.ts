@@ -1,6 +1,14 @@
 /**
- * SHA-1 of bytes, as a hex string. Only used for Magenta-compatible NoteSequence ids
- * (`/id/midi/<collection>/<sha1(filename)>`); pure so that it runs in a browser too, where
+ * A number in [0, 1) from the first 52 bits of the SHA-1 of `text` (UTF-8): reproducible draws keyed by
+ * names (the eval split of `polyrnn dataset --seed`, its thin openings).
+ */
+export function hashUnit(text: string): number {
+  return Number.parseInt(sha1Hex(new TextEncoder().encode(text)).slice(0, 13), 16) / 2 ** 52;
+}
+
+/**
+ * SHA-1 of bytes, as a hex string: Magenta-compatible NoteSequence ids
+ * (`/id/midi/<collection>/<sha1(filename)>`) and `hashUnit`; pure so that it runs in a browser too, where
  * Web Crypto is asynchronous.
  */
 export function sha1Hex(data: Uint8Array): string {

@@ -84,7 +84,9 @@ export function encodeBundle(b: BundleInput): Uint8Array {
     if (/\/Adam(_1)?$/.test(t.name))
       throw new BundleError(`bundles hold weights only, not optimizer slot ${t.name}`);
   }
-  const stored = b.dtype === "float16" ? b.weights.map((t) => ({ ...t, dtype: "F16" as const })) : b.weights;
+  // The dtype asked for (float32 unless float16), whatever the tensors were read from.
+  const dtype = b.dtype === "float16" ? "F16" : "F32";
+  const stored = b.weights.map(({ name, shape, data }) => ({ name, shape, data, dtype }) as const);
   let bytes: Uint8Array;
   try {
     bytes = encodeSafetensors(stored, {

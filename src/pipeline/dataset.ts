@@ -5,7 +5,7 @@
  * default, so the default output matches Magenta's.
  */
 import { encodeIds, numSteps, STEPS_PER_QUARTER, toTrainingExample } from "../events/codec.js";
-import { sha1Hex } from "../io/sha1.js";
+import { hashUnit } from "../io/sha1.js";
 import type { NoteSequence } from "../notesequence.js";
 import { extractPolyphonicSequences, mergeStatistics, type Statistics } from "./extract.js";
 import {
@@ -67,10 +67,7 @@ export function choosePartition(
   seed?: number,
   random = Math.random,
 ): Mode {
-  const r =
-    seed === undefined
-      ? random()
-      : Number.parseInt(sha1Hex(new TextEncoder().encode(`${seed}:${ns.id}`)).slice(0, 13), 16) / 2 ** 52;
+  const r = seed === undefined ? random() : hashUnit(`${seed}:${ns.id}`);
   return r < evalRatio ? "eval" : "training";
 }
 
@@ -187,7 +184,8 @@ export function processNoteSequence(
 
 /**
  * `--thin_openings`: gives a share of a training input's tracks a thin opening (thin.ts), counted as
- * `polyrnn_thin_openings_training`. Eval tracks stay as extracted.
+ * `polyrnn_thin_openings_training`. Eval tracks stay as extracted. The extractor's statistics and the
+ * notes and steps kept are those of the tracks before thinning.
  */
 export function addThinOpenings(
   out: ProcessedSequence,
@@ -196,7 +194,9 @@ export function addThinOpenings(
   stats: Statistics,
 ): void {
   if (out.mode !== "training" || !opts.thinOpenings) return;
-  count(stats, "polyrnn_thin_openings_training", thinOpenings(out.tracks, key, opts.thinOpenings, opts.seed));
+  const { thinned, failed } = thinOpenings(out.tracks, key, opts.thinOpenings, opts.seed);
+  count(stats, "polyrnn_thin_openings_training", thinned);
+  if (failed > 0) count(stats, "polyrnn_thin_openings_failed_training", failed);
 }
 
 /**

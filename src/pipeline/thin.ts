@@ -1,8 +1,10 @@
 /**
  * Thin openings, a polyrnn extension of the dataset (`polyrnn dataset --thin_openings=F`): in a share F of
- * the training tracks, only one or two voices sound for the first 8 to 32 steps, and the other voices come
- * in at their next onset after that. A model trained only on full four-voice textures keeps a thin primer
- * (a melody, one or two voices) thin; with these openings it learns how voices enter.
+ * the training tracks, the first 8 to 32 steps keep only the highest note struck at each onset (and, in
+ * half of them, also the lowest), so a line of one or two voices; a kept note still sounding at the next
+ * onset overlaps it, so a step may hold a pitch or two more. The other voices come in at their next onset
+ * after that. A model trained only on full four-voice textures keeps a thin primer (a melody, one or two
+ * voices) thin; with these openings it learns how voices enter.
  */
 import {
   decodeIds,
@@ -12,7 +14,7 @@ import {
   fromQuantizedSequence,
   toNoteSequence,
 } from "../events/codec.js";
-import { sha1Hex } from "../io/sha1.js";
+import { hashUnit } from "../io/sha1.js";
 import { createNote, createNoteSequence } from "../notesequence.js";
 
 /** The fewest and most steps a thin opening lasts. */
@@ -26,9 +28,9 @@ interface StepNote {
 }
 
 /**
- * A track's events (START … STEP_END END, as extracted) with only `voices` voices in its first `steps`
- * steps: of the notes that start there, the highest at each onset (and, with two voices, the lowest) are
- * kept. The rest of the track is unchanged; with `steps` 0 the events come back as they were.
+ * A track's events (START … STEP_END END, as extracted) thinned in its first `steps` steps: of the notes
+ * that start there, only the highest at each onset (and, with `voices` 2, the lowest) are kept; they sound
+ * their full length. The rest of the track is unchanged; with `steps` 0 the events come back as they were.
  */
 export function thinOpening(ids: readonly EventId[], steps: number, voices: 1 | 2): EventId[] {
   const seq = decodeIds(ids, 1);
@@ -60,27 +62,32 @@ export function thinOpening(ids: readonly EventId[], steps: number, voices: 1 | 
   return encodeIds(fromQuantizedSequence(qns));
 }
 
-/** A number in [0, 1) from a hash of `text` (52 bits of its SHA-1). */
-function hashUnit(text: string, part: number): number {
-  return Number.parseInt(sha1Hex(new TextEncoder().encode(`${text}:${part}`)).slice(0, 13), 16) / 2 ** 52;
-}
-
 /**
  * Gives a share `fraction` of one training input's tracks a thin opening, in place (the caller leaves
  * eval tracks alone). Which tracks, how long (8–32 steps) and how many voices (one or two, even odds) come
  * from a hash of (seed, key, track index), so a dataset is the same however its inputs are spread over
- * workers. Returns how many tracks were thinned.
+ * workers. A track that cannot be thinned (events the decoder refuses; the extractor writes none) stays
+ * as it was and counts as failed.
  */
-export function thinOpenings(tracks: EventId[][], key: string, fraction: number, seed = 0): number {
-  if (!(fraction > 0)) return 0;
-  let thinned = 0;
+export function thinOpenings(
+  tracks: EventId[][],
+  key: string,
+  fraction: number,
+  seed = 0,
+): { thinned: number; failed: number } {
+  const counts = { thinned: 0, failed: 0 };
+  if (!(fraction > 0)) return counts;
   tracks.forEach((ids, j) => {
     const at = `${seed}:${key}:${j}`;
-    if (hashUnit(at, 0) >= fraction) return;
+    if (hashUnit(`${at}:0`) >= fraction) return;
     const span = THIN_OPENING_STEPS.max - THIN_OPENING_STEPS.min + 1;
-    const steps = THIN_OPENING_STEPS.min + Math.floor(hashUnit(at, 1) * span);
-    tracks[j] = thinOpening(ids, steps, hashUnit(at, 2) < 0.5 ? 1 : 2);
-    thinned++;
+    const steps = THIN_OPENING_STEPS.min + Math.floor(hashUnit(`${at}:1`) * span);
+    try {
+      tracks[j] = thinOpening(ids, steps, hashUnit(`${at}:2`) < 0.5 ? 1 : 2);
+      counts.thinned++;
+    } catch {
+      counts.failed++;
+    }
   });
-  return thinned;
+  return counts;
 }
