@@ -3,8 +3,9 @@
 # machine, 16 cores, no network and no Node; or any Linux x86-64 machine), in three steps:
 #
 #   bash scripts/burst.sh prepare     here, with the local run stopped (Ctrl-C; both would go on from one
-#                                     step): .burst/ gets Node (xz) and the chorales (tar.xz), and
-#                                     checkpoints/bach.ckpt.safetensors becomes the run's newest checkpoint
+#                                     step): .burst/ gets Node (xz), the chorales (tar.xz) and the run's
+#                                     newest checkpoint (.burst/bach.ckpt.safetensors; the committed one is
+#                                     left alone)
 #   bash scripts/burst.sh run 8 16    there, with .burst and dist carried: remakes the dataset, resumes the
 #                                     run with 16 threads for 8 minutes, writes $OUT/bach.ckpt.safetensors
 #                                     and $OUT/burst.log
@@ -31,12 +32,12 @@ step_of() { # the `step` in a safetensors file's metadata
 case "${1:-}" in
 prepare)
   newest=$(ls "$RUN"/train/model.ckpt-*.safetensors | sort -t- -k2 -n | tail -1)
-  cp "$newest" checkpoints/bach.ckpt.safetensors
   mkdir -p .burst
+  cp "$newest" .burst/bach.ckpt.safetensors
   [ -f .burst/node.xz ] || xz -T0 -9 -c "$(command -v node)" >.burst/node.xz
   tar -cJf .burst/chorales.tar.xz -C "$DATA" bach-chorales-midi
   [ -d dist ] || npm run build
-  echo "checkpoint: $newest (step $(step_of checkpoints/bach.ckpt.safetensors)) -> checkpoints/bach.ckpt.safetensors"
+  echo "checkpoint: $newest (step $(step_of .burst/bach.ckpt.safetensors)) -> .burst/bach.ckpt.safetensors"
   echo "carry: .burst and dist ($(du -shc .burst dist | tail -1 | cut -f1) besides the working tree; the limit is 64 MiB in all)"
   ;;
 run)
@@ -56,9 +57,9 @@ run)
   "${P[@]}" dataset --input="$W/notes.tfrecord" --output_dir="$W/ds48" --eval_ratio=0.1 --seed=1 --max_steps=48 \
     --min_steps=16 --split_long_tracks --log=ERROR
   sha256sum "$W/ds48/training_poly_tracks.tfrecord" | tee "$OUT/burst.log"
-  start=$(step_of checkpoints/bach.ckpt.safetensors)
+  start=$(step_of .burst/bach.ckpt.safetensors)
   mkdir -p "$W/run/train"
-  cp checkpoints/bach.ckpt.safetensors "$W/run/train/model.ckpt-$start.safetensors"
+  cp .burst/bach.ckpt.safetensors "$W/run/train/model.ckpt-$start.safetensors"
   # SIGINT at the end: the run saves a checkpoint and exits.
   timeout -s INT "$((minutes * 60))" "${P[@]}" train --run_dir="$W/run" \
     --sequence_example_file="$W/ds48/training_poly_tracks.tfrecord" --seed=7 --kernels=wasm --threads="$threads" \
