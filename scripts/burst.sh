@@ -14,7 +14,7 @@
 #
 # On the device machine, one call: run(command="bash scripts/burst.sh run 8 16", carry=[".burst", "dist"],
 # timeout_s=600); the files come back under its files_at. Tried here with `run 1 1` (OUT=/tmp/x): the same
-# dataset checksum as out/runs/ds48, 15 steps in the minute on one thread.
+# dataset checksums as out/runs/ds48 (training_thin.tfrecord c5b0c374…), 18 steps in the minute on one thread.
 #
 # The dataset there is remade by the card's commands from the same files under the same folder name, so its
 # eval split and training windows are those of out/runs/ds48 (`run` prints the file's checksum to compare).
@@ -56,13 +56,15 @@ run)
   "${P[@]}" convert --input_dir="$W/bach-chorales-midi" --output_file="$W/notes.tfrecord" --log=ERROR
   "${P[@]}" dataset --input="$W/notes.tfrecord" --output_dir="$W/ds48" --eval_ratio=0.1 --seed=1 --max_steps=48 \
     --min_steps=16 --split_long_tracks --log=ERROR
-  sha256sum "$W/ds48/training_poly_tracks.tfrecord" | tee "$OUT/burst.log"
+  # The run goes on with thin openings since step 6,581 (models/README.md): the same transform as there.
+  "$NODE" scripts/thin_openings.mjs "$W/ds48/training_poly_tracks.tfrecord" "$W/ds48/training_thin.tfrecord" 0.25 1
+  sha256sum "$W/ds48/training_poly_tracks.tfrecord" "$W/ds48/training_thin.tfrecord" | tee "$OUT/burst.log"
   start=$(step_of .burst/bach.ckpt.safetensors)
   mkdir -p "$W/run/train"
   cp .burst/bach.ckpt.safetensors "$W/run/train/model.ckpt-$start.safetensors"
   # SIGINT at the end: the run saves a checkpoint and exits.
   timeout -s INT "$((minutes * 60))" "${P[@]}" train --run_dir="$W/run" \
-    --sequence_example_file="$W/ds48/training_poly_tracks.tfrecord" --seed=7 --kernels=wasm --threads="$threads" \
+    --sequence_example_file="$W/ds48/training_thin.tfrecord" --seed=7 --kernels=wasm --threads="$threads" \
     --batching=random --hparams="$HPARAMS" --num_training_steps=100000 --summary_frequency=10 --num_checkpoints=3 \
     --checkpoint_secs=120 2>&1 | tr '\r' '\n' | grep -v '^$' >>"$OUT/burst.log" || true
   newest=$(ls "$W"/run/train/model.ckpt-*.safetensors | sort -t- -k2 -n | tail -1)
