@@ -43,6 +43,7 @@ export {
   type DecodedSafetensors,
   decodeSafetensors,
   encodeSafetensors,
+  type SafetensorsDtype,
   type SafetensorsTensor,
 } from "./io/safetensors.js";
 export { decodeTFRecords, encodeTFRecords, frameRecord, readTFRecordStream } from "./io/tfrecord.js";
