@@ -353,12 +353,17 @@ describe.skipIf(!RUN)("studio in Chromium", () => {
     await waitFor("body[data-train-files='6']");
     await page.click("#train-ds summary");
     await page.fill("#d_eval_ratio", "0.5");
+    await page.fill("#d_thin_openings", "0.5");
     await page.fill("#t_steps", "25");
     await page.click("#train-start");
     await waitFor("body[data-train-saved='25']", 90_000);
     const logText = (await page.textContent("#train-log")) ?? "";
     const held = Number(/(\d+) tracks held out for evaluation/.exec(logText)?.[1]);
     expect(held).toBeGreaterThan(0);
+    const thinned = Number(/(\d+) training tracks open with one or two voices/.exec(logText)?.[1]);
+    const tracks = Number(/(\d+) training tracks \(/.exec(logText)?.[1]);
+    expect(thinned).toBeGreaterThan(0);
+    expect(thinned).toBeLessThan(tracks);
     expect(logText).toMatch(/Held-out files at step 25: loss \d/);
     expect(Number(await page.getAttribute("#chart", "data-evals"))).toBeGreaterThanOrEqual(2);
     const steps = await page.getAttribute("#chart", "data-steps");

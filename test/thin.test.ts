@@ -16,6 +16,7 @@ import { decodeTFRecords } from "../src/io/tfrecord.js";
 import { createNote, createNoteSequence } from "../src/notesequence.js";
 import { DEFAULT_DATASET_OPTIONS, processNoteSequence } from "../src/pipeline/dataset.js";
 import { THIN_OPENING_STEPS, thinOpening, thinOpenings } from "../src/pipeline/thin.js";
+import { buildDataset } from "../src/train/session.js";
 import { ROOT, runCli, tempDir } from "./helpers/cli.js";
 
 /** A quantized four-voice texture: each voice a note every `every[v]` steps, 40 steps long. */
@@ -123,6 +124,17 @@ describe("thin openings (polyrnn dataset --thin_openings)", () => {
     // In the first 8 steps (the shortest opening) no step strikes more than two notes.
     for (const ids of all)
       for (const s of steps(ids).slice(0, 8)) expect(s.struck.length).toBeLessThanOrEqual(2);
+  });
+
+  it("buildDataset (the library's and the Studio's dataset) thins with thinOpenings, and counts them", () => {
+    const ns = readMidi(readFileSync(join(ROOT, "examples/midi", "startSchubert_contBach_10.mid")));
+    const opts = { ...DEFAULT_DATASET_OPTIONS, minSteps: 1, evalRatio: 0 };
+    const plain = buildDataset([ns], opts);
+    const thin = buildDataset([ns], { ...opts, thinOpenings: 1 });
+    expect(thin.training).toHaveLength(plain.training.length);
+    expect(thin.stats.polyrnn_thin_openings_training).toBe(plain.training.length);
+    expect(thin.training).not.toEqual(plain.training);
+    expect(plain.stats.polyrnn_thin_openings_training).toBeUndefined();
   });
 
   it("a track the decoder refuses stays as it was and counts as failed", () => {

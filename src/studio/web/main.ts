@@ -922,6 +922,10 @@ function onTrainReply(m: TrainReply): void {
           ? `${m.evalTracks} tracks held out for evaluation (the model never trains on them).`
           : "No file fell in the held-out part: no evaluation (more files, or a larger “Held out for evaluation”).",
       );
+      if (m.thinned > 0)
+        log(
+          `${m.thinned} training tracks open with one or two voices (thin openings), the others come in later.`,
+        );
       for (const s of m.skipped) log(`skipped ${s.name}: ${s.reason}`);
       for (const w of m.warnings) log(`note: ${w}`);
       break;
@@ -1014,6 +1018,7 @@ function datasetOptions(): DatasetOptions {
     splitLongTracks: input("d_split_long").checked,
     quantizeOnBeats: false,
     mergePrograms: input("d_merge_programs").checked,
+    thinOpenings: Math.min(1, Math.max(0, num("d_thin_openings") || 0)),
   };
 }
 

@@ -67,6 +67,8 @@ export type TrainReply =
       tracks: number;
       /** Tracks held out to measure the model on music it does not train on. */
       evalTracks: number;
+      /** Training tracks given a thin opening (the Dataset field "Thin openings"). */
+      thinned: number;
       events: number;
       /** Whether the dataset was quantized on beats, and the files with an expressive tempo map. */
       onBeats: boolean;

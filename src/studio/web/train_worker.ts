@@ -123,6 +123,7 @@ async function start(req: Extract<TrainRequest, { type: "start" }>): Promise<voi
     skipped: converted.skipped,
     tracks: data.training.length,
     evalTracks: data.eval.length,
+    thinned: Number(data.stats.polyrnn_thin_openings_training ?? 0),
     onBeats,
     expressive,
     events: data.training.reduce((n, t) => n + t.length, 0),
