@@ -11,7 +11,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { decodeSequenceExample } from "../dist/dataset/sequence_example.js";
-import { decodeIds, EventType, encodeIds, setLength, toNoteSequence } from "../dist/events/codec.js";
+import { decodeIds, encodeIds, numSteps, setLength, toNoteSequence } from "../dist/events/codec.js";
 import { writeMidi } from "../dist/io/midi.js";
 import { decodeTFRecords } from "../dist/io/tfrecord.js";
 import { thinOpening } from "../dist/pipeline/thin.js";
@@ -30,10 +30,8 @@ for (let i = 0; i < count; i++) {
   const k = Math.floor((i * examples.length) / count);
   const ex = examples[k];
   const ids = [ex.inputs?.[0] ?? 0, ...ex.labels];
-  let seq = decodeIds(ids, 4);
-  let steps = 0;
-  for (const e of seq.events) if (e.type === EventType.STEP_END) steps++;
-  seq = setLength(seq, steps);
+  const steps = numSteps(decodeIds(ids, 4));
+  const seq = setLength(decodeIds(ids, 4), steps);
   const ns = toNoteSequence(seq);
   // Windows start on an onset a whole number of bars after the example's first one, and fit in it.
   const quarters = i % 4 < 2 ? 2 : 4;

@@ -9,9 +9,9 @@
 import {
   decodeIds,
   type EventId,
-  EventType,
   encodeIds,
   fromQuantizedSequence,
+  numSteps,
   toNoteSequence,
 } from "../events/codec.js";
 import { hashUnit } from "../io/sha1.js";
@@ -36,8 +36,7 @@ export function thinOpening(ids: readonly EventId[], steps: number, voices: 1 | 
   const seq = decodeIds(ids, 1);
   // One step per second (1 step a quarter at 60 qpm): the note times are the step numbers, exactly.
   const ns = toNoteSequence(seq, { qpm: 60 });
-  let total = 0;
-  for (const e of seq.events) if (e.type === EventType.STEP_END) total++;
+  const total = numSteps(seq);
   const notes: StepNote[] = ns.notes.map((n) => ({ pitch: n.pitch, start: n.startTime, end: n.endTime }));
   const byOnset = new Map<number, StepNote[]>();
   for (const n of notes) {
