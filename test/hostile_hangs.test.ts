@@ -195,6 +195,7 @@ describe("hostile input ends quickly (issue 19: hangs and aborts)", () => {
     try {
       expect(() => k.alloc(64 * 2 ** 20)).toThrow(LimitError);
       expect(() => k.alloc(64 * 2 ** 20)).toThrow(/batch_size or rnn_layer_sizes/);
+      expect(() => k.alloc(64 * 2 ** 20)).toThrow(/\(limit 64 MiB\)/);
     } finally {
       k.dispose();
     }

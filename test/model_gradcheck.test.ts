@@ -10,6 +10,7 @@
 // 1e-4 relative plus 1e-5 of the tensor's largest entry (float32 backward rounding is ~1e-7 of that;
 // the worst element measured uses < 1% of this tolerance).
 // A small direct check perturbs the float32 model itself on its largest-gradient entries (ε = 1e-2, 2%).
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PolyrnnError, UsageError } from "../src/errors.js";
 import { createReferenceKernels, dropoutMask } from "../src/kernels/reference.js";
@@ -23,6 +24,7 @@ import {
 } from "../src/model/hparams.js";
 import {
   cellName,
+  chunkStarts,
   createPolyphonyModel,
   dropoutSeed,
   FORGET_BIAS,
@@ -280,6 +282,55 @@ describe("model behaviour", () => {
     expect(Array.from(layout.order)).toEqual([1, 4, 3, 5, 0, 2]);
     expect(Array.from(layout.rows)).toEqual([6, 5, 5, 4, 3, 3, 2, 2, 2]);
     expect(layout.offsets[9]).toBe(32);
+  });
+
+  it("cut into chunks by its activation memory, gives one chunk's loss and gradients", () => {
+    const hp = { ...HP, batchSize: 6, rnnLayerSizes: [4, 6, 5] };
+    const seqs = [3, 9, 1, 6, 9, 4].map((n, b) =>
+      Array.from({ length: n + 1 }, (_, t) => (t === 0 ? 0 : 1 + ((b * 41 + t * 29) % 258))),
+    );
+    const batch = makeBatch(seqs);
+    // 4·(7·(4 + 6 + 5) + 2·259 + 7·6) = 2,660 bytes a position with dropout and backward: 8 positions a chunk.
+    const chunked = createPolyphonyModel(createReferenceKernels(), hp, {
+      seed: SEED,
+      activationBytes: 8 * 2660,
+    });
+    const whole = createPolyphonyModel(createReferenceKernels(), hp, { seed: SEED });
+    const rc = chunked.forward(batch, { dropout: true, backward: true, seed: 5 });
+    const rw = whole.forward(batch, { dropout: true, backward: true, seed: 5 });
+    expect(Math.abs(rc.lossSum - rw.lossSum)).toBeLessThan(1e-6 * rw.lossSum);
+    expectAllClose(rc.losses, rw.losses, 1e-6, 1e-6);
+    const gc = chunked.exportGradients();
+    for (const [i, g] of whole.exportGradients().entries()) expectAllClose(gc[i].data, g.data, 1e-6, 1e-6);
+    // Rows per step 6 5 5 4 3 3 2 2 2, cut from the end at 8 positions: steps 6–8 (6; step 5 would make
+    // 9), 4–5 (6), 3, 2, 1, 0.
+    const { offsets } = packBatch(batch.lengths, 9);
+    expect(chunkStarts(offsets, 9, 8)).toEqual([0, 1, 2, 3, 4, 6]);
+  });
+
+  it("cuts chunks from the end: each fits the budget, and the last cannot take another step", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 200 }),
+        fc.integer({ min: 1, max: 500 }),
+        (counts, budget) => {
+          const rows = counts.sort((a, b) => b - a);
+          const T = rows.length;
+          const offsets = [0];
+          for (const n of rows) offsets.push(offsets[offsets.length - 1] + n);
+          const starts = chunkStarts(offsets, T, budget);
+          expect(starts[0]).toBe(0);
+          const ends = [...starts.slice(1), T];
+          starts.forEach((t0, i) => {
+            expect(ends[i]).toBeGreaterThan(t0);
+            const size = offsets[ends[i]] - offsets[t0];
+            // Over the budget only as a single step, and no chunk could have taken the step before it.
+            if (size > budget) expect(ends[i] - t0).toBe(1);
+            if (t0 > 0) expect(offsets[ends[i]] - offsets[t0 - 1]).toBeGreaterThan(budget);
+          });
+        },
+      ),
+    );
   });
 
   it("refuses a batch with events past a sequence's length (packing would drop them)", () => {

@@ -10,6 +10,7 @@ import { PolyrnnError, UsageError } from "../errors.js";
 import { KERNEL_KINDS, type KernelKind } from "../kernels/index.js";
 import { LIMITS } from "../limits.js";
 import { DEFAULT_HPARAMS, HPARAM_NAMES, parseHParams } from "../model/hparams.js";
+import { activationBudget } from "../model/lstm.js";
 import { TRAIN_BATCHINGS, type TrainBatching } from "../train/step.js";
 import { type FlagTable, formatHelp, parseArgs } from "./args.js";
 import { consoleReporter, evaluate, expandGlob, type LogLevel, train } from "./train_job.js";
@@ -98,7 +99,7 @@ export const TRAIN_FLAGS = {
     type: "int",
     default: 0,
     max: 65536,
-    help: "Memory (MiB) for one batch's activations kept for the backward pass; a batch that needs more is cut into chunks and the forward pass of all but the last is computed twice (a 3x256 batch of 64 Bach windows of 48 steps needs about 470). 0 = an eighth of the free memory, from 256 to 1024.",
+    help: "Memory (MiB) for one batch's activations kept for the backward pass; a batch that needs more is cut into chunks and the forward pass of all but the last is computed twice (a 3x256 batch of 64 Bach windows of 48 steps needs about 470, of 64 whole chorales about 2,400). 0 = an eighth of the free memory, from 256 to 2560.",
   },
   batching: {
     type: "string",
@@ -123,10 +124,9 @@ const LATE_SIGNAL_MS = 1000;
 
 const MIB = 2 ** 20;
 
-/** --activation_mb in bytes; 0: an eighth of the free memory, from 256 MiB to 1 GiB. */
+/** --activation_mb in bytes; 0: an eighth of the free memory, from 256 MiB to 2.5 GiB (`activationBudget`). */
 function activationBytes(mb: number): number {
-  if (mb > 0) return mb * MIB;
-  return Math.min(1024 * MIB, Math.max(256 * MIB, Math.floor(freemem() / 8)));
+  return mb > 0 ? mb * MIB : activationBudget(freemem());
 }
 
 export async function runTrain(argv: string[], usage: string): Promise<number> {

@@ -43,7 +43,7 @@ export function createArena(memory: WebAssembly.Memory, base: number, maxPages: 
         // Grow by at least a quarter, so a growing model does not grow page by page.
         const want = Math.min(maxPages - current, Math.max(pages, Math.ceil(current / 4)));
         if (want < pages) {
-          throw kernelMemoryError(needBytes - memory.buffer.byteLength, maxPages * (PAGE >> 20));
+          throw kernelMemoryError(needBytes - memory.buffer.byteLength, (maxPages * PAGE) / 2 ** 20);
         }
         memory.grow(want);
         refreshViews();

@@ -30,8 +30,10 @@
  *
  * Memory. Long batches are cut into chunks of consecutive time steps of at most R positions each. The
  * forward pass keeps, per chunk, only the states entering it; the backward pass walks the chunks in reverse,
- * recomputes a chunk's forward from its entering state, then backpropagates through it. When the whole batch
- * fits one chunk (the common case) nothing is recomputed. Bytes, with V = 259, d = 1 with dropout, b = 1
+ * recomputes a chunk's forward from its entering state, then backpropagates through it. The chunks are cut
+ * from the last step back, so the last one, whose activations are still in place when the backward pass
+ * starts, is a full R positions and only the N − R positions before it are computed twice. When the whole
+ * batch fits one chunk (the common case) nothing is recomputed. Bytes, with V = 259, d = 1 with dropout, b = 1
  * with backward, H_max the widest layer:
  *   per chunk position: 4·[Σ_k (6 + d)·H_k + 2V + 7b·H_max]
  *     (gates 4H, c H, h H, dropout output H, logits and dLogits V each; backward: dGates 4H_max, dY 2H_max,
@@ -40,9 +42,9 @@
  *     sequence per chunk boundary; the entering state, B rows per chunk buffer of c and h
  *   parameters: 16 bytes per weight (weights, gradients, Adam m and v)
  *   R = floor(activationBytes / position bytes), default activationBytes 256 MiB.
- * For 3×256: 30,744 B per position → R = 8,731 positions (136 steps of 64 sequences). Recomputing costs one
- * extra forward pass (≈ +1/3 of the step) for batches of more than R real positions, and nothing for the
- * others; a larger `activationBytes` trades memory for that time.
+ * For 3×256: 30,744 B per position → R = 8,731 positions (136 steps of 64 sequences). A batch of N > R real
+ * positions pays (N − R)/N of an extra forward pass (a forward pass is ≈ 1/3 of the step), the others
+ * nothing; a larger `activationBytes` trades memory for that time (`activationBudget` is the CLI's choice).
  */
 import { PolyrnnError } from "../errors.js";
 import { NUM_CLASSES } from "../events/codec.js";
@@ -65,6 +67,37 @@ export const FORGET_BIAS = 1.0;
 /** tf.train.AdamOptimizer's defaults. */
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
 export const DEFAULT_ACTIVATION_BYTES = 256 * 2 ** 20;
+/**
+ * The most `activationBudget` gives: a 3×256 batch of 64 whole Bach chorales (78,000–82,000 real positions
+ * of 30,744 B) fits in one chunk, and the kernels' 4 GiB heap keeps room for the weights and larger models.
+ */
+export const MAX_ACTIVATION_BUDGET = 2560 * 2 ** 20;
+
+/**
+ * Where the chunks of T steps begin (0 first) so that each holds at most `budget` positions (a single step
+ * above it stands alone), step t holding offsets[t + 1] − offsets[t]. They are cut from the last step back:
+ * the last chunk, whose activations are still in place when the backward pass starts, is as full as the
+ * budget allows, so the forward computed again for the chunks before it is as short as it can be.
+ */
+export function chunkStarts(offsets: ArrayLike<number>, T: number, budget: number): number[] {
+  const cuts: number[] = [];
+  let to = T;
+  for (let t = T - 1; t > 0; t--) {
+    if (offsets[to] - offsets[t - 1] > budget) {
+      cuts.push(t);
+      to = t;
+    }
+  }
+  return [0, ...cuts.reverse()];
+}
+
+/**
+ * The activation memory `polyrnn train` gives a batch when not told: an eighth of `freeBytes` (the memory
+ * free on the machine), at least DEFAULT_ACTIVATION_BYTES and at most MAX_ACTIVATION_BUDGET.
+ */
+export function activationBudget(freeBytes: number): number {
+  return Math.min(MAX_ACTIVATION_BUDGET, Math.max(DEFAULT_ACTIVATION_BYTES, Math.floor(freeBytes / 8)));
+}
 
 export interface ModelOptions {
   /** Seed of the weight initialisation. */
@@ -480,13 +513,7 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
     } else {
       const bytes = opts.activationBytes ?? DEFAULT_ACTIVATION_BYTES;
       const budget = Math.max(1, Math.floor(bytes / (4 * rowFloats(dropout, backward))));
-      let from = 0;
-      for (let t = 1; t < T; t++) {
-        if (layout.offsets[t + 1] - layout.offsets[from] > budget) {
-          starts.push(t);
-          from = t;
-        }
-      }
+      starts.push(...chunkStarts(layout.offsets, T, budget).slice(1));
     }
     return starts.map((t0, ci) => {
       const steps = (starts[ci + 1] ?? T) - t0;
