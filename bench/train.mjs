@@ -498,12 +498,22 @@ function report(results, ratios, head, cores) {
     ["3x256", "polyrnnOverTorchPacked", "torchPackedBound", 1.5, "torch-packed"],
   ]) {
     const q = at(size, "bach");
-    if (q && q[key] !== null)
-      bars.push([`polyrnn ≥ ${min}× ${who} at ${size} bach`, q[key] >= min, ratio(q[key], q[bound])]);
+    if (q && q[key] !== null) {
+      const value = `${ratio(q[key], q[bound])}${mib(bestRow(results, "polyrnn", size, "bach"))}`;
+      bars.push([`polyrnn ≥ ${min}× ${who} at ${size} bach`, q[key] >= min, value]);
+    }
   }
   // Memory: the polyrnn row of least peak RSS (with several --activation_mb, not the fastest row).
   const lean = results
-    .filter((r) => r.impl === "polyrnn" && r.size === "3x256" && r.data === "bach" && !r.error)
+    .filter(
+      (r) =>
+        r.impl === "polyrnn" &&
+        r.size === "3x256" &&
+        r.data === "bach" &&
+        !r.error &&
+        !r.peakRssAtLeast &&
+        Number.isFinite(r.peakRssMB),
+    )
     .sort((a, b) => a.peakRssMB - b.peakRssMB)[0];
   if (lean) {
     const mb = lean.peakRssMB;
@@ -533,9 +543,12 @@ async function main() {
   const tfjsBachLimitS = Number(flags.tfjs_bach_timeout ?? 60);
   const { activationBudget } = await import(pathToFileURL(join(ROOT, "dist/model/lstm.js")).href);
   // 0: what `polyrnn train` takes when not told (--activation_mb=0), on this machine now.
-  const activationMiBs = list(flags.activation_mb, ["0"]).map((v) =>
-    Number(v) > 0 ? Number(v) : Math.floor(activationBudget(freemem()) / 2 ** 20),
-  );
+  const activationMiBs = list(flags.activation_mb, ["0"]).map((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0)
+      throw new Error(`--activation_mb: "${v}" is not a whole number of MiB ≥ 0`);
+    return n > 0 ? n : Math.floor(activationBudget(freemem()) / 2 ** 20);
+  });
   const tfjsInstalled = only.includes("tfjs") && tfjsIsInstalled();
   const skipped = [];
   if (only.includes("tfjs") && !tfjsInstalled) {

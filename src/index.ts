@@ -65,7 +65,16 @@ export type {
   OptimizerState,
   PolyphonyModel,
 } from "./model/api.js";
-export { type Bundle, BundleError, type BundleInput, encodeBundle, loadBundle } from "./model/bundle.js";
+export {
+  BUNDLE_DTYPES,
+  type Bundle,
+  type BundleDtype,
+  BundleError,
+  type BundleInput,
+  encodeBundle,
+  INT8_SCALE_SUFFIX,
+  loadBundle,
+} from "./model/bundle.js";
 export { DEFAULT_HPARAMS, formatHParams, HPARAM_NAMES, parseHParams } from "./model/hparams.js";
 export * from "./notesequence.js";
 export { type DatasetOptions, DEFAULT_DATASET_OPTIONS } from "./pipeline/dataset.js";

@@ -162,6 +162,51 @@ describe("polyphony_rnn_generate / polyrnn generate", () => {
       const h = small.weights.find((v) => v.name === w.name);
       expect(h?.data).toEqual(Float32Array.from(w.data, (x) => float16Value(float16Bits(x))));
     }
+    // --bundle_dtype=int8: a byte a weight of every matrix, within half a step of its column's scale.
+    const quarter = join(dir, "quarter.safetensors");
+    const r4 = runCli("polyrnn", [
+      "generate",
+      `--run_dir=${run}`,
+      "--save_generator_bundle",
+      `--bundle_file=${quarter}`,
+      "--bundle_description=two steps",
+      "--bundle_dtype=int8",
+    ]);
+    expect(r4.status, r4.stderr).toBe(0);
+    expect(r4.stderr).toContain("int8 weights");
+    const q = loadBundle(readFileSync(quarter));
+    expect(q.weights.map((w) => w.name).sort()).toEqual(full.weights.map((w) => w.name).sort());
+    const matrixFloats = full.weights.reduce((n, w) => n + (w.shape.length >= 2 ? w.data.length : 0), 0);
+    expect(readFileSync(out).length - readFileSync(quarter).length).toBeGreaterThanOrEqual(
+      3 * matrixFloats - 4 * 2000,
+    );
+    for (const w of full.weights) {
+      const v = q.weights.find((x) => x.name === w.name) as (typeof q.weights)[number];
+      if (w.shape.length < 2) {
+        expect(v.data).toEqual(w.data);
+        continue;
+      }
+      const cols = w.shape[w.shape.length - 1];
+      const colMax = new Float32Array(cols);
+      w.data.forEach((x, i) => {
+        colMax[i % cols] = Math.max(colMax[i % cols], Math.abs(x));
+      });
+      let worst = 0;
+      w.data.forEach((x, i) => {
+        worst = Math.max(worst, Math.abs(v.data[i] - x) / (colMax[i % cols] / 127));
+      });
+      expect(worst).toBeLessThanOrEqual(0.5 + 1e-3);
+      expect(worst).toBeGreaterThan(0.1); // it did round
+    }
+    const played = runCli("polyrnn", [
+      "generate",
+      `--bundle_file=${quarter}`,
+      `--output_dir=${join(dir, "from-int8")}`,
+      "--num_outputs=1",
+      "--num_steps=16",
+    ]);
+    expect(played.status, played.stderr).toBe(0);
+    expect(readdirSync(join(dir, "from-int8")).filter((f) => f.endsWith(".mid"))).toHaveLength(1);
     const wrong = runCli("polyrnn", [
       "generate",
       `--run_dir=${run}`,
@@ -170,7 +215,7 @@ describe("polyphony_rnn_generate / polyrnn generate", () => {
       "--bundle_dtype=bf16",
     ]);
     expect(wrong.status).toBe(2);
-    expect(wrong.stderr).toContain("--bundle_dtype=bf16: expected float32 or float16");
+    expect(wrong.stderr).toContain("--bundle_dtype=bf16: expected float32, float16 or int8");
   });
 
   it("a bundle may record a temperature: generate uses it unless --temperature is given", async () => {

@@ -290,10 +290,11 @@ describe("model behaviour", () => {
       Array.from({ length: n + 1 }, (_, t) => (t === 0 ? 0 : 1 + ((b * 41 + t * 29) % 258))),
     );
     const batch = makeBatch(seqs);
-    // 4·(7·(4 + 6 + 5) + 2·259 + 7·6) = 2,660 bytes a position with dropout and backward: 8 positions a chunk.
+    // 4·(7·(4 + 6 + 5) + 2·259 + 7·6) = 2,660 bytes a position with dropout and backward: 9 positions a
+    // chunk, so the last chunk (9) is larger than the first (6): buffers must be sized by the largest.
     const chunked = createPolyphonyModel(createReferenceKernels(), hp, {
       seed: SEED,
-      activationBytes: 8 * 2660,
+      activationBytes: 9 * 2660,
     });
     const whole = createPolyphonyModel(createReferenceKernels(), hp, { seed: SEED });
     const rc = chunked.forward(batch, { dropout: true, backward: true, seed: 5 });
@@ -302,9 +303,9 @@ describe("model behaviour", () => {
     expectAllClose(rc.losses, rw.losses, 1e-6, 1e-6);
     const gc = chunked.exportGradients();
     for (const [i, g] of whole.exportGradients().entries()) expectAllClose(gc[i].data, g.data, 1e-6, 1e-6);
-    // Rows per step 6 5 5 4 3 3 2 2 2, cut from the end at 8 positions: steps 6–8 (6; step 5 would make
-    // 9), 4–5 (6), 3, 2, 1, 0.
+    // Rows per step 6 5 5 4 3 3 2 2 2, cut from the end at 9 positions: steps 5–8 (9), 3–4 (7), 2, 1, 0.
     const { offsets } = packBatch(batch.lengths, 9);
+    expect(chunkStarts(offsets, 9, 9)).toEqual([0, 1, 2, 3, 5]);
     expect(chunkStarts(offsets, 9, 8)).toEqual([0, 1, 2, 3, 4, 6]);
   });
 
@@ -314,7 +315,7 @@ describe("model behaviour", () => {
         fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 200 }),
         fc.integer({ min: 1, max: 500 }),
         (counts, budget) => {
-          const rows = counts.sort((a, b) => b - a);
+          const rows = [...counts].sort((a, b) => b - a);
           const T = rows.length;
           const offsets = [0];
           for (const n of rows) offsets.push(offsets[offsets.length - 1] + n);

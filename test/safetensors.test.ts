@@ -101,7 +101,7 @@ describe("safetensors", () => {
     bad(file("[1]"), /not a JSON object/);
     bad(
       file('{"x":{"dtype":"BF16","shape":[1],"data_offsets":[0,2]}}', new Uint8Array(2)),
-      /dtype "BF16".*only F32 and F16/,
+      /dtype "BF16".*only F32, F16 and I8/,
     );
     bad(file('{"x":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', new Uint8Array(8)), /needs 12/);
     bad(file('{"x":{"dtype":"F16","shape":[3],"data_offsets":[0,8]}}', new Uint8Array(8)), /needs 6 as F16/);
@@ -184,6 +184,30 @@ describe("safetensors float16", () => {
         expect(v).toBeGreaterThan(previous);
         previous = v;
       }
+    }
+  });
+
+  it("stores I8 as one byte a value, after F32 and F16 as the reference orders them, and reads it back", () => {
+    const bytes = encodeSafetensors([
+      { name: "q", shape: [2, 2], data: Float32Array.from([-128, 127, 0, -1]), dtype: "I8" },
+      { name: "h", shape: [1], data: Float32Array.from([0.5]), dtype: "F16" },
+      { name: "f", shape: [1], data: Float32Array.from([2]) },
+    ]);
+    const header = new TextDecoder().decode(
+      bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))),
+    );
+    expect(header.indexOf('"f"')).toBeLessThan(header.indexOf('"h"'));
+    expect(header.indexOf('"h"')).toBeLessThan(header.indexOf('"q"'));
+    expect(header).toContain('"q":{"dtype":"I8","shape":[2,2],"data_offsets":[6,10]}');
+    expect(Array.from(bytes.subarray(bytes.length - 4)).map((b) => (b << 24) >> 24)).toEqual([
+      -128, 127, 0, -1,
+    ]);
+    const q = decodeSafetensors(bytes).tensors.find((t) => t.name === "q");
+    expect(q).toEqual({ name: "q", shape: [2, 2], data: Float32Array.from([-128, 127, 0, -1]), dtype: "I8" });
+    for (const v of [0.5, 128, -129, Number.NaN]) {
+      expect(() =>
+        encodeSafetensors([{ name: "w", shape: [2], data: Float32Array.from([1, v]), dtype: "I8" }]),
+      ).toThrow(/tensor "w": value .* at index 1 is not an integer from -128 to 127/);
     }
   });
 

@@ -11,7 +11,7 @@ import { loadCheckpoint } from "../src/io/checkpoint_files.js";
 import { readTFRecordFile } from "../src/io/fs.js";
 import { decodeSafetensors, encodeSafetensors } from "../src/io/safetensors.js";
 import { createReferenceKernels } from "../src/kernels/reference.js";
-import { BundleError, encodeBundle, loadBundle } from "../src/model/bundle.js";
+import { BundleError, encodeBundle, INT8_SCALE_SUFFIX, loadBundle } from "../src/model/bundle.js";
 import {
   DEFAULT_HPARAMS,
   formatHParams,
@@ -128,6 +128,23 @@ describe("steps per quarter", () => {
     // A bundle written before they were recorded reads as 4.
     const { steps_per_quarter: _, ...old } = metadata;
     expect(loadBundle(encodeSafetensors(tensors, old)).stepsPerQuarter).toBe(4);
+  });
+
+  it("an int8 bundle without a matrix's scales, or with scales of the wrong shape, is refused by name", () => {
+    const q = encodeBundle({ weights, hparams, step: 3, description: "", dtype: "int8" });
+    const { tensors, metadata } = decodeSafetensors(q);
+    const kernel = tensors.find((t) => t.dtype === "I8") as (typeof tensors)[number];
+    const scaleName = kernel.name + INT8_SCALE_SUFFIX;
+    const without = tensors.filter((t) => t.name !== scaleName);
+    const cols = kernel.shape[kernel.shape.length - 1];
+    const message = `int8 tensor ${kernel.name} needs a float tensor ${scaleName} of shape [${cols}] beside it`;
+    expect(() => loadBundle(encodeSafetensors(without, metadata))).toThrow(message);
+    const short = [...without, { name: scaleName, shape: [cols - 1], data: new Float32Array(cols - 1) }];
+    expect(() => loadBundle(encodeSafetensors(short, metadata))).toThrow(message);
+    // Read back, the weights are the integers times their column's scale.
+    const back = loadBundle(q).weights.find((w) => w.name === kernel.name) as (typeof weights)[number];
+    const scale = tensors.find((t) => t.name === scaleName)?.data as Float32Array;
+    expect(back.data).toEqual(Float32Array.from(kernel.data, (v, i) => v * scale[i % cols]));
   });
 
   it("are recorded in checkpoints, carried into bundles, and a resume at another grid is refused", async () => {

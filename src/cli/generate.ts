@@ -16,7 +16,7 @@ import { DEFAULT_BUNDLES, readRunDir } from "../io/model_files.js";
 import { createKernels, KERNEL_KINDS, type KernelKind } from "../kernels/index.js";
 import { LIMITS } from "../limits.js";
 import type { HParams } from "../model/api.js";
-import { encodeBundle } from "../model/bundle.js";
+import { BUNDLE_DTYPES, encodeBundle } from "../model/bundle.js";
 import { parseHParams } from "../model/hparams.js";
 import { type FlagTable, formatHelp, parseArgs } from "./args.js";
 import { describeModelSource, loadModelSource } from "./model_source.js";
@@ -46,7 +46,7 @@ export const GENERATE_FLAGS = {
   bundle_dtype: {
     type: "string",
     default: "float32",
-    help: "How a saved bundle stores its weights: float32 (as trained) or float16 (half the size, each weight rounded to the nearest float16).",
+    help: "How a saved bundle stores its weights: float32 (as trained), float16 (half the size, each weight rounded to the nearest float16) or int8 (a quarter of the size: each weight matrix as integers from -127 to 127 with one float32 scale per column; biases float32).",
   },
   config: {
     type: "string",
@@ -156,8 +156,11 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
         "--save_generator_bundle needs --run_dir (the checkpoint) and --bundle_file (the output)",
       );
     }
-    if (flags.bundle_dtype !== "float32" && flags.bundle_dtype !== "float16") {
-      throw new UsageError(`--bundle_dtype=${flags.bundle_dtype}: expected float32 or float16`);
+    const dtype = BUNDLE_DTYPES.find((d) => d === flags.bundle_dtype);
+    if (!dtype) {
+      throw new UsageError(
+        `--bundle_dtype=${flags.bundle_dtype}: expected ${BUNDLE_DTYPES.slice(0, -1).join(", ")} or ${BUNDLE_DTYPES.at(-1)}`,
+      );
     }
     const run = await readRunDir(flags.run_dir);
     checkHParams(flags.hparams, run.hparams, run.path);
@@ -169,7 +172,7 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
       step: run.step,
       description: flags.bundle_description ?? "",
       ...(explicit.has("temperature") ? { temperature: settings.temperature } : {}),
-      dtype: flags.bundle_dtype,
+      dtype,
     });
     await writeFileAtomic(flags.bundle_file, bytes);
     const temperature = explicit.has("temperature")

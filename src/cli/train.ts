@@ -99,7 +99,7 @@ export const TRAIN_FLAGS = {
     type: "int",
     default: 0,
     max: 65536,
-    help: "Memory (MiB) for one batch's activations kept for the backward pass; a batch that needs more is cut into chunks and the forward pass of all but the last is computed twice (a 3x256 batch of 64 Bach windows of 48 steps needs about 470, of 64 whole chorales about 2,400). 0 = an eighth of the free memory, from 256 to 2560.",
+    help: "Memory (MiB) for one batch's activations kept for the backward pass; a batch that needs more is cut into chunks and the forward pass of all but the last is computed twice (a 3x256 batch of 64 Bach windows of 48 steps needs about 470, of 64 whole chorales 2,300–2,400). 0 = an eighth of the free memory, from 256 to 2560.",
   },
   batching: {
     type: "string",

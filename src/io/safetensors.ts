@@ -9,14 +9,16 @@
  * bytes there and here: `__metadata__` first, tensors sorted as the reference sorts them (by dtype, the
  * larger first: F32 before F16; then by name), data packed in that order with no gaps, the header
  * padded with spaces to a multiple of 8 bytes. Reading is as strict as the reference: the tensors
- * must cover the data exactly, without overlaps or gaps. Two dtypes: F32 (checkpoints, and bundles by
- * default) and F16 (bundles written with `--bundle_dtype=float16`, half the bytes). In memory a tensor
- * is always a Float32Array; F16 is only how it is stored (rounded to nearest, ties to even).
+ * must cover the data exactly, without overlaps or gaps. Three dtypes: F32 (checkpoints, and bundles by
+ * default), F16 (bundles written with `--bundle_dtype=float16`, half the bytes; rounded to nearest, ties
+ * to even) and I8 (integers from −128 to 127: the weights of bundles written with `--bundle_dtype=int8`,
+ * whose scales bundle.ts keeps beside them). In memory a tensor is always a Float32Array; the dtype is
+ * only how it is stored.
  */
 import { PolyrnnError } from "../errors.js";
 
-/** How a tensor's values are stored in the file: float32, or float16 (half the bytes). */
-export type SafetensorsDtype = "F32" | "F16";
+/** How a tensor's values are stored in the file: float32, float16 (half the bytes) or int8 (integers). */
+export type SafetensorsDtype = "F32" | "F16" | "I8";
 
 /** One tensor of a safetensors file, held as float32 whatever its stored dtype. */
 export interface SafetensorsTensor {
@@ -30,9 +32,9 @@ export interface SafetensorsTensor {
   dtype?: SafetensorsDtype;
 }
 
-const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2 };
-/** The reference orders tensors by dtype, larger first (its enum order: …, F16, BF16, …, F32, …). */
-const DTYPE_RANK: Record<SafetensorsDtype, number> = { F32: 1, F16: 0 };
+const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, I8: 1 };
+/** The reference orders tensors by dtype, larger first (its enum order: …, I8, …, F16, BF16, …, F32, …). */
+const DTYPE_RANK: Record<SafetensorsDtype, number> = { F32: 2, F16: 1, I8: 0 };
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -110,7 +112,8 @@ function checkShape(name: string, shape: unknown): number[] {
 
 /**
  * Tensors and string metadata as the bytes of a safetensors file. A tensor stored as F16 must fit it:
- * a finite value beyond ±65504 is refused, naming the tensor.
+ * a finite value beyond ±65504 is refused, naming the tensor; one stored as I8 must hold integers from
+ * −128 to 127.
  */
 export function encodeSafetensors(
   tensors: readonly SafetensorsTensor[],
@@ -149,7 +152,7 @@ export function encodeSafetensors(
     }
     const dtype = t.dtype ?? "F32";
     if (!Object.hasOwn(DTYPE_BYTES, dtype))
-      throw new SafetensorsError(`tensor "${t.name}": dtype ${dtype} is not F32 or F16`);
+      throw new SafetensorsError(`tensor "${t.name}": dtype ${dtype} is not F32, F16 or I8`);
     const bytes = DTYPE_BYTES[dtype] * t.data.length;
     fields.push(entry(t.name, JSON.stringify({ dtype, shape, data_offsets: [offset, offset + bytes] })));
     offset += bytes;
@@ -174,6 +177,16 @@ export function encodeSafetensors(
         }
         view.setUint16(pos, h, true);
       }
+    } else if (t.dtype === "I8") {
+      for (let j = 0; j < t.data.length; j++, pos++) {
+        const v = t.data[j];
+        if (!Number.isInteger(v) || v < -128 || v > 127) {
+          throw new SafetensorsError(
+            `tensor "${t.name}": value ${v} at index ${j} is not an integer from -128 to 127 (I8)`,
+          );
+        }
+        view.setInt8(pos, v);
+      }
     } else if (LITTLE_ENDIAN) {
       out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
       pos += t.data.byteLength;
@@ -197,9 +210,9 @@ function parseEntry(name: string, info: unknown, dataBytes: number): Entry {
     throw new SafetensorsError(`tensor "${name}": header entry is not an object`);
   }
   const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
-  if (dtype !== "F32" && dtype !== "F16") {
+  if (dtype !== "F32" && dtype !== "F16" && dtype !== "I8") {
     throw new SafetensorsError(
-      `tensor "${name}": dtype ${JSON.stringify(dtype)} is not supported (only F32 and F16)`,
+      `tensor "${name}": dtype ${JSON.stringify(dtype)} is not supported (only F32, F16 and I8)`,
     );
   }
   const width = DTYPE_BYTES[dtype];
@@ -303,6 +316,10 @@ export function decodeSafetensors(bytes: Uint8Array): DecodedSafetensors {
     if (dtype === "F16") {
       for (let j = 0, at = dataStart + begin; j < data.length; j++, at += 2)
         data[j] = float16Value(view.getUint16(at, true));
+      return { name, shape, data, dtype };
+    }
+    if (dtype === "I8") {
+      for (let j = 0, at = dataStart + begin; j < data.length; j++, at++) data[j] = view.getInt8(at);
       return { name, shape, data, dtype };
     }
     if (LITTLE_ENDIAN) {

@@ -5,7 +5,7 @@
  * checkpoint and metagraph). Pure: bytes in, bytes out, so a browser loads a bundle with `loadBundle(bytes)`.
  */
 import { PolyrnnError } from "../errors.js";
-import { decodeSafetensors, encodeSafetensors } from "../io/safetensors.js";
+import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from "../io/safetensors.js";
 import type { NamedTensor } from "./api.js";
 import type { HParams } from "./hparams.js";
 import {
@@ -72,11 +72,74 @@ export type BundleInput = Omit<
   /** Steps per quarter note of the music the model learned (default 4, Magenta's). */
   stepsPerQuarter?: number;
   /**
-   * How the weights are stored: float32 (default, exactly as trained) or float16 (half the bytes; each
-   * weight rounded to the nearest float16, which `loadBundle` reads back as float32).
+   * How the weights are stored: float32 (default, exactly as trained), float16 (half the bytes; each
+   * weight rounded to the nearest float16) or int8 (a quarter: see `INT8_SCALE_SUFFIX`). `loadBundle`
+   * reads each back as float32.
    */
-  dtype?: "float32" | "float16";
+  dtype?: BundleDtype;
 };
+
+/** How a bundle stores its weights. */
+export type BundleDtype = "float32" | "float16" | "int8";
+/** Every `BundleDtype`, in the order `--bundle_dtype` lists them. */
+export const BUNDLE_DTYPES: readonly BundleDtype[] = ["float32", "float16", "int8"];
+
+/**
+ * int8 bundles: each matrix (a kernel, inputs × outputs) is stored as I8 integers q with one float32
+ * scale per output column, in a tensor of the same name plus this suffix: the weight is q · scale, and
+ * the scale is the column's largest magnitude ÷ 127 (symmetric, rounded to nearest). Biases stay float32.
+ */
+export const INT8_SCALE_SUFFIX = "/int8_scale";
+
+/** A kernel as int8 integers and its per-column scales (see INT8_SCALE_SUFFIX). */
+function quantized(t: NamedTensor): SafetensorsTensor[] {
+  const cols = t.shape[t.shape.length - 1];
+  const scale = new Float32Array(cols);
+  for (let i = 0; i < t.data.length; i++) {
+    const j = i % cols;
+    scale[j] = Math.max(scale[j], Math.abs(t.data[i]));
+  }
+  for (let j = 0; j < cols; j++) scale[j] /= 127;
+  const q = new Float32Array(t.data.length);
+  for (let i = 0; i < q.length; i++) {
+    const s = scale[i % cols];
+    q[i] = s > 0 ? Math.round(t.data[i] / s) : 0;
+  }
+  return [
+    { name: t.name, shape: t.shape, data: q, dtype: "I8" },
+    { name: t.name + INT8_SCALE_SUFFIX, shape: [cols], data: scale },
+  ];
+}
+
+/** The tensors with each I8 tensor times its scales (and the scale tensors gone). */
+function dequantized(tensors: readonly SafetensorsTensor[]): SafetensorsTensor[] {
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const used = new Set<string>();
+  const out: SafetensorsTensor[] = [];
+  for (const t of tensors) {
+    if (t.dtype !== "I8") continue;
+    const scaleName = t.name + INT8_SCALE_SUFFIX;
+    const scale = byName.get(scaleName);
+    const cols = t.shape[t.shape.length - 1];
+    if (!scale || scale.dtype === "I8" || scale.shape.length !== 1 || scale.shape[0] !== cols) {
+      throw new BundleError(
+        `int8 tensor ${t.name} needs a float tensor ${scaleName} of shape [${cols ?? 0}] beside it`,
+      );
+    }
+    used.add(scaleName);
+  }
+  for (const t of tensors) {
+    if (used.has(t.name)) continue;
+    if (t.dtype !== "I8") {
+      out.push(t);
+      continue;
+    }
+    const scale = (byName.get(t.name + INT8_SCALE_SUFFIX) as SafetensorsTensor).data;
+    const data = Float32Array.from(t.data, (q, i) => q * scale[i % scale.length]);
+    out.push({ name: t.name, shape: t.shape, data });
+  }
+  return out;
+}
 
 /** A trained model as the bytes of a bundle (one `.safetensors` file), loadable with `loadBundle`. */
 export function encodeBundle(b: BundleInput): Uint8Array {
@@ -84,9 +147,14 @@ export function encodeBundle(b: BundleInput): Uint8Array {
     if (/\/Adam(_1)?$/.test(t.name))
       throw new BundleError(`bundles hold weights only, not optimizer slot ${t.name}`);
   }
-  // The dtype asked for (float32 unless float16), whatever the tensors were read from.
-  const dtype = b.dtype === "float16" ? "F16" : "F32";
-  const stored = b.weights.map(({ name, shape, data }) => ({ name, shape, data, dtype }) as const);
+  // The dtype asked for (float32 unless told), whatever the tensors were read from.
+  const dtype = b.dtype ?? "float32";
+  if (!BUNDLE_DTYPES.includes(dtype))
+    throw new BundleError(`bundle dtype ${JSON.stringify(dtype)} is not one of ${BUNDLE_DTYPES.join(", ")}`);
+  const stored = b.weights.flatMap(({ name, shape, data }): SafetensorsTensor[] => {
+    if (dtype === "int8" && shape.length >= 2) return quantized({ name, shape, data });
+    return [{ name, shape, data, dtype: dtype === "float16" ? "F16" : "F32" }];
+  });
   let bytes: Uint8Array;
   try {
     bytes = encodeSafetensors(stored, {
@@ -127,6 +195,7 @@ export function loadBundle(bytes: Uint8Array): Bundle {
   }
   const { metadata } = decoded;
   const checkpoint = metadata[META.format] === CHECKPOINT_FORMAT;
+  decoded.tensors = dequantized(decoded.tensors);
   if (!checkpoint) {
     if (metadata[META.format] !== BUNDLE_FORMAT) {
       throw new BundleError(

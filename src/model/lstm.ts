@@ -32,7 +32,8 @@
  * forward pass keeps, per chunk, only the states entering it; the backward pass walks the chunks in reverse,
  * recomputes a chunk's forward from its entering state, then backpropagates through it. The chunks are cut
  * from the last step back, so the last one, whose activations are still in place when the backward pass
- * starts, is a full R positions and only the N − R positions before it are computed twice. When the whole
+ * starts, is as full as whole steps allow (up to R positions) and only the positions before it are
+ * computed twice. When the whole
  * batch fits one chunk (the common case) nothing is recomputed. Bytes, with V = 259, d = 1 with dropout, b = 1
  * with backward, H_max the widest layer:
  *   per chunk position: 4·[Σ_k (6 + d)·H_k + 2V + 7b·H_max]
@@ -43,7 +44,7 @@
  *   parameters: 16 bytes per weight (weights, gradients, Adam m and v)
  *   R = floor(activationBytes / position bytes), default activationBytes 256 MiB.
  * For 3×256: 30,744 B per position → R = 8,731 positions (136 steps of 64 sequences). A batch of N > R real
- * positions pays (N − R)/N of an extra forward pass (a forward pass is ≈ 1/3 of the step), the others
+ * positions pays about (N − R)/N of an extra forward pass (a forward pass is ≈ 1/3 of the step), the others
  * nothing; a larger `activationBytes` trades memory for that time (`activationBudget` is the CLI's choice).
  */
 import { PolyrnnError } from "../errors.js";
@@ -68,8 +69,8 @@ export const FORGET_BIAS = 1.0;
 export const ADAM = { beta1: 0.9, beta2: 0.999, epsilon: 1e-8 } as const;
 export const DEFAULT_ACTIVATION_BYTES = 256 * 2 ** 20;
 /**
- * The most `activationBudget` gives: a 3×256 batch of 64 whole Bach chorales (78,000–82,000 real positions
- * of 30,744 B) fits in one chunk, and the kernels' 4 GiB heap keeps room for the weights and larger models.
+ * The most `activationBudget` gives: a 3×256 batch of 64 whole Bach chorales (about 78,000–83,000 real
+ * positions of 30,744 B) fits in one chunk, and the kernels' 4 GiB heap keeps room for the weights and larger models.
  */
 export const MAX_ACTIVATION_BUDGET = 2560 * 2 ** 20;
 
