@@ -65,6 +65,7 @@ export type {
   OptimizerState,
   PolyphonyModel,
 } from "./model/api.js";
+export { averageWeights } from "./model/average.js";
 export {
   BUNDLE_DTYPES,
   type Bundle,

@@ -207,6 +207,45 @@ describe("polyphony_rnn_generate / polyrnn generate", () => {
     ]);
     expect(played.status, played.stderr).toBe(0);
     expect(readdirSync(join(dir, "from-int8")).filter((f) => f.endsWith(".mid"))).toHaveLength(1);
+    // --average_checkpoints=N: the mean of the newest N checkpoints' weights, their steps recorded.
+    const steps = readdirSync(join(run, "train"))
+      .map((f) => /^model\.ckpt-(\d+)\.safetensors$/.exec(f)?.[1])
+      .filter((x): x is string => x !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+    expect(steps.length).toBeGreaterThanOrEqual(2);
+    const lastTwo = steps.slice(-2);
+    const mean = join(dir, "mean.safetensors");
+    const r5 = runCli("polyrnn", [
+      "generate",
+      `--run_dir=${run}`,
+      "--save_generator_bundle",
+      `--bundle_file=${mean}`,
+      "--bundle_description=mean",
+      "--average_checkpoints=2",
+    ]);
+    expect(r5.status, r5.stderr).toBe(0);
+    expect(r5.stderr).toContain(`the mean of steps ${lastTwo.join(", ")}`);
+    const m = loadBundle(readFileSync(mean));
+    expect(m.averagedSteps).toEqual(lastTwo);
+    expect(m.step).toBe(lastTwo[1]);
+    const [older, newer] = lastTwo.map(
+      (st) => loadBundle(readFileSync(join(run, "train", `model.ckpt-${st}.safetensors`))).weights,
+    );
+    let moved = 0;
+    for (const w of m.weights) {
+      const a = older.find((x) => x.name === w.name)?.data as Float32Array;
+      const b = newer.find((x) => x.name === w.name)?.data as Float32Array;
+      w.data.forEach((v, i) => {
+        expect(v).toBeCloseTo((a[i] + b[i]) / 2, 6);
+        if (a[i] !== b[i]) moved++;
+      });
+    }
+    expect(moved).toBeGreaterThan(0); // the two checkpoints differ, so the mean is neither
+    expect(loadBundle(readFileSync(out)).averagedSteps).toBeUndefined();
+    const alone = runCli("polyrnn", ["generate", `--run_dir=${run}`, "--average_checkpoints=2"]);
+    expect(alone.status).toBe(2);
+    expect(alone.stderr).toContain("--average_checkpoints applies to --save_generator_bundle only");
     const wrong = runCli("polyrnn", [
       "generate",
       `--run_dir=${run}`,

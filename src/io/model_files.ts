@@ -10,10 +10,17 @@ import { join } from "node:path";
 import { PolyrnnError, readError } from "../errors.js";
 import { LIMITS } from "../limits.js";
 import type { NamedTensor } from "../model/api.js";
+import { averageWeights } from "../model/average.js";
 import { loadBundle } from "../model/bundle.js";
-import type { HParams } from "../model/hparams.js";
+import { formatHParams, type HParams } from "../model/hparams.js";
 import { CHECKPOINT_FORMAT } from "../model/model_file.js";
-import { type CheckpointFile, loadCheckpoint, loadLatestCheckpoint } from "./checkpoint_files.js";
+import { CheckpointError } from "../train/checkpoint_format.js";
+import {
+  type CheckpointFile,
+  listCheckpoints,
+  loadCheckpoint,
+  loadLatestCheckpoint,
+} from "./checkpoint_files.js";
 import { readInputFile } from "./fs.js";
 import { readSafetensorsHeader } from "./safetensors.js";
 
@@ -41,6 +48,8 @@ export interface ModelSource {
   description: string;
   /** The bundle's temperature for generation, when it records one (`Bundle.temperature`). */
   temperature?: number;
+  /** The checkpoints' steps whose weights were averaged into these (`readRunDir` with `average` > 1). */
+  averagedSteps?: number[];
 }
 
 /** Rethrows a read error as one line naming the file. */
@@ -76,10 +85,15 @@ export async function readBundleFile(path: string): Promise<ModelSource> {
   }
 }
 
-/** The newest checkpoint in `<runDir>/train`; `warn` hears of newer ones that do not load. */
+/**
+ * The newest checkpoint in `<runDir>/train`; `warn` hears of newer ones that do not load. With `average`
+ * N > 1, the mean of the weights of its newest N checkpoints (all that load, up to N; `averageWeights`),
+ * at the newest one's step, with their steps in `averagedSteps`.
+ */
 export async function readRunDir(
   runDir: string,
   warn: (message: string) => void = (m) => console.error(m),
+  average = 1,
 ): Promise<ModelSource> {
   const trainDir = join(runDir, "train");
   let ckpt: CheckpointFile | undefined;
@@ -94,7 +108,28 @@ export async function readRunDir(
       `no checkpoint in ${trainDir} (train a model first with polyrnn train --run_dir=${runDir})`,
     );
   }
-  return sourceOfCheckpoint(ckpt);
+  const newest = sourceOfCheckpoint(ckpt);
+  if (average <= 1) return newest;
+  const older: ModelSource[] = [];
+  for (const ref of (await listCheckpoints(trainDir)).filter((r) => r.step < newest.step).reverse()) {
+    if (older.length >= average - 1) break;
+    try {
+      older.push(sourceOfCheckpoint(await loadCheckpoint(ref.path)));
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      warn(`warning: ${e.message}; not averaged`);
+    }
+  }
+  for (const o of older) {
+    if (formatHParams(o.hparams) !== formatHParams(newest.hparams))
+      throw new PolyrnnError(`${o.path}: hparams ${formatHParams(o.hparams)} differ from ${newest.path}'s`);
+  }
+  const sources = [...older.reverse(), newest];
+  return {
+    ...newest,
+    weights: averageWeights(sources.map((o) => o.weights)),
+    averagedSteps: sources.map((o) => o.step),
+  };
 }
 
 /** One checkpoint file of `polyrnn train`, with the hparams recorded in it. */

@@ -47,6 +47,11 @@ export interface Bundle {
   temperature?: number;
   /** Steps per quarter note of the music the model learned (4, Magenta's; files that do not record it are 4). */
   stepsPerQuarter: number;
+  /**
+   * The training steps whose checkpoints were averaged into these weights (`--average_checkpoints`),
+   * oldest first; absent: the weights of the checkpoint at `step` alone.
+   */
+  averagedSteps?: number[];
   /** The trained weights: Magenta's variable names, TensorFlow shapes, checked against `hparams`. */
   weights: NamedTensor[];
   /** Metadata as stored (including anything this version does not interpret). */
@@ -59,6 +64,7 @@ const META = {
   generatorDescription: "generator_description",
   description: "bundle_description",
   temperature: "temperature",
+  averagedSteps: "averaged_steps",
 } as const;
 
 /**
@@ -165,6 +171,9 @@ export function encodeBundle(b: BundleInput): Uint8Array {
       ...(b.temperature === undefined
         ? {}
         : { [META.temperature]: String(checkedTemperature(b.temperature)) }),
+      ...(b.averagedSteps === undefined
+        ? {}
+        : { [META.averagedSteps]: checkedSteps(b.averagedSteps.join(",")).join(",") }),
       ...modelMetadata(b),
     });
   } catch (e) {
@@ -172,6 +181,14 @@ export function encodeBundle(b: BundleInput): Uint8Array {
     throw new BundleError(`cannot write the bundle: ${(e as Error).message}`);
   }
   return bytes;
+}
+
+/** A comma-separated list of training steps (whole numbers ≥ 0, at least one). */
+function checkedSteps(text: string): number[] {
+  const steps = text.split(",").map((x) => (/^\d+$/.test(x) ? Number(x) : Number.NaN));
+  if (!steps.every(Number.isSafeInteger))
+    throw new BundleError(`bundle averaged_steps ${JSON.stringify(text)} is not a list of steps`);
+  return steps;
 }
 
 function checkedTemperature(t: number | string): number {
@@ -228,6 +245,9 @@ export function loadBundle(bytes: Uint8Array): Bundle {
       ? {}
       : { temperature: checkedTemperature(metadata[META.temperature]) }),
     stepsPerQuarter: recordedStepsPerQuarter(metadata, BundleError),
+    ...(checkpoint || metadata[META.averagedSteps] === undefined
+      ? {}
+      : { averagedSteps: checkedSteps(metadata[META.averagedSteps]) }),
     weights,
     metadata,
   };
