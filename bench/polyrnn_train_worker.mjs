@@ -25,7 +25,12 @@ const threads = Number(flags.threads ?? availableParallelism());
 const seed = Number(flags.seed ?? 1);
 const { warmup, timed } = readBatchFile(String(flags.batches));
 const B = timed[0].batchSize;
-const maxLength = Math.max(...[...warmup, ...timed].map((b) => b.length));
+// The B longest tracks of the file's batches: the largest batch they could make (as the trainer passes its
+// data's B longest tracks).
+const maxLengths = [...warmup, ...timed]
+  .flatMap((b) => Array.from(b.lengths))
+  .sort((a, b) => b - a)
+  .slice(0, B);
 
 /** Wraps every kernel method with a timer (synchronous calls): name → [calls, ms]. */
 function profiled(kernels, table) {
@@ -59,9 +64,9 @@ const kernels = await createKernels(flags.kernels ?? "wasm", { threads });
 const table = {};
 const k = flags.profile ? profiled(kernels, table) : kernels;
 const hparams = { ...DEFAULT_HPARAMS, batchSize: B, rnnLayerSizes: layers };
-// maxLength grows the heap once for the longest batch, as the trainer does.
+// maxLengths grows the heap once for the largest batch, as the trainer does.
 const activationBytes = flags.activation_mb ? Number(flags.activation_mb) * 2 ** 20 : undefined;
-const model = createPolyphonyModel(k, hparams, { seed, maxLength, activationBytes });
+const model = createPolyphonyModel(k, hparams, { seed, maxLengths, activationBytes });
 
 /** One step of `polyrnn train` on `batch`; its mean loss. */
 function step(batch) {

@@ -309,6 +309,20 @@ describe("model behaviour", () => {
     expect(chunkStarts(offsets, 9, 8)).toEqual([0, 1, 2, 3, 4, 6]);
   });
 
+  it("grows its heap once for the largest batch of the given track lengths, less than for B × the longest", () => {
+    const hp = { ...HP, batchSize: 4, rnnLayerSizes: [8] };
+    const byLongest = createReferenceKernels();
+    createPolyphonyModel(byLongest, hp, { seed: SEED, maxLength: 100 });
+    const kernels = createReferenceKernels();
+    const model = createPolyphonyModel(kernels, hp, { seed: SEED, maxLengths: [10, 100, 3, 10, 10, 2] });
+    const grown = kernels.f32().length;
+    expect(grown).toBeLessThan(byLongest.f32().length / 2);
+    // The largest batch those tracks can make trains in that heap, without growing it.
+    const seqs = [100, 10, 10, 10].map((n) => Array.from({ length: n + 1 }, (_, t) => (t * 7) % 259));
+    model.forward(makeBatch(seqs), { dropout: true, backward: true, seed: 1 });
+    expect(kernels.f32().length).toBe(grown);
+  });
+
   it("cuts chunks from the end: each fits the budget, and the last cannot take another step", () => {
     fc.assert(
       fc.property(

@@ -205,12 +205,6 @@ function noteReport(set: ExampleSet, file: string, reporter: Reporter): void {
   }
 }
 
-function longest(set: ExampleSet): number {
-  let n = 0;
-  for (let i = 0; i < set.count; i++) n = Math.max(n, set.length(i));
-  return n;
-}
-
 function sameHParams(a: HParams, b: HParams): boolean {
   return formatHParams(a) === formatHParams(b);
 }
@@ -450,7 +444,10 @@ export async function evaluate(opts: EvalOptions): Promise<EvalResult> {
         );
         if (!model || !sameHParams(model.hparams, hparams)) {
           model?.dispose();
-          model = createPolyphonyModel(kernels, hparams, { seed, maxLength: longest(examples) });
+          model = createPolyphonyModel(kernels, hparams, {
+            seed,
+            maxLengths: examples.longestLengths(hparams.batchSize),
+          });
         }
         try {
           model.importWeights(ckpt.weights);

@@ -103,8 +103,13 @@ export function activationBudget(freeBytes: number): number {
 export interface ModelOptions {
   /** Seed of the weight initialisation. */
   seed: number;
-  /** Longest batch expected: the heap is grown for it once, up front, instead of during training. */
+  /** Longest track expected: the heap is grown once, up front, for a batch of tracks this long. */
   maxLength?: number;
+  /**
+   * The lengths of the largest batch the data can give (its batch-size longest tracks): the heap is grown
+   * once for that batch's real positions, which packed batches never exceed; tighter than `maxLength`.
+   */
+  maxLengths?: readonly number[];
   /** Target size of one chunk's activations (see Memory above). */
   activationBytes?: number;
   /** Time steps per chunk, overriding activationBytes (tests use it to exercise the chunked path). */
@@ -582,13 +587,21 @@ export function createPolyphonyModel(kernels: Kernels, hparams: HParams, opts: M
     return a;
   }
 
-  if (opts.maxLength !== undefined && opts.maxLength > 0) {
-    // Grows the heap once, for a full batch of the longest length.
+  {
+    // Grows the heap once, for the largest batch expected (the longest tracks, or B of the longest length).
     const B = hparams.batchSize;
-    const full = packBatch(new Int32Array(B).fill(opts.maxLength), opts.maxLength);
-    const chunks = chunksOf(full, opts.maxLength, keep < 1, true);
-    allocate(B, full.offsets[opts.maxLength], largestChunk(chunks), chunks.length, keep < 1, true);
-    k.release(paramsMark);
+    const lengths = new Int32Array(B);
+    if (opts.maxLengths) {
+      const longest = [...opts.maxLengths].sort((a, b) => b - a).slice(0, B);
+      lengths.set(longest.map((n) => Math.max(0, Math.floor(n))));
+    } else if (opts.maxLength !== undefined && opts.maxLength > 0) lengths.fill(opts.maxLength);
+    const T = lengths.reduce((m, n) => Math.max(m, n), 0);
+    if (T > 0) {
+      const full = packBatch(lengths, T);
+      const chunks = chunksOf(full, T, keep < 1, true);
+      allocate(B, full.offsets[T], largestChunk(chunks), chunks.length, keep < 1, true);
+      k.release(paramsMark);
+    }
   }
 
   // ---- Forward and backward ----

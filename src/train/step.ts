@@ -159,12 +159,10 @@ export class Trainer {
     }
     this.stepsPerQuarter = spq;
     this.batching = opts.batching ?? "random";
-    let longest = 0;
-    for (let i = 0; i < examples.count; i++) longest = Math.max(longest, examples.length(i));
-    // maxLength grows the heap once, for the longest track, instead of batch by batch.
+    // The heap is grown once, for the largest batch the data can give, instead of batch by batch.
     this.model = createPolyphonyModel(kernels, hparams, {
       seed,
-      maxLength: longest,
+      maxLengths: examples.longestLengths(hparams.batchSize),
       activationBytes: opts.activationBytes,
     });
     try {
