@@ -113,13 +113,13 @@ export class ExampleSet {
     return this.offsets[this.count];
   }
 
-  /** Events of example `i` (0 … count−1): its labels, the positions the model predicts. */
   /** The `k` longest examples' lengths, longest first (fewer when the set has fewer). */
   longestLengths(k: number): number[] {
     const all = Array.from({ length: this.count }, (_, i) => this.length(i));
     return all.sort((a, b) => b - a).slice(0, Math.max(0, k));
   }
 
+  /** Events of example `i` (0 … count−1): its labels, the positions the model predicts. */
   length(i: number): number {
     return this.offsets[i + 1] - this.offsets[i];
   }
