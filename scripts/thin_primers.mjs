@@ -30,8 +30,9 @@ for (let i = 0; i < count; i++) {
   const k = Math.floor((i * examples.length) / count);
   const ex = examples[k];
   const ids = [ex.inputs?.[0] ?? 0, ...ex.labels];
-  const steps = numSteps(decodeIds(ids, 4));
-  const seq = setLength(decodeIds(ids, 4), steps);
+  const decoded = decodeIds(ids, 4);
+  const steps = numSteps(decoded);
+  const seq = setLength(decoded, steps);
   const ns = toNoteSequence(seq);
   // Windows start on an onset a whole number of bars after the example's first one, and fit in it.
   const quarters = i % 4 < 2 ? 2 : 4;

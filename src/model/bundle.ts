@@ -120,8 +120,8 @@ function quantized(t: NamedTensor): SafetensorsTensor[] {
 /** The tensors with each I8 tensor times its scales (and the scale tensors gone). */
 function dequantized(tensors: readonly SafetensorsTensor[]): SafetensorsTensor[] {
   const byName = new Map(tensors.map((t) => [t.name, t]));
-  const used = new Set<string>();
-  const out: SafetensorsTensor[] = [];
+  // Each I8 tensor's name → its scales, checked; the scale tensors are then left out.
+  const scales = new Map<string, Float32Array>();
   for (const t of tensors) {
     if (t.dtype !== "I8") continue;
     const scaleName = t.name + INT8_SCALE_SUFFIX;
@@ -132,19 +132,20 @@ function dequantized(tensors: readonly SafetensorsTensor[]): SafetensorsTensor[]
         `int8 tensor ${t.name} needs a float tensor ${scaleName} of shape [${cols ?? 0}] beside it`,
       );
     }
-    used.add(scaleName);
+    scales.set(t.name, scale.data);
   }
-  for (const t of tensors) {
-    if (used.has(t.name)) continue;
-    if (t.dtype !== "I8") {
-      out.push(t);
-      continue;
-    }
-    const scale = (byName.get(t.name + INT8_SCALE_SUFFIX) as SafetensorsTensor).data;
-    const data = Float32Array.from(t.data, (q, i) => q * scale[i % scale.length]);
-    out.push({ name: t.name, shape: t.shape, data });
-  }
-  return out;
+  const scaleNames = new Set([...scales.keys()].map((n) => n + INT8_SCALE_SUFFIX));
+  return tensors
+    .filter((t) => !scaleNames.has(t.name))
+    .map((t) => {
+      const scale = scales.get(t.name);
+      if (!scale) return t;
+      return {
+        name: t.name,
+        shape: t.shape,
+        data: Float32Array.from(t.data, (q, i) => q * scale[i % scale.length]),
+      };
+    });
 }
 
 /** A trained model as the bytes of a bundle (one `.safetensors` file), loadable with `loadBundle`. */

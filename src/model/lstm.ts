@@ -33,9 +33,8 @@
  * recomputes a chunk's forward from its entering state, then backpropagates through it. The chunks are cut
  * from the last step back, so the last one, whose activations are still in place when the backward pass
  * starts, is as full as whole steps allow (up to R positions) and only the positions before it are
- * computed twice. When the whole
- * batch fits one chunk (the common case) nothing is recomputed. Bytes, with V = 259, d = 1 with dropout, b = 1
- * with backward, H_max the widest layer:
+ * computed twice. When the whole batch fits one chunk (the common case) nothing is recomputed. Bytes, with
+ * V = 259, d = 1 with dropout, b = 1 with backward, H_max the widest layer:
  *   per chunk position: 4·[Σ_k (6 + d)·H_k + 2V + 7b·H_max]
  *     (gates 4H, c H, h H, dropout output H, logits and dLogits V each; backward: dGates 4H_max, dY 2H_max,
  *     the positions' h_{t−1} H_max)
