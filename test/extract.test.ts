@@ -5,6 +5,7 @@ import {
   fromQuantizedSequence,
   numSteps,
   type PolyEvent,
+  setLength,
   toNoteSequence,
 } from "../src/events/codec.js";
 import { createNote, createNoteSequence, type NoteSequence } from "../src/notesequence.js";
@@ -232,10 +233,18 @@ describe("splitLongTracks (polyrnn extension)", () => {
     expect(stats.polyphonic_track_windows_discarded_too_short).toBe(0);
     // 4/4 at 1 step per quarter = 4 steps per bar: 80 steps → 20 bars, 40 steps → 10 bars.
     expect(buckets(stats.polyphonic_track_lengths_in_bars)).toEqual({ "[10,20)": 1, "[20,30)": 2 });
-    for (const s of sequences) {
-      expect(s.events[0].type).toBe(EventType.START);
-      expect(s.events.at(-2)?.type).toBe(EventType.STEP_END);
-      expect(s.events.at(-1)?.type).toBe(EventType.END);
+    for (const s of sequences) expect(s.events[0].type).toBe(EventType.START);
+    // The piece goes on after the first two windows: they end with a STEP_END, not END (a model would
+    // learn that music stops after 80 steps). The last window ends where the piece does.
+    expect(sequences.map((s) => s.events.slice(-2).map((e) => e.type))).toEqual([
+      [EventType.CONTINUED_NOTE, EventType.STEP_END],
+      [EventType.CONTINUED_NOTE, EventType.STEP_END],
+      [EventType.STEP_END, EventType.END],
+    ]);
+    // Nothing else is left out: with END put back, each window is the sequence of its own steps.
+    for (const s of sequences.slice(0, 2)) {
+      expect(s.events.filter((e) => e.type === EventType.END)).toHaveLength(0);
+      expect(numSteps(setLength(s, numSteps(s)))).toBe(numSteps(s));
     }
   });
 
@@ -255,7 +264,7 @@ describe("splitLongTracks (polyrnn extension)", () => {
     expect(firstStep(third.events)).toEqual([NEW(72)]);
     // Decoded with each window's startStep, the pieces line up with the original in absolute time.
     const notes = [first, second, third]
-      .flatMap((s) => toNoteSequence(s, { qpm: 60 }).notes)
+      .flatMap((s) => toNoteSequence(setLength(s, numSteps(s)), { qpm: 60 }).notes)
       .map((n) => [n.pitch, n.startTime, n.endTime])
       .sort((a, b) => a[1] - b[1] || a[0] - b[0]);
     expect(notes).toEqual([
@@ -297,7 +306,9 @@ describe("splitLongTracks (polyrnn extension)", () => {
       [20, 15],
       [35, 5],
     ]);
-    const all = sequences.flatMap((s) => toNoteSequence(s, { qpm: 60 }).notes.map((n) => n.pitch));
+    const all = sequences.flatMap((s) =>
+      toNoteSequence(setLength(s, numSteps(s)), { qpm: 60 }).notes.map((n) => n.pitch),
+    );
     expect(all).toEqual([62]);
   });
 });

@@ -77,6 +77,16 @@ describe("thin openings (polyrnn dataset --thin_openings)", () => {
     expect(two[8]).toEqual({ struck: [74, 43], held: [67] });
   });
 
+  it("a window cut before its piece's end (no END) is thinned alike and stays without END", () => {
+    const ids = fourVoices();
+    const cut = ids.slice(0, -1);
+    expect(idToEvent(cut.at(-1) ?? -1).type).toBe(EventType.STEP_END);
+    const thinned = thinOpening(cut, 12, 2);
+    expect(thinned).toEqual(thinOpening(ids, 12, 2).slice(0, -1));
+    expect(thinned.map(idToEvent).some((e) => e.type === EventType.END)).toBe(false);
+    expect(thinOpening(cut, 0, 1)).toEqual(cut);
+  });
+
   it("with no steps, and on every track of the example files, a zero-length opening gives the events back", () => {
     expect(thinOpening(fourVoices(), 0, 1)).toEqual(fourVoices());
     let tracks = 0;

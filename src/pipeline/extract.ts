@@ -107,7 +107,9 @@ export interface ExtractOptions {
    * (the last one shorter), each re-derived from the quantized notes so that it is a well-formed
    * sequence of its own. A note sounding across a window start is re-struck as NEW_NOTE at the window
    * start (the window cannot refer to a note it never saw begin). Windows shorter than minSteps are
-   * dropped.
+   * dropped. Only the last window ends with END: the others stop where the piece goes on, so they end
+   * with their last STEP_END (a model trained on windows that all ended with END would learn that music
+   * stops after maxSteps steps, and draw END, then silence, once a generation is longer than that).
    */
   splitLongTracks?: boolean;
 }
@@ -200,7 +202,8 @@ export function extractPolyphonicSequences(qns: NoteSequence, opts: ExtractOptio
           count("polyphonic_track_windows_discarded_too_short");
           continue;
         }
-        sequences.push(windowSequence(qns, startStep, from, to));
+        const window = windowSequence(qns, startStep, from, to);
+        sequences.push(to < end ? { ...window, events: window.events.slice(0, -1) } : window);
         incrementHistogram(histogram, Math.floor((to - from) / spb));
       }
     }

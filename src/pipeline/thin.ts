@@ -8,14 +8,18 @@
  */
 import {
   decodeIds,
+  END,
   type EventId,
   encodeIds,
+  eventToId,
   fromQuantizedSequence,
   numSteps,
   toNoteSequence,
 } from "../events/codec.js";
 import { hashUnit } from "../io/sha1.js";
 import { createNote, createNoteSequence } from "../notesequence.js";
+
+const END_ID = eventToId(END);
 
 /** The fewest and most steps a thin opening lasts. */
 export const THIN_OPENING_STEPS = Object.freeze({ min: 8, max: 32 });
@@ -28,12 +32,15 @@ interface StepNote {
 }
 
 /**
- * A track's events (START … STEP_END END, as extracted) thinned in its first `steps` steps: of the notes
- * that start there, only the highest at each onset (and, with `voices` 2, the lowest) are kept; they sound
- * their full length. The rest of the track is unchanged; with `steps` 0 the events come back as they were.
+ * A track's events (START … STEP_END END as extracted; a window cut before its piece's end has no END)
+ * thinned in its first `steps` steps: of the notes that start there, only the highest at each onset (and,
+ * with `voices` 2, the lowest) are kept; they sound their full length. The rest of the track is unchanged;
+ * with `steps` 0 the events come back as they were.
  */
 export function thinOpening(ids: readonly EventId[], steps: number, voices: 1 | 2): EventId[] {
-  const seq = decodeIds(ids, 1);
+  // A window cut before its piece's end has no END (extract.ts): decoded with one, returned without.
+  const cut = ids.at(-1) !== END_ID;
+  const seq = decodeIds(cut ? [...ids, END_ID] : ids, 1);
   // One step per second (1 step a quarter at 60 qpm): the note times are the step numbers, exactly.
   const ns = toNoteSequence(seq, { qpm: 60 });
   const total = numSteps(seq);
@@ -58,7 +65,8 @@ export function thinOpening(ids: readonly EventId[], steps: number, voices: 1 | 
       .filter((n) => n.start >= steps || kept.has(n))
       .map((n) => createNote({ pitch: n.pitch, quantizedStartStep: n.start, quantizedEndStep: n.end })),
   });
-  return encodeIds(fromQuantizedSequence(qns));
+  const thinned = encodeIds(fromQuantizedSequence(qns));
+  return cut ? thinned.slice(0, -1) : thinned;
 }
 
 /**
