@@ -14,16 +14,18 @@
 #
 # On the device machine, one call: run(command="bash scripts/burst.sh run 8 16", carry=[".burst", "dist"],
 # timeout_s=600); the files come back under its files_at. Tried here with `run 1 1` (OUT=/tmp/x): the same
-# dataset checksums as out/runs/ds48 (training_thin.tfrecord c5b0c374…), 18 steps in the minute on one thread.
+# dataset checksums as out/runs/ds128e (training_thin.tfrecord 950f3f89…), 5 steps in the minute on one thread.
 #
 # The dataset there is remade by the card's commands from the same files under the same folder name, so its
-# eval split and training windows are those of out/runs/ds48 (`run` prints the file's checksum to compare).
+# eval split and training windows are those of out/runs/ds128e (`run` prints the file's checksum to compare).
+# Since step 10,974 the run trains on 128-step windows that end with END only where the piece does, at
+# learning rate 0.0003 (models/README.md).
 # Environment: DATA (default ../shared/data), RUN (default out/runs/bach48b), OUT (for `run`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DATA="${DATA:-../shared/data}"
 RUN="${RUN:-out/runs/bach48b}"
-HPARAMS="batch_size=64,rnn_layer_sizes=[256,256,256],dropout_keep_prob=0.5,clip_norm=5,learning_rate=0.001"
+HPARAMS="batch_size=64,rnn_layer_sizes=[256,256,256],dropout_keep_prob=0.5,clip_norm=5,learning_rate=0.0003"
 
 step_of() { # the `step` in a safetensors file's metadata
   "${NODE:-node}" -e 'const b=require("fs").readFileSync(process.argv[1]);const n=Number(b.readBigUInt64LE(0));console.log(JSON.parse(b.subarray(8,8+n)).__metadata__.step)' "$1"
@@ -54,17 +56,17 @@ run)
   trap 'rm -rf "$W"' EXIT
   tar -xJf .burst/chorales.tar.xz -C "$W"
   "${P[@]}" convert --input_dir="$W/bach-chorales-midi" --output_file="$W/notes.tfrecord" --log=ERROR
-  "${P[@]}" dataset --input="$W/notes.tfrecord" --output_dir="$W/ds48" --eval_ratio=0.1 --seed=1 --max_steps=48 \
-    --min_steps=16 --split_long_tracks --log=ERROR
+  "${P[@]}" dataset --input="$W/notes.tfrecord" --output_dir="$W/ds128e" --eval_ratio=0.1 --seed=1 --max_steps=128 \
+    --split_long_tracks --log=ERROR
   # The run goes on with thin openings since step 6,581 (models/README.md): the same transform as there.
-  "$NODE" scripts/thin_openings.mjs "$W/ds48/training_poly_tracks.tfrecord" "$W/ds48/training_thin.tfrecord" 0.25 1
-  sha256sum "$W/ds48/training_poly_tracks.tfrecord" "$W/ds48/training_thin.tfrecord" | tee "$OUT/burst.log"
+  "$NODE" scripts/thin_openings.mjs "$W/ds128e/training_poly_tracks.tfrecord" "$W/ds128e/training_thin.tfrecord" 0.25 1
+  sha256sum "$W/ds128e/training_poly_tracks.tfrecord" "$W/ds128e/training_thin.tfrecord" | tee "$OUT/burst.log"
   start=$(step_of .burst/bach.ckpt.safetensors)
   mkdir -p "$W/run/train"
   cp .burst/bach.ckpt.safetensors "$W/run/train/model.ckpt-$start.safetensors"
   # SIGINT at the end: the run saves a checkpoint and exits.
   timeout -s INT "$((minutes * 60))" "${P[@]}" train --run_dir="$W/run" \
-    --sequence_example_file="$W/ds48/training_thin.tfrecord" --seed=7 --kernels=wasm --threads="$threads" \
+    --sequence_example_file="$W/ds128e/training_thin.tfrecord" --seed=7 --kernels=wasm --threads="$threads" \
     --batching=random --hparams="$HPARAMS" --num_training_steps=100000 --summary_frequency=10 --num_checkpoints=3 \
     --checkpoint_secs=120 2>&1 | tr '\r' '\n' | grep -v '^$' >>"$OUT/burst.log" || true
   newest=$(ls "$W"/run/train/model.ckpt-*.safetensors | sort -t- -k2 -n | tail -1)
