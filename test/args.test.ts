@@ -33,6 +33,17 @@ describe("absl-style flags", () => {
     expect(() => parseArgs(["--num_steps"], TABLE)).toThrow(/--num_steps needs a value/);
     expect(() => parseArgs([], TABLE)).toThrow(/--input is required/);
   });
+  it("refuses a number below a flag's min, naming the flag, the bound and the value", () => {
+    const table = {
+      jobs: { type: "int", default: 2, min: 1, help: "jobs" },
+      secs: { type: "float", default: 60, min: 0, help: "secs" },
+    } as const;
+    expect(parseArgs(["--jobs=1", "--secs=0"], table).flags).toEqual({ jobs: 1, secs: 0 });
+    expect(() => parseArgs(["--jobs=0"], table)).toThrow(new UsageError("--jobs must be at least 1, got 0"));
+    expect(() => parseArgs(["--secs", "-0.5"], table)).toThrow(
+      new UsageError("--secs must be at least 0, got -0.5"),
+    );
+  });
   it("--help skips the required check and the help text names every flag with its default", () => {
     expect(parseArgs(["--help"], TABLE).help).toBe(true);
     const text = formatHelp("cmd", "does things", TABLE);

@@ -61,6 +61,9 @@ describe("convert_dir_to_note_sequences / polyrnn convert", () => {
       runCli("polyrnn", ["convert", "--input_dir", EXAMPLES, "--output_file", b, "--jobs", "2"]).status,
     ).toBe(0);
     expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+    const none = runCli("polyrnn", ["convert", "--input_dir", EXAMPLES, "--output_file", a, "--jobs=0"]);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain("--jobs must be at least 1, got 0");
   });
 
   it("reports bad files with the reason, converts the rest and exits 0", () => {

@@ -18,6 +18,7 @@ import {
   HPARAM_NAMES,
   hparamsToJson,
   parseHParams,
+  sameHParams,
 } from "../src/model/hparams.js";
 import { decodeCheckpoint } from "../src/train/checkpoint_format.js";
 import { trainLoop } from "../src/train/loop.js";
@@ -271,5 +272,14 @@ describe("the hparams table", () => {
     expect(Object.keys(JSON.parse(hparamsToJson(DEFAULT_HPARAMS)))).toEqual(names);
     expect(Object.keys(DEFAULT_HPARAMS)).toHaveLength(names.length);
     expect(Object.isFrozen(DEFAULT_HPARAMS) && Object.isFrozen(DEFAULT_HPARAMS.rnnLayerSizes)).toBe(true);
+  });
+
+  it("sameHParams compares every field, the layer sizes element by element", () => {
+    expect(sameHParams(DEFAULT_HPARAMS, parseHParams(formatHParams(DEFAULT_HPARAMS)))).toBe(true);
+    expect(sameHParams(DEFAULT_HPARAMS, { ...DEFAULT_HPARAMS, learningRate: 0.0003 })).toBe(false);
+    expect(sameHParams(DEFAULT_HPARAMS, { ...DEFAULT_HPARAMS, rnnLayerSizes: [256, 256, 128] })).toBe(false);
+    expect(
+      sameHParams(DEFAULT_HPARAMS, { ...DEFAULT_HPARAMS, rnnLayerSizes: [...DEFAULT_HPARAMS.rnnLayerSizes] }),
+    ).toBe(true);
   });
 });

@@ -14,6 +14,8 @@ export interface FlagSpec {
   help: string;
   default?: string | number | boolean;
   required?: boolean;
+  /** Smallest value of a number flag; a smaller one is refused. */
+  min?: number;
   /** Largest value of a number flag (limits.ts); a larger one is refused naming the limit. */
   max?: number;
 }
@@ -40,7 +42,9 @@ export interface ParsedArgs<T extends FlagTable> {
   explicit: Set<string>;
 }
 
-function withinMax(name: string, spec: FlagSpec, n: number): number {
+function withinRange(name: string, spec: FlagSpec, n: number): number {
+  if (spec.min !== undefined && n < spec.min)
+    throw new UsageError(`--${name} must be at least ${spec.min}, got ${n}`);
   const problem = spec.max === undefined ? undefined : overLimit(n, spec.max);
   if (problem) throw new UsageError(`--${name} ${problem}`);
   return n;
@@ -59,13 +63,13 @@ function parseValue(name: string, spec: FlagSpec, raw: string): string | number 
         throw new UsageError(`--${name} takes a whole number, got "${raw}"`);
       if (!Number.isSafeInteger(Number(raw)))
         throw new UsageError(`--${name} takes a whole number below 2^53, got "${raw}"`);
-      return withinMax(name, spec, Number(raw));
+      return withinRange(name, spec, Number(raw));
     }
     case "float": {
       const n = Number(raw);
       if (raw.trim() === "" || !Number.isFinite(n))
         throw new UsageError(`--${name} takes a number, got "${raw}"`);
-      return withinMax(name, spec, n);
+      return withinRange(name, spec, n);
     }
     default:
       // An empty value where one is needed (`--run_dir=`) would silently mean the current folder.

@@ -22,6 +22,7 @@ export const CONVERT_FLAGS = {
   recursive: { type: "bool", default: false, help: "Also convert the files in sub-folders." },
   jobs: {
     type: "int",
+    min: 1,
     default: availableParallelism(),
     help: "Files converted in parallel (worker threads); 1 converts in the main thread.",
   },
@@ -38,10 +39,6 @@ export async function runConvert(argv: string[], usage: string): Promise<number>
   if (help) {
     console.log(formatHelp(usage, CONVERT_DESCRIPTION, CONVERT_FLAGS));
     return 0;
-  }
-  if (flags.jobs < 1) {
-    console.error(`${usage.split(" ")[0]}: --jobs must be at least 1`);
-    return 2;
   }
   const quiet = flags.quiet || flags.log === "ERROR";
   let progress: Progress | undefined;

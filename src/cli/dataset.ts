@@ -40,11 +40,13 @@ export const DATASET_FLAGS = {
   },
   min_steps: {
     type: "int",
+    min: 0,
     default: DEFAULT_DATASET_OPTIONS.minSteps,
     help: "Shortest track kept, in 16th-note steps (Magenta: 80).",
   },
   max_steps: {
     type: "int",
+    min: 1,
     default: DEFAULT_DATASET_OPTIONS.maxSteps,
     help: "Longest track kept, in steps (Magenta: 512); longer ones are dropped, or cut with --split_long_tracks.",
   },
@@ -147,10 +149,8 @@ export async function runDataset(argv: string[], usage: string): Promise<number>
   if (sources.length !== 1) throw new UsageError("give exactly one of --input, --from_frames or --from_satb");
   if (!(flags.eval_ratio >= 0 && flags.eval_ratio <= 1))
     throw new UsageError("--eval_ratio must be between 0 and 1");
-  if (flags.min_steps < 0) throw new UsageError("--min_steps must be at least 0");
   if (!(flags.thin_openings >= 0 && flags.thin_openings <= 1))
     throw new UsageError("--thin_openings must be between 0 and 1");
-  if (flags.max_steps < 1) throw new UsageError("--max_steps must be at least 1");
   const frames = flags.input === undefined;
   if (
     (!frames || (explicit.has("min_steps") && explicit.has("max_steps"))) &&

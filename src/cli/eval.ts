@@ -51,6 +51,7 @@ export const EVAL_FLAGS = {
   },
   batch_size: {
     type: "int",
+    min: 0,
     default: 0,
     help: "Sequences per forward pass; 0 = the model's batch_size.",
   },
@@ -61,6 +62,7 @@ export const EVAL_FLAGS = {
   },
   num_eval_examples: {
     type: "int",
+    min: 0,
     default: 0,
     help: "With --sequence_example_file: 0 evaluates every example once; N > 0 does Magenta's N // batch_size full batches.",
   },
@@ -68,6 +70,7 @@ export const EVAL_FLAGS = {
   kernels: { type: "string", default: "auto", help: `Kernels: ${KERNEL_KINDS.join(", ")}.` },
   threads: {
     type: "int",
+    min: 0,
     default: 0,
     max: LIMITS.threads,
     help: "Threads for the WebAssembly kernels (0 = the cores not busy with other work).",
@@ -218,9 +221,6 @@ export async function runEval(argv: string[], usage: string): Promise<number> {
   if (!KERNEL_KINDS.includes(flags.kernels as KernelKind)) {
     throw new UsageError(`--kernels=${flags.kernels}: valid values are ${KERNEL_KINDS.join(", ")}`);
   }
-  if (flags.batch_size < 0) throw new UsageError("--batch_size must be at least 0 (0 = the model's)");
-  if (flags.num_eval_examples < 0) throw new UsageError("--num_eval_examples must be at least 0");
-  if (flags.threads < 0) throw new UsageError("--threads must be at least 0");
 
   const src = await loadModelSource({ bundleFile: flags.bundle_file, runDir: flags.run_dir });
   // Read the data before starting the kernels: a bad file fails fast.

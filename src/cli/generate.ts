@@ -45,6 +45,7 @@ export const GENERATE_FLAGS = {
   bundle_description: { type: "string", help: "Description stored in a saved bundle." },
   average_checkpoints: {
     type: "int",
+    min: 1,
     default: 1,
     max: 100,
     help: "With --save_generator_bundle: the bundle's weights are the mean of the run's newest N checkpoints (they usually score better than the newest alone); the bundle records their steps.",
@@ -171,8 +172,6 @@ export async function runGenerate(argv: string[], usage: string): Promise<number
         `--bundle_dtype=${flags.bundle_dtype}: expected ${BUNDLE_DTYPES.slice(0, -1).join(", ")} or ${BUNDLE_DTYPES.at(-1)}`,
       );
     }
-    if (flags.average_checkpoints < 1)
-      throw new UsageError(`--average_checkpoints must be at least 1, got ${flags.average_checkpoints}`);
     const run = await readRunDir(flags.run_dir, info, flags.average_checkpoints);
     checkHParams(flags.hparams, run.hparams, run.path);
     if (!flags.bundle_description)

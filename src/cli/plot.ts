@@ -46,10 +46,12 @@ export const PLOT_FLAGS = {
   },
   split_time: {
     type: "float",
+    min: 0,
     help: "End of the primer in seconds: notes starting before it are drawn as primer, the rest as generated.",
   },
   split_step: {
     type: "int",
+    min: 0,
     help: "End of the primer in 16th-note steps (4 per quarter note, at the file's first tempo), as polyrnn generate counts them.",
   },
   width: { type: "int", default: 1200, help: "Picture width in pixels." },
@@ -231,10 +233,6 @@ export async function runPlot(argv: string[], usage: string): Promise<number> {
     throw new UsageError(`--output must end in .svg or .png, got ${flags.output}`);
   if (explicit.has("split_time") && explicit.has("split_step"))
     throw new UsageError("give --split_time or --split_step, not both");
-  if (explicit.has("split_time") && !(flags.split_time >= 0))
-    throw new UsageError(`--split_time must be 0 or more, got ${flags.split_time}`);
-  if (explicit.has("split_step") && flags.split_step < 0)
-    throw new UsageError(`--split_step must be 0 or more, got ${flags.split_step}`);
 
   let failed = 0;
   for (const input of positionals) {

@@ -38,16 +38,19 @@ export const TRAIN_FLAGS = {
   },
   num_training_steps: {
     type: "int",
+    min: 0,
     default: 0,
     help: "Train until this global step; 0 trains until stopped (Ctrl-C saves a checkpoint and exits).",
   },
   summary_frequency: {
     type: "int",
+    min: 1,
     default: 10,
     help: "Write metrics (TensorBoard, metrics.jsonl, the log) every this many steps.",
   },
   num_checkpoints: {
     type: "int",
+    min: 0,
     default: 10,
     help: "Keep this many newest checkpoints (0 keeps all); one per hour is kept for good, as TensorFlow's Saver.",
   },
@@ -58,11 +61,13 @@ export const TRAIN_FLAGS = {
   },
   num_eval_examples: {
     type: "int",
+    min: 0,
     default: 0,
     help: "Eval examples per evaluation: 0 evaluates every example once (as polyrnn eval); N > 0 does Magenta's N // batch_size full batches.",
   },
   eval_timeout_secs: {
     type: "float",
+    min: 0,
     default: 300,
     help: "With --eval: stop after this many seconds without a new checkpoint (Magenta: 300).",
   },
@@ -81,6 +86,7 @@ export const TRAIN_FLAGS = {
   },
   checkpoint_secs: {
     type: "float",
+    min: 0,
     default: 60,
     help: "Write a checkpoint every this many seconds (Magenta: 60), besides at the start and the end.",
   },
@@ -91,12 +97,14 @@ export const TRAIN_FLAGS = {
   },
   threads: {
     type: "int",
+    min: 0,
     default: 0,
     max: LIMITS.threads,
     help: "Threads for the WebAssembly kernels; 0 picks the cores not busy with other work (the cores less the load average, at least 1).",
   },
   activation_mb: {
     type: "int",
+    min: 0,
     default: 0,
     max: 65536,
     help: "Memory (MiB) for one batch's activations kept for the backward pass; a batch that needs more is cut into chunks and the forward pass of all but the last is computed twice (a 3x256 batch of 64 Bach windows of 48 steps needs about 470, of 64 whole chorales 2,300–2,400). 0 = an eighth of the free memory, from 256 to 2560.",
@@ -144,14 +152,6 @@ export async function runTrain(argv: string[], usage: string): Promise<number> {
   if (!KERNEL_KINDS.includes(flags.kernels as KernelKind)) {
     throw new UsageError(`--kernels takes one of ${KERNEL_KINDS.join(", ")}, got "${flags.kernels}"`);
   }
-  if (flags.num_training_steps < 0) throw new UsageError("--num_training_steps must be at least 0");
-  if (flags.summary_frequency < 1) throw new UsageError("--summary_frequency must be at least 1");
-  if (flags.num_checkpoints < 0) throw new UsageError("--num_checkpoints must be at least 0");
-  if (flags.num_eval_examples < 0) throw new UsageError("--num_eval_examples must be at least 0");
-  if (flags.checkpoint_secs < 0) throw new UsageError("--checkpoint_secs must be at least 0");
-  if (flags.eval_timeout_secs < 0) throw new UsageError("--eval_timeout_secs must be at least 0");
-  if (flags.threads < 0) throw new UsageError("--threads must be at least 0");
-  if (flags.activation_mb < 0) throw new UsageError("--activation_mb must be at least 0");
   if (!TRAIN_BATCHINGS.includes(flags.batching as TrainBatching)) {
     throw new UsageError(`--batching takes one of ${TRAIN_BATCHINGS.join(", ")}, got "${flags.batching}"`);
   }

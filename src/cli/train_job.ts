@@ -35,7 +35,7 @@ import { readTFRecordFile } from "../io/fs.js";
 import { dropMetricsAfter, METRICS_FILE, RunLogs } from "../io/run_logs.js";
 import { createKernels, type KernelKind } from "../kernels/index.js";
 import type { Kernels } from "../kernels/types.js";
-import { formatHParams, type HParams, hparamsDiff } from "../model/hparams.js";
+import { formatHParams, type HParams, hparamsDiff, sameHParams } from "../model/hparams.js";
 import { createPolyphonyModel, type LstmModel } from "../model/lstm.js";
 import { trainLoop } from "../train/loop.js";
 import { TAGS, trainSummary } from "../train/metrics.js";
@@ -203,10 +203,6 @@ function noteReport(set: ExampleSet, file: string, reporter: Reporter): void {
   if (set.report.skippedEmpty > 0) {
     reporter.warn(`warning: ${file}: skipped ${set.report.skippedEmpty} record(s) with no events`);
   }
-}
-
-function sameHParams(a: HParams, b: HParams): boolean {
-  return formatHParams(a) === formatHParams(b);
 }
 
 /**

@@ -12,7 +12,7 @@ import { LIMITS } from "../limits.js";
 import type { NamedTensor } from "../model/api.js";
 import { averageWeights } from "../model/average.js";
 import { loadBundle } from "../model/bundle.js";
-import { formatHParams, type HParams } from "../model/hparams.js";
+import { formatHParams, type HParams, sameHParams } from "../model/hparams.js";
 import { CHECKPOINT_FORMAT } from "../model/model_file.js";
 import { CheckpointError } from "../train/checkpoint_format.js";
 import {
@@ -121,7 +121,7 @@ export async function readRunDir(
     }
   }
   for (const o of older) {
-    if (formatHParams(o.hparams) !== formatHParams(newest.hparams))
+    if (!sameHParams(o.hparams, newest.hparams))
       throw new PolyrnnError(`${o.path}: hparams ${formatHParams(o.hparams)} differ from ${newest.path}'s`);
   }
   const sources = [...older.reverse(), newest];

@@ -263,6 +263,11 @@ export function formatHParams(h: HParams): string {
   return KEYS.map((key) => `${fieldOf(key).name}=${formatValue(h[key])}`).join(",");
 }
 
+/** Whether two hparams are the same in every field (as Magenta's syntax writes them). */
+export function sameHParams(a: HParams, b: HParams): boolean {
+  return formatHParams(a) === formatHParams(b);
+}
+
 /** The fields where `a` and `b` differ, by Magenta's names, each value in Magenta's syntax. */
 export function hparamsDiff(a: HParams, b: HParams): { name: string; from: string; to: string }[] {
   return KEYS.map((key) => ({
