@@ -41,7 +41,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { EventType, eventToId, noteEvent, START, STEP_END } from "../dist/events/codec.js";
+import { EventType, eventToId, noteEvent, START, STEP_END, STEP_END_ID } from "../dist/events/codec.js";
 import { beamSearch } from "../dist/generate/beam_search.js";
 import { createLstmRnn } from "../dist/generate/lstm_rnn.js";
 import { GENERATION_OPTIONS } from "../dist/generate/options.js";
@@ -99,7 +99,6 @@ const PRIMER = [
   STEP_END,
 ];
 const PRIMER_IDS = PRIMER.map(eventToId);
-const STEP_END_ID = eventToId(STEP_END);
 
 function parseModel(spec) {
   const m = /^(\d+)x(\d+)$/.exec(spec);

@@ -12,7 +12,7 @@
 // thin tuning primers that `PRIMERS=thin bash scripts/bach_quality.sh` writes to $WORK/thin_primers.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { EventType, eventToId } from "../dist/events/codec.js";
+import { END_ID, EventType, eventToId, STEP_END_ID } from "../dist/events/codec.js";
 import { beamSearch } from "../dist/generate/beam_search.js";
 import { createLstmRnn } from "../dist/generate/lstm_rnn.js";
 import { createRng } from "../dist/generate/rng.js";
@@ -30,8 +30,6 @@ if (!modelFile || !primerDir || !["well-formed", "magenta"].includes(mode)) {
 const STEPS = 128;
 const BLOCK = 32;
 const OUTPUTS = 5;
-const END_ID = eventToId({ type: EventType.END, pitch: 0 });
-const STEP_END_ID = eventToId({ type: EventType.STEP_END, pitch: 0 });
 const k = await createKernels("wasm", { threads: 1 });
 const rnn = createLstmRnn(k, loadBundle(readFileSync(modelFile)).weights);
 const blocks = Array.from({ length: STEPS / BLOCK }, () => ({ steps: 0, pEnd: 0, ends: 0, silent: 0 }));

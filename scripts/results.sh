@@ -21,6 +21,11 @@ if [ ! -f "$WORK/bach/ds/eval_poly_tracks.tfrecord" ]; then
   "${P[@]}" dataset --input="$WORK/bach/notes.tfrecord" --output_dir="$WORK/bach/ds" --eval_ratio=0.1 --seed=1 \
     --max_steps=48 --min_steps=16 --split_long_tracks --log=ERROR
 fi
+# The same chorales in 128-step windows: how the model does past 48 steps (generations are 128 long).
+if [ ! -f "$WORK/bach/ds128/eval_poly_tracks.tfrecord" ]; then
+  "${P[@]}" dataset --input="$WORK/bach/notes.tfrecord" --output_dir="$WORK/bach/ds128" --eval_ratio=0.1 --seed=1 \
+    --max_steps=128 --split_long_tracks --log=ERROR
+fi
 if [ ! -f "$WORK/schubert/ds/eval_poly_tracks.tfrecord" ]; then
   mkdir -p "$WORK/schubert/schubert15"
   while read -r name; do
@@ -39,6 +44,12 @@ for m in bach schubert; do
     console.log(process.argv[2], "step", r.model.step, Object.entries(r.metrics).filter(([k]) => !k.includes("per_step"))
       .map(([k, v]) => `${k.replace("metrics/", "")} ${v.toFixed(4)}`).join(", "));' "$OUT/eval_$m.json" "$m"
 done
+
+"${P[@]}" eval --bundle_file=models/bach.safetensors --sequence_example_file="$WORK/bach/ds128/eval_poly_tracks.tfrecord" \
+  --json >"$OUT/eval_bach128.json"
+node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  console.log("bach, 128-step eval windows: loss", r.metrics.loss.toFixed(4), "accuracy", r.metrics["metrics/accuracy"].toFixed(4));' \
+  "$OUT/eval_bach128.json"
 
 echo "== generations from seed1 and seed2 with both bundles (--seed=1), drawn as piano rolls"
 # The notebook's flags: the bach bundle continues the primer; the Schubert model gets it injected.

@@ -6,7 +6,7 @@
 //   node scripts/thin_openings.mjs IN.tfrecord OUT.tfrecord [FRACTION=0.25] [SEED=1]
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { decodeSequenceExample, encodeSequenceExample } from "../dist/dataset/sequence_example.js";
-import { eventToId, START, toTrainingExample } from "../dist/events/codec.js";
+import { START_ID, toTrainingExample } from "../dist/events/codec.js";
 import { decodeTFRecords, encodeTFRecords } from "../dist/io/tfrecord.js";
 import { THIN_OPENING_STEPS, thinOpening } from "../dist/pipeline/thin.js";
 
@@ -25,7 +25,6 @@ const random = () => {
   state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
   return state / 2 ** 32;
 };
-const startId = eventToId(START);
 const span = THIN_OPENING_STEPS.max - THIN_OPENING_STEPS.min + 1;
 
 const records = [];
@@ -39,7 +38,7 @@ for (const record of decodeTFRecords(readFileSync(input))) {
     continue;
   }
   const { labels, inputs } = decodeSequenceExample(record);
-  const ids = thinOpening([startId, ...labels], steps, voices);
+  const ids = thinOpening([START_ID, ...labels], steps, voices);
   // A record with one-hot inputs (--include_inputs) keeps them: the events shifted right behind START.
   records.push(encodeSequenceExample(inputs ? toTrainingExample(ids) : { labels: ids.slice(1) }));
   thinned++;

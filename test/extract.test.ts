@@ -285,6 +285,8 @@ describe("splitLongTracks (polyrnn extension)", () => {
     });
     expect(sequences.map((s) => s.startStep)).toEqual([0, 80]);
     expect(stats.polyphonic_track_windows_discarded_too_short).toBe(1);
+    // The piece's end was in the dropped window, so no window kept has an END.
+    expect(sequences.map((s) => s.events.at(-1)?.type)).toEqual([EventType.STEP_END, EventType.STEP_END]);
   });
 
   it("respects startStep: notes starting before it are skipped, not re-struck", () => {

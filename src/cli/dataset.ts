@@ -53,7 +53,7 @@ export const DATASET_FLAGS = {
   split_long_tracks: {
     type: "bool",
     default: false,
-    help: "Cut tracks longer than --max_steps into windows of --max_steps steps instead of dropping them. Only a piece's last window ends with END: the others stop where the music goes on.",
+    help: "Cut tracks longer than --max_steps into windows of --max_steps steps instead of dropping them. Only a piece's last window ends with END (none when it is shorter than --min_steps and dropped): the others stop where the music goes on.",
   },
   merge_programs: {
     type: "bool",

@@ -99,6 +99,7 @@ export const GENERATE_FLAGS = {
   kernels: { type: "string", default: "auto", help: `Kernels: ${KERNEL_KINDS.join(", ")}.` },
   threads: {
     type: "int",
+    min: 0,
     default: 0,
     max: LIMITS.threads,
     help: "Threads for the WebAssembly kernels (0 = the cores not busy with other work).",

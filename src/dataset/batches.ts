@@ -73,7 +73,7 @@ export function permutation(n: number, seed: number): Uint32Array {
  * SequenceExample), or `trackToExample` of a track.
  */
 export interface ExampleIds {
-  /** The events to predict: a track's events after START, up to its END. Empty examples are skipped. */
+  /** The events to predict: a track's events after START, to its END (or last STEP_END). Empty examples are skipped. */
   labels: readonly number[];
   /**
    * The events fed to the model, when the record carries them (Magenta's one-hot inputs, as ids): as many

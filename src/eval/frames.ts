@@ -20,12 +20,8 @@
  * Pure: no files, no console; runs wherever the model runs.
  */
 import { PolyrnnError } from "../errors.js";
-import { EventType, eventToId, NUM_CLASSES } from "../events/codec.js";
+import { END_ID, EventType, eventToId, NUM_CLASSES, START_ID, STEP_END_ID } from "../events/codec.js";
 import type { Batch, PolyphonyModel } from "../model/api.js";
-
-const START_ID = eventToId({ type: EventType.START, pitch: 0 });
-const END_ID = eventToId({ type: EventType.END, pitch: 0 });
-const STEP_END_ID = eventToId({ type: EventType.STEP_END, pitch: 0 });
 
 /** Uniform random over 88 independent keys: 88·ln 2 nats per frame (the protocol's reference). */
 export const UNIFORM_FRAME_NLL = 88 * Math.LN2;

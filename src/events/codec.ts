@@ -54,6 +54,10 @@ export const STANDARD_PPQ = 220;
 export const START: PolyEvent = Object.freeze({ type: EventType.START, pitch: 0 });
 export const END: PolyEvent = Object.freeze({ type: EventType.END, pitch: 0 });
 export const STEP_END: PolyEvent = Object.freeze({ type: EventType.STEP_END, pitch: 0 });
+/** The ids of START, END and STEP_END. */
+export const START_ID: EventId = eventToId(START);
+export const END_ID: EventId = eventToId(END);
+export const STEP_END_ID: EventId = eventToId(STEP_END);
 
 function validPitch(p: number): boolean {
   return Number.isInteger(p) && p >= MIN_MIDI_PITCH && p <= MAX_MIDI_PITCH;

@@ -73,7 +73,7 @@ export function choosePartition(
 
 export interface ProcessedSequence {
   mode: Mode;
-  /** Event ids of every extracted track (START … END), in Magenta's processing order. */
+  /** Event ids of every extracted track (START … END; a window cut before its piece's end has no END), in Magenta's processing order. */
   tracks: number[][];
   /** Notes of the input, and notes that reach the dataset in the untransposed tracks. */
   inputNotes: number;

@@ -107,9 +107,10 @@ export interface ExtractOptions {
    * (the last one shorter), each re-derived from the quantized notes so that it is a well-formed
    * sequence of its own. A note sounding across a window start is re-struck as NEW_NOTE at the window
    * start (the window cannot refer to a note it never saw begin). Windows shorter than minSteps are
-   * dropped. Only the last window ends with END: the others stop where the piece goes on, so they end
-   * with their last STEP_END (a model trained on windows that all ended with END would learn that music
-   * stops after maxSteps steps, and draw END, then silence, once a generation is longer than that).
+   * dropped. Only the piece's last window ends with END (none does when that one is dropped): the others
+   * stop where the piece goes on, so they end with their last STEP_END. A model trained on windows that
+   * all ended with END learns that music stops after maxSteps steps, and puts its probability on END past
+   * that. Decode such a window with `toNoteSequence(setLength(w, numSteps(w)))`.
    */
   splitLongTracks?: boolean;
 }

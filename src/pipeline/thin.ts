@@ -8,18 +8,15 @@
  */
 import {
   decodeIds,
-  END,
+  END_ID,
   type EventId,
   encodeIds,
-  eventToId,
   fromQuantizedSequence,
   numSteps,
   toNoteSequence,
 } from "../events/codec.js";
 import { hashUnit } from "../io/sha1.js";
 import { createNote, createNoteSequence } from "../notesequence.js";
-
-const END_ID = eventToId(END);
 
 /** The fewest and most steps a thin opening lasts. */
 export const THIN_OPENING_STEPS = Object.freeze({ min: 8, max: 32 });

@@ -24,7 +24,7 @@ export { type StepMetrics, Trainer, type TrainerOptions } from "./step.js";
 
 /** The tracks of `buildDataset`, as event ids, with the pipeline's statistics. */
 export interface TrainingDataset {
-  /** Event ids of every training track (START … END). */
+  /** Event ids of every training track (START … END, or … STEP_END for a window cut before its piece's end). */
   training: number[][];
   /**
    * Event ids of every eval track: the inputs that Magenta's partition (`evalRatio`) held out, all their

@@ -124,7 +124,7 @@ export class Trainer {
   private readonly batches: TrainingBatches;
 
   /**
-   * `data`: event-id tracks (`buildDataset(…).training`, START … END) or a loaded ExampleSet. Throws when
+   * `data`: event-id tracks (`buildDataset(…).training`, START …) or a loaded ExampleSet. Throws when
    * there is no example, or when the checkpoint does not fit the hparams.
    */
   constructor(
