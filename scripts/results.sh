@@ -37,19 +37,17 @@ if [ ! -f "$WORK/schubert/ds/eval_poly_tracks.tfrecord" ]; then
 fi
 
 echo "== eval metrics of the bundles on their eval sets (Magenta's eval: dropout on)"
-for m in bach schubert; do
-  "${P[@]}" eval --bundle_file="models/$m.safetensors" \
-    --sequence_example_file="$WORK/$m/ds/eval_poly_tracks.tfrecord" --json >"$OUT/eval_$m.json"
+# One eval: bundle, eval split, JSON written, label printed.
+evaluate() {
+  "${P[@]}" eval --bundle_file="models/$1.safetensors" --sequence_example_file="$2" --json >"$3"
   node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     console.log(process.argv[2], "step", r.model.step, Object.entries(r.metrics).filter(([k]) => !k.includes("per_step"))
-      .map(([k, v]) => `${k.replace("metrics/", "")} ${v.toFixed(4)}`).join(", "));' "$OUT/eval_$m.json" "$m"
+      .map(([k, v]) => `${k.replace("metrics/", "")} ${v.toFixed(4)}`).join(", "));' "$3" "$4"
+}
+for m in bach schubert; do
+  evaluate "$m" "$WORK/$m/ds/eval_poly_tracks.tfrecord" "$OUT/eval_$m.json" "$m"
 done
-
-"${P[@]}" eval --bundle_file=models/bach.safetensors --sequence_example_file="$WORK/bach/ds128/eval_poly_tracks.tfrecord" \
-  --json >"$OUT/eval_bach128.json"
-node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  console.log("bach, 128-step eval windows: loss", r.metrics.loss.toFixed(4), "accuracy", r.metrics["metrics/accuracy"].toFixed(4));' \
-  "$OUT/eval_bach128.json"
+evaluate bach "$WORK/bach/ds128/eval_poly_tracks.tfrecord" "$OUT/eval_bach128.json" "bach, 128-step eval windows:"
 
 echo "== generations from seed1 and seed2 with both bundles (--seed=1), drawn as piano rolls"
 # The notebook's flags: the bach bundle continues the primer; the Schubert model gets it injected.
