@@ -39,9 +39,11 @@ describe("absl-style flags", () => {
       secs: { type: "float", default: 60, min: 0, help: "secs" },
     } as const;
     expect(parseArgs(["--jobs=1", "--secs=0"], table).flags).toEqual({ jobs: 1, secs: 0 });
-    expect(() => parseArgs(["--jobs=0"], table)).toThrow(new UsageError("--jobs must be at least 1, got 0"));
+    expect(() => parseArgs(["--jobs=0"], table)).toThrow(
+      new UsageError("--jobs is 0: it must be a whole number of 1 or more"),
+    );
     expect(() => parseArgs(["--secs", "-0.5"], table)).toThrow(
-      new UsageError("--secs must be at least 0, got -0.5"),
+      new UsageError("--secs is -0.5: it must be a number of 0 or more"),
     );
   });
   it("--help skips the required check and the help text names every flag with its default", () => {

@@ -63,7 +63,7 @@ describe("convert_dir_to_note_sequences / polyrnn convert", () => {
     expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
     const none = runCli("polyrnn", ["convert", "--input_dir", EXAMPLES, "--output_file", a, "--jobs=0"]);
     expect(none.status).toBe(2);
-    expect(none.stderr).toContain("--jobs must be at least 1, got 0");
+    expect(none.stderr).toContain("--jobs is 0: it must be a whole number of 1 or more");
   });
 
   it("reports bad files with the reason, converts the rest and exits 0", () => {

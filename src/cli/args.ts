@@ -5,6 +5,7 @@
  * the same table, so it cannot drift from what is parsed.
  */
 import { UsageError } from "../errors.js";
+import { describeRange } from "../generate/options.js";
 import { overLimit } from "../limits.js";
 
 export type FlagType = "string" | "bool" | "int" | "float";
@@ -43,8 +44,12 @@ export interface ParsedArgs<T extends FlagTable> {
 }
 
 function withinRange(name: string, spec: FlagSpec, n: number): number {
+  // The generation options' wording ("--beam_size is 0: it must be a whole number of 1 or more"), so every
+  // flag's range message reads alike.
   if (spec.min !== undefined && n < spec.min)
-    throw new UsageError(`--${name} must be at least ${spec.min}, got ${n}`);
+    throw new UsageError(
+      `--${name} is ${n}: it must be ${describeRange({ whole: spec.type === "int", min: spec.min })}`,
+    );
   const problem = spec.max === undefined ? undefined : overLimit(n, spec.max);
   if (problem) throw new UsageError(`--${name} ${problem}`);
   return n;
