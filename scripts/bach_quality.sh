@@ -4,7 +4,7 @@
 # primers, beside the 498 chorales and beside Magenta's Bach bundle's two outputs in the notebook.
 #
 #   npm run build && bash scripts/bach_quality.sh                       (the default bundle)
-#   bash scripts/bach_quality.sh --run_dir=out/runs/bach48b             (a training run's newest checkpoint)
+#   bash scripts/bach_quality.sh --run_dir=out/runs/bach48c             (a training run's newest checkpoint)
 #   bash scripts/bach_quality.sh --bundle_file=F --temperature=0.9      (any generate flags)
 #
 # Prints one row per collection (polyphony, silent steps, onsets per quarter, notes in the key, key-
@@ -17,7 +17,7 @@
 # outputs each, seed $TUNE_SEED (default 2). Settings are chosen on this set, then reported on the default one.
 # PRIMERS=thin is a second tuning set shaped like seed1/seed2 (which the chords were not): twenty lines of one
 # or two voices, two or four quarters long, cut from chorales of the eval split by scripts/thin_primers.mjs
-# ($EVAL_SPLIT, default out/runs/ds48/eval_poly_tracks.tfrecord, the Bach card's dataset), five outputs
+# ($EVAL_SPLIT, default out/runs/ds48e/eval_poly_tracks.tfrecord, made by scripts/train_bach.sh), five outputs
 # each with the notebook's Bach flags, seed $TUNE_SEED.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -42,8 +42,8 @@ if [ "${PRIMERS:-test}" = tuning ]; then
     DIRS+=("chord$i")
   done
 elif [ "${PRIMERS:-test}" = thin ]; then
-  EVAL_SPLIT="${EVAL_SPLIT:-out/runs/ds48/eval_poly_tracks.tfrecord}"
-  [ -f "$EVAL_SPLIT" ] || { echo "PRIMERS=thin needs the Bach eval split: $EVAL_SPLIT is missing (set EVAL_SPLIT)" >&2; exit 2; }
+  EVAL_SPLIT="${EVAL_SPLIT:-out/runs/ds48e/eval_poly_tracks.tfrecord}"
+  [ -f "$EVAL_SPLIT" ] || { echo "PRIMERS=thin needs the Bach eval split: $EVAL_SPLIT is missing (bash scripts/train_bach.sh makes it, or set EVAL_SPLIT)" >&2; exit 2; }
   node scripts/thin_primers.mjs "$EVAL_SPLIT" "$WORK/thin_primers" >"$WORK/thin_primers.txt"
   DIRS=()
   for f in "$WORK"/thin_primers/*.mid; do

@@ -9,7 +9,7 @@
 #   bash scripts/burst.sh run 8 16    there, with .burst and dist carried: remakes the dataset, resumes the
 #                                     run with 16 threads for 8 minutes, writes $OUT/bach.ckpt.safetensors
 #                                     and $OUT/burst.log
-#   bash scripts/burst.sh land FILE   here: puts the checkpoint that came back into out/runs/bach48b/train,
+#   bash scripts/burst.sh land FILE   here: puts the checkpoint that came back into out/runs/bach48c/train,
 #                                     where the local run (the card's command) resumes from it
 #
 # On the device machine, one call: run(command="bash scripts/burst.sh run 8 16", carry=[".burst", "dist"],
@@ -20,11 +20,11 @@
 # eval split and training windows are those of out/runs/ds128e (`run` prints the file's checksum to compare).
 # Since step 10,974 the run trains on 128-step windows that end with END only where the piece does, at
 # learning rate 0.0003 (models/README.md).
-# Environment: DATA (default ../shared/data), RUN (default out/runs/bach48b), OUT (for `run`).
+# Environment: DATA (default ../shared/data), RUN (default out/runs/bach48c), OUT (for `run`).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DATA="${DATA:-../shared/data}"
-RUN="${RUN:-out/runs/bach48b}"
+RUN="${RUN:-out/runs/bach48c}"
 HPARAMS="batch_size=64,rnn_layer_sizes=[256,256,256],dropout_keep_prob=0.5,clip_norm=5,learning_rate=0.0003"
 
 step_of() { # the `step` in a safetensors file's metadata
