@@ -46,6 +46,21 @@ describe("absl-style flags", () => {
       new UsageError("--secs is -0.5: it must be a number of 0 or more"),
     );
   });
+  it("refuses a number outside a flag's range (min to upTo) with the range, at either end", () => {
+    const table = {
+      port: { type: "int", default: 8080, min: 0, upTo: 65535, help: "port" },
+      share: { type: "float", min: 0, upTo: 1, help: "share" },
+    } as const;
+    expect(parseArgs(["--port=65535", "--share=1"], table).flags).toEqual({ port: 65535, share: 1 });
+    const range = new UsageError("--port is 65536: it must be a whole number from 0 to 65535");
+    expect(() => parseArgs(["--port=65536"], table)).toThrow(range);
+    expect(() => parseArgs(["--port=-1"], table)).toThrow(
+      new UsageError("--port is -1: it must be a whole number from 0 to 65535"),
+    );
+    expect(() => parseArgs(["--share=1.5"], table)).toThrow(
+      new UsageError("--share is 1.5: it must be a number from 0 to 1"),
+    );
+  });
   it("--help skips the required check and the help text names every flag with its default", () => {
     expect(parseArgs(["--help"], TABLE).help).toBe(true);
     const text = formatHelp("cmd", "does things", TABLE);

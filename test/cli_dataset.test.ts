@@ -153,7 +153,10 @@ describe("polyphony_rnn_create_dataset / polyrnn dataset", () => {
   it("refuses bad flags with a clear message", () => {
     const bad: [string[], string][] = [
       [["--output_dir=x"], "give exactly one of --input, --from_frames or --from_satb"],
-      [["--input=a", "--output_dir=x", "--eval_ratio=2"], "--eval_ratio must be between 0 and 1"],
+      [
+        ["--input=a", "--output_dir=x", "--eval_ratio=2"],
+        "--eval_ratio is 2: it must be a number from 0 to 1",
+      ],
       [["--input=a", "--output_dir=x", "--transpose_range=4,-4"], "--transpose_range 4,-4: need LOW <= HIGH"],
       [["--input=a", "--output_dir=x", "--transpose_range=3"], "--transpose_range takes LOW,HIGH"],
     ];

@@ -146,6 +146,8 @@ describe("polyrnn render", () => {
     expect(t.status).toBe(1);
     expect(oneLine(t.stderr)).toContain(`error: ${text}: `);
     expect(existsSync(join(dir, "fake.wav"))).toBe(false);
-    expect(runCli("polyrnn", ["render", text, "--sample_rate=10"]).status).toBe(2);
+    const rate = runCli("polyrnn", ["render", text, "--sample_rate=10"]);
+    expect(rate.status).toBe(2);
+    expect(rate.stderr).toContain("--sample_rate is 10: it must be a whole number from 8000 to 192000");
   });
 });

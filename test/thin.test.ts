@@ -197,6 +197,6 @@ describe("thin openings (polyrnn dataset --thin_openings)", () => {
       "--thin_openings=1.5",
     ]);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain("--thin_openings must be between 0 and 1");
+    expect(bad.stderr).toContain("--thin_openings is 1.5: it must be a number from 0 to 1");
   });
 });

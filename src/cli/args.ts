@@ -17,6 +17,8 @@ export interface FlagSpec {
   required?: boolean;
   /** Smallest value of a number flag; a smaller one is refused. */
   min?: number;
+  /** Largest valid value of a number flag, the end of its range (not a limit); a larger one is refused. */
+  upTo?: number;
   /** Largest value of a number flag (limits.ts); a larger one is refused naming the limit. */
   max?: number;
 }
@@ -46,10 +48,10 @@ export interface ParsedArgs<T extends FlagTable> {
 function withinRange(name: string, spec: FlagSpec, n: number): number {
   // The generation options' wording ("--beam_size is 0: it must be a whole number of 1 or more"), so every
   // flag's range message reads alike.
-  if (spec.min !== undefined && n < spec.min)
-    throw new UsageError(
-      `--${name} is ${n}: it must be ${describeRange({ whole: spec.type === "int", min: spec.min })}`,
-    );
+  if ((spec.min !== undefined && n < spec.min) || (spec.upTo !== undefined && n > spec.upTo)) {
+    const range = describeRange({ whole: spec.type === "int", min: spec.min, max: spec.upTo });
+    throw new UsageError(`--${name} is ${n}: it must be ${range}`);
+  }
   const problem = spec.max === undefined ? undefined : overLimit(n, spec.max);
   if (problem) throw new UsageError(`--${name} ${problem}`);
   return n;

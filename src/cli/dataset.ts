@@ -27,6 +27,8 @@ export const DATASET_FLAGS = {
   eval_ratio: {
     type: "float",
     default: DEFAULT_DATASET_OPTIONS.evalRatio,
+    min: 0,
+    upTo: 1,
     help: "Fraction of input NoteSequences that go to the eval file.",
   },
   log: {
@@ -73,6 +75,8 @@ export const DATASET_FLAGS = {
   thin_openings: {
     type: "float",
     default: 0,
+    min: 0,
+    upTo: 1,
     help: "Share of training tracks (0 to 1) that open with one or two voices for 8 to 32 steps, so that a model learns how voices enter after a thin primer (a melody). Chosen by a hash of --seed, the input and the track. Default 0: as extracted.",
   },
   include_inputs: {
@@ -147,10 +151,6 @@ export async function runDataset(argv: string[], usage: string): Promise<number>
   }
   const sources = [flags.input, flags.from_frames, flags.from_satb].filter((x) => x !== undefined);
   if (sources.length !== 1) throw new UsageError("give exactly one of --input, --from_frames or --from_satb");
-  if (!(flags.eval_ratio >= 0 && flags.eval_ratio <= 1))
-    throw new UsageError("--eval_ratio must be between 0 and 1");
-  if (!(flags.thin_openings >= 0 && flags.thin_openings <= 1))
-    throw new UsageError("--thin_openings must be between 0 and 1");
   const frames = flags.input === undefined;
   if (
     (!frames || (explicit.has("min_steps") && explicit.has("max_steps"))) &&

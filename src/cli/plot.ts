@@ -37,6 +37,8 @@ export const PLOT_FLAGS = {
   },
   reference_accuracy: {
     type: "float",
+    min: 0,
+    upTo: 1,
     help: "With --metrics: draw a dashed reference line at this accuracy (0 to 1).",
   },
   reference_label: {
@@ -54,11 +56,19 @@ export const PLOT_FLAGS = {
     min: 0,
     help: "End of the primer in 16th-note steps (4 per quarter note, at the file's first tempo), as polyrnn generate counts them.",
   },
-  width: { type: "int", default: 1200, help: "Picture width in pixels." },
+  width: {
+    type: "int",
+    default: 1200,
+    min: 200,
+    upTo: 20000,
+    help: "Picture width in pixels, 200 to 20000.",
+  },
   height: {
     type: "int",
     default: 0,
-    help: "Picture height in pixels; 0 = from the pitch range (with --metrics: 460, or 820 when the panels are stacked, below 700 px wide).",
+    min: 0,
+    upTo: 20000,
+    help: "Picture height in pixels, 120 to 20000; 0 = from the pitch range (with --metrics: 460, or 820 when the panels are stacked, below 700 px wide).",
   },
   title: {
     type: "string",
@@ -104,9 +114,11 @@ function stripExtension(path: string): string {
 }
 
 function checkSize(width: number, height: number): void {
-  if (width < 200 || width > 20000) throw new UsageError(`--width must be from 200 to 20000, got ${width}`);
-  if (height !== 0 && (height < 120 || height > 20000))
-    throw new UsageError(`--height must be 0 (automatic) or from 120 to 20000, got ${height}`);
+  // The flags' ranges are checked as they are parsed; a height of 1 to 119 is the gap in its range.
+  if (height !== 0 && height < 120)
+    throw new UsageError(
+      `--height is ${height}: it must be 0 (automatic) or a whole number from 120 to 20000`,
+    );
   if (width * height > 40e6)
     throw new UsageError(`--width × --height is over 40 million pixels (${width}×${height})`);
 }
@@ -187,8 +199,6 @@ async function runMetricsPlot(
     if (explicit.has(name)) throw new UsageError(`--${name} is for piano rolls, not with --metrics`);
   if (flags.output !== undefined && extname(flags.output).toLowerCase() !== ".svg")
     throw new UsageError(`with --metrics, --output must end in .svg, got ${flags.output}`);
-  if (explicit.has("reference_accuracy") && !(flags.reference_accuracy >= 0 && flags.reference_accuracy <= 1))
-    throw new UsageError(`--reference_accuracy must be from 0 to 1, got ${flags.reference_accuracy}`);
   const loaded = await loadRunMetrics(target);
   const total = loaded.files.reduce((n, f) => n + f.points, 0);
   if (total === 0)

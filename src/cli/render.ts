@@ -22,8 +22,20 @@ export const RENDER_FLAGS = {
     default: false,
     help: "Write a piano score (MusicXML, treble and bass staves, on the 16th grid) instead of a WAV.",
   },
-  sample_rate: { type: "int", default: 44100, help: "Samples per second, 8000 to 192000." },
-  tail: { type: "float", default: 1, help: "Seconds of sound after the last note ends." },
+  sample_rate: {
+    type: "int",
+    default: 44100,
+    min: 8000,
+    upTo: 192000,
+    help: "Samples per second, 8000 to 192000.",
+  },
+  tail: {
+    type: "float",
+    default: 1,
+    min: 0,
+    upTo: 60,
+    help: "Seconds of sound after the last note ends, 0 to 60.",
+  },
 } satisfies FlagTable;
 
 export const RENDER_DESCRIPTION = `Plays MIDI files with a small built-in synthesizer (a piano-like voice; drum-channel notes as noise
@@ -46,10 +58,6 @@ export async function runRender(argv: string[], usage: string): Promise<number> 
     throw new UsageError("give a MIDI file to render, e.g. polyrnn render FILE.mid");
   if (flags.output !== undefined && positionals.length > 1)
     throw new UsageError("--output takes one input file; without it each WAV goes next to its input");
-  if (flags.sample_rate < 8000 || flags.sample_rate > 192000)
-    throw new UsageError(`--sample_rate must be from 8000 to 192000, got ${flags.sample_rate}`);
-  if (!(flags.tail >= 0) || flags.tail > 60)
-    throw new UsageError(`--tail must be from 0 to 60 seconds, got ${flags.tail}`);
 
   let failed = 0;
   for (const input of positionals) {

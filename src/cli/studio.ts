@@ -13,7 +13,7 @@ export const STUDIO_FLAGS = {
     default: "127.0.0.1",
     help: "Address to listen on. The default is loopback only; give 0.0.0.0 to let other machines in.",
   },
-  port: { type: "int", default: 8080, help: "Port to listen on (0 = any free port)." },
+  port: { type: "int", default: 8080, min: 0, upTo: 65535, help: "Port to listen on (0 = any free port)." },
   bundle_file: { type: "string", help: "A bundle (.safetensors) to offer in the page, besides models/." },
   run_dir: {
     type: "string",
@@ -34,7 +34,6 @@ export async function runStudio(argv: string[], usage: string): Promise<number> 
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals[0]}`);
-  if (flags.port < 0 || flags.port > 65535) throw new UsageError(`--port must be 0…65535, got ${flags.port}`);
   let studio: Awaited<ReturnType<typeof startStudioServer>>;
   try {
     studio = await startStudioServer({
