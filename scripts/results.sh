@@ -99,8 +99,9 @@ for f in models/bench-*.safetensors; do
 done
 
 echo "== training curves of the shipped models (their metrics.jsonl are kept in docs/results/)"
-# The bach bundle's last part (run-bach48b; run-bach holds its first two), the Schubert notebook run.
-for run in bach:run-bach48b schubert:run-schubert; do
+# The bach bundle's last part (run-bach48c: its warm start from the 7,590-step bundle; run-bach and run-bach48b
+# hold the parts before), the Schubert notebook run.
+for run in bach:run-bach48c schubert:run-schubert; do
   m="${run%%:*}"
   [ -d "$OUT/${run#*:}" ] || continue
   ref=()
