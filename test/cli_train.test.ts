@@ -365,6 +365,26 @@ describe("polyrnn train / polyphony_rnn_train", () => {
     expect(start[kernel]).toEqual(src[kernel]);
     expect(start[`${kernel}/Adam`].every((v) => v === 0)).toBe(true);
 
+    // An int8 bundle (how the shipped Bach model is stored) warm-starts too: its weights read back as float32,
+    // each within half a quantization step of the checkpoint's.
+    const int8 = join(tempDir(), "int8.safetensors");
+    const saved = runCli("polyrnn", [
+      "generate",
+      `--run_dir=${trained}`,
+      "--save_generator_bundle",
+      "--bundle_dtype=int8",
+      `--bundle_file=${int8}`,
+    ]);
+    expect(saved.status, saved.stderr).toBe(0);
+    const fromInt8 = tempDir();
+    const q = train(fromInt8, HPARAMS, `--warm_start=${int8}`, "--num_training_steps=1", "--seed=9");
+    expect(q.status, q.stderr).toBe(0);
+    const qk = tensorsOf(fromInt8, 0)[kernel];
+    const step = Math.max(...src[kernel].map(Math.abs)) / 127;
+    expect(qk.length).toBe(src[kernel].length);
+    for (let i = 0; i < qk.length; i++)
+      expect(Math.abs(qk[i] - src[kernel][i])).toBeLessThanOrEqual(step / 2 + 1e-6);
+
     const bad = train(tempDir(), "--hparams=batch_size=4,rnn_layer_sizes=[16]", `--warm_start=${source}`);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { PolyrnnError, readError } from "../errors.js";
 import { LIMITS } from "../limits.js";
 import type { NamedTensor } from "../model/api.js";
+import { dequantized } from "../model/bundle.js";
 import type { HParams } from "../model/hparams.js";
 import { checkedTensors, recordedHParams } from "../model/model_file.js";
 import {
@@ -134,6 +135,8 @@ export async function loadWeightsForWarmStart(
   }
   try {
     const decoded = decodeSafetensors(bytes);
+    // An int8 bundle (the shipped Bach model) is read as float32, as loadBundle reads it.
+    decoded.tensors = dequantized(decoded.tensors);
     const hparams = recordedHParams(decoded.metadata, CheckpointError, "its hparams: ");
     const { weights } = checkedTensors(decoded, hparams, CheckpointError);
     return hparams ? { weights, hparams } : { weights };

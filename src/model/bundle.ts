@@ -117,8 +117,11 @@ function quantized(t: NamedTensor): SafetensorsTensor[] {
   ];
 }
 
-/** The tensors with each I8 tensor times its scales (and the scale tensors gone). */
-function dequantized(tensors: readonly SafetensorsTensor[]): SafetensorsTensor[] {
+/**
+ * The tensors with each I8 tensor times its scales (and the scale tensors gone): what a bundle of any dtype
+ * holds as float32, for every reader of bundles (loadBundle, a training run's --warm_start).
+ */
+export function dequantized(tensors: readonly SafetensorsTensor[]): SafetensorsTensor[] {
   const byName = new Map(tensors.map((t) => [t.name, t]));
   // Each I8 tensor's name → its scales, checked; the scale tensors are then left out.
   const scales = new Map<string, Float32Array>();
