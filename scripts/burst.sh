@@ -25,7 +25,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DATA="${DATA:-../shared/data}"
 RUN="${RUN:-out/runs/bach48c}"
-HPARAMS="batch_size=64,rnn_layer_sizes=[256,256,256],dropout_keep_prob=0.5,clip_norm=5,learning_rate=0.0003"
+source scripts/bach_card.sh
 
 step_of() { # the `step` in a safetensors file's metadata
   "${NODE:-node}" -e 'const b=require("fs").readFileSync(process.argv[1]);const n=Number(b.readBigUInt64LE(0));console.log(JSON.parse(b.subarray(8,8+n)).__metadata__.step)' "$1"
@@ -56,19 +56,15 @@ run)
   trap 'rm -rf "$W"' EXIT
   tar -xJf .burst/chorales.tar.xz -C "$W"
   "${P[@]}" convert --input_dir="$W/bach-chorales-midi" --output_file="$W/notes.tfrecord" --log=ERROR
-  "${P[@]}" dataset --input="$W/notes.tfrecord" --output_dir="$W/ds128e" --eval_ratio=0.1 --seed=1 --max_steps=128 \
-    --split_long_tracks --log=ERROR
-  # The run goes on with thin openings since step 6,581 (models/README.md): the same transform as there.
-  "$NODE" scripts/thin_openings.mjs "$W/ds128e/training_poly_tracks.tfrecord" "$W/ds128e/training_thin.tfrecord" 0.25 1
+  bach_datasets "$W/notes.tfrecord" "$W/ds128e"
   sha256sum "$W/ds128e/training_poly_tracks.tfrecord" "$W/ds128e/training_thin.tfrecord" | tee "$OUT/burst.log"
   start=$(step_of .burst/bach.ckpt.safetensors)
   mkdir -p "$W/run/train"
   cp .burst/bach.ckpt.safetensors "$W/run/train/model.ckpt-$start.safetensors"
   # SIGINT at the end: the run saves a checkpoint and exits.
-  timeout -s INT "$((minutes * 60))" "${P[@]}" train --run_dir="$W/run" \
-    --sequence_example_file="$W/ds128e/training_thin.tfrecord" --seed=7 --kernels=wasm --threads="$threads" \
-    --batching=random --hparams="$HPARAMS" --num_training_steps=100000 --summary_frequency=10 --num_checkpoints=3 \
-    --checkpoint_secs=120 2>&1 | tr '\r' '\n' | grep -v '^$' >>"$OUT/burst.log" || true
+  bach_train_args "$W/run" "$W/ds128e/training_thin.tfrecord" "$threads"
+  timeout -s INT "$((minutes * 60))" "${P[@]}" "${BACH_TRAIN[@]}" --num_checkpoints=3 --checkpoint_secs=120 2>&1 |
+    tr '\r' '\n' | grep -v '^$' >>"$OUT/burst.log" || true
   newest=$(ls "$W"/run/train/model.ckpt-*.safetensors | sort -t- -k2 -n | tail -1)
   cp "$newest" "$OUT/bach.ckpt.safetensors"
   echo "steps $start -> $(step_of "$newest")" | tee -a "$OUT/burst.log"

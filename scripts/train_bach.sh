@@ -21,24 +21,19 @@ DATA="${DATA:-../shared/data}"
 RUN="${RUN:-out/runs/bach48c}"
 THREADS="${1:-1}"
 P=(node dist/cli/polyrnn.js)
-HPARAMS="batch_size=64,rnn_layer_sizes=[256,256,256],dropout_keep_prob=0.5,clip_norm=5,learning_rate=0.0003"
-THIN_SHA=950f3f890759bd1a8768de12d792b857e2f6933a632556b72df9ed88d71b9126
+source scripts/bach_card.sh
 R=out/runs
 mkdir -p "$R"
 [ -d dist ] || { echo "dist/ is missing: run npm run build first" >&2; exit 2; }
 [ -f "$R/bach_notes.tfrecord" ] ||
   "${P[@]}" convert --input_dir="$DATA/bach-chorales-midi" --output_file="$R/bach_notes.tfrecord" --recursive --log=ERROR
-if [ ! -f "$R/ds128e/training_thin.tfrecord" ]; then
-  "${P[@]}" dataset --input="$R/bach_notes.tfrecord" --output_dir="$R/ds128e" --eval_ratio=0.1 --seed=1 --max_steps=128 \
-    --split_long_tracks --log=ERROR
-  node scripts/thin_openings.mjs "$R/ds128e/training_poly_tracks.tfrecord" "$R/ds128e/training_thin.tfrecord" 0.25 1
-fi
+[ -f "$R/ds128e/training_thin.tfrecord" ] || bach_datasets "$R/bach_notes.tfrecord" "$R/ds128e"
 [ -f "$R/ds48e/eval_poly_tracks.tfrecord" ] ||
   "${P[@]}" dataset --input="$R/bach_notes.tfrecord" --output_dir="$R/ds48e" --eval_ratio=0.1 --seed=1 --max_steps=48 \
     --min_steps=16 --split_long_tracks --log=ERROR
 sha=$(sha256sum "$R/ds128e/training_thin.tfrecord" | cut -d' ' -f1)
-if [ "$sha" != "$THIN_SHA" ]; then
-  echo "$R/ds128e/training_thin.tfrecord is not the card's (sha256 $sha, the card's $THIN_SHA): different chorales or code" >&2
+if [ "$sha" != "$BACH_THIN_SHA" ]; then
+  echo "$R/ds128e/training_thin.tfrecord is not the card's (sha256 $sha, the card's $BACH_THIN_SHA): different chorales or code" >&2
   exit 1
 fi
 if pgrep -f "run_dir=$RUN " >/dev/null; then
@@ -50,7 +45,6 @@ if ! ls "$RUN"/train/model.ckpt-*.safetensors >/dev/null 2>&1; then
   start=(--warm_start=models/bach.safetensors)
   echo "$RUN has no checkpoint: warm start from models/bach.safetensors"
 fi
-nohup nice -n 10 "${P[@]}" train --run_dir="$RUN" "${start[@]}" --sequence_example_file="$R/ds128e/training_thin.tfrecord" \
-  --seed=7 --kernels=wasm --threads="$THREADS" --batching=random --hparams="$HPARAMS" --num_training_steps=100000 \
-  --summary_frequency=10 --num_checkpoints=8 --checkpoint_secs=300 >>"$RUN.log" 2>&1 &
+bach_train_args "$RUN" "$R/ds128e/training_thin.tfrecord" "$THREADS"
+nohup nice -n 10 "${P[@]}" "${BACH_TRAIN[@]}" "${start[@]}" --num_checkpoints=8 --checkpoint_secs=300 >>"$RUN.log" 2>&1 &
 echo "training in the background (pid $!), log $RUN.log"
